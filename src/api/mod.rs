@@ -1,0 +1,57 @@
+//! The JSON API under `/api/v1`, for scripts in R and Python. Same extractors,
+//! rules and errors as the pages (errors render as `{"error": "..."}`); lists
+//! take `limit` / `offset` and answer `{"items": [...], "total": N}`.
+
+mod projects;
+
+use crate::app::AppState;
+use crate::web::error::{AppError, Result};
+use crate::web::extract::{CurrentUser, Json};
+use crate::store::users::User;
+use axum::Router;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/me", get(me)).merge(projects::routes())
+}
+
+/// Who the token or session belongs to.
+async fn me(CurrentUser(user): CurrentUser) -> Json<User> {
+    Json(user)
+}
+
+/// `?limit=&offset=`: at most [`Page::MAX_LIMIT`] items a page.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct Page {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+impl Page {
+    pub const DEFAULT_LIMIT: i64 = 100;
+    pub const MAX_LIMIT: i64 = 1000;
+
+    /// `(limit, offset)`, or a 400 that says what is wrong.
+    pub fn bounds(self) -> Result<(i64, i64)> {
+        let limit = self.limit.unwrap_or(Self::DEFAULT_LIMIT);
+        let offset = self.offset.unwrap_or(0);
+        if !(1..=Self::MAX_LIMIT).contains(&limit) {
+            return Err(AppError::BadRequest(format!(
+                "limit must be between 1 and {}",
+                Self::MAX_LIMIT
+            )));
+        }
+        if offset < 0 {
+            return Err(AppError::BadRequest("offset cannot be negative".into()));
+        }
+        Ok((limit, offset))
+    }
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize)]
+pub struct List<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}

@@ -1,0 +1,110 @@
+//! Building and running the server: the shared state, the listener, and a
+//! graceful shutdown. Tests use [`App::build`] on port 0 to drive the real app.
+
+use crate::config::ServerConfig;
+use crate::store;
+use crate::store::sessions::PgSessionStore;
+use axum::extract::FromRef;
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What every handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub db: PgPool,
+    pub config: Arc<ServerConfig>,
+}
+
+/// A bound, ready-to-run server.
+pub struct App {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+}
+
+impl App {
+    /// Bind the listener; the database pool is already migrated.
+    pub async fn build(db: PgPool, config: ServerConfig) -> anyhow::Result<App> {
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
+        Ok(App {
+            listener,
+            state: AppState {
+                db,
+                config: Arc::new(config),
+            },
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serve until SIGTERM or Ctrl-C, then finish the requests in flight.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serve until `stop` completes.
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let sweeper = tokio::spawn(sweep_sessions(PgSessionStore::new(self.state.db.clone())));
+        let router = crate::web::router(self.state);
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(stop)
+            .await;
+        sweeper.abort();
+        served?;
+        Ok(())
+    }
+}
+
+/// Remove expired sessions once an hour.
+async fn sweep_sessions(store: PgSessionStore) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        if let Err(e) = store.delete_expired().await {
+            tracing::warn!(error = %e, "could not remove expired sessions");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// `parley serve`: create and migrate the database, then serve.
+pub async fn serve(database_url: &str, config: ServerConfig) -> anyhow::Result<()> {
+    let db = store::prepare(database_url, config.db_pool).await?;
+    let app = App::build(db, config).await?;
+    let addr = app.local_addr();
+    tracing::info!(%addr, "Parley is listening");
+    println!("Parley is running: open http://{addr}/ (Ctrl-C stops it)");
+    app.run_until_stopped().await
+}

@@ -1,0 +1,105 @@
+//! All SQL lives here, one file per aggregate. Functions take the pool (or a
+//! transaction) and typed ids; every query on project data filters by
+//! `project_id`. Errors are plain `sqlx::Error`; the web layer decides what
+//! they mean to a user.
+
+pub mod members;
+pub mod projects;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
+
+use anyhow::Context;
+use sqlx::migrate::MigrateDatabase;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use std::time::Duration;
+
+/// The embedded migrations (`migrations/`), run at start-up.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+
+/// Create the database named by `url` if it does not exist yet.
+pub async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
+    let exists = sqlx::Postgres::database_exists(url)
+        .await
+        .with_context(|| format!("cannot reach PostgreSQL at {}", redact(url)))?;
+    if !exists {
+        sqlx::Postgres::create_database(url)
+            .await
+            .with_context(|| format!("cannot create the database {}", redact(url)))?;
+        tracing::info!(database = %redact(url), "created the database");
+    }
+    Ok(())
+}
+
+/// A pool for the server. Acquiring a connection gives up after a few
+/// seconds, so a database outage turns into a quick 503 rather than requests
+/// that hang; the pool reconnects by itself when the database returns.
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect(url)
+        .await
+        .with_context(|| format!("cannot connect to {}", redact(url)))
+}
+
+/// Create (if missing), connect and migrate: what every command needs first.
+pub async fn prepare(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    create_database_if_missing(url).await?;
+    let pool = connect(url, max_connections).await?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .context("cannot apply the database migrations")?;
+    Ok(pool)
+}
+
+/// Does this error mean the database is out of reach (rather than a bug)?
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    matches!(
+        err,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+    ) || matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
+}
+
+/// The name of the constraint a database error broke, if any.
+pub fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
+    match err {
+        sqlx::Error::Database(db) => db.constraint(),
+        _ => None,
+    }
+}
+
+/// A connection URL with its password hidden, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Answers when the database does; used by `/healthz`.
+pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
+    sqlx::query_scalar!("select 1 as \"one!\"").fetch_one(pool).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_hidden_in_urls() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("postgres:///db"), "postgres:///db");
+    }
+}

@@ -1,0 +1,184 @@
+//! Projects. Reads go through membership: a project is only ever fetched
+//! together with the caller's role in it, so "not a member" and "does not
+//! exist" are the same answer.
+
+use crate::domain::ids::{ProjectId, UserId};
+use crate::domain::project::{ProjectName, Role};
+use serde::Serialize;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Project {
+    pub id: ProjectId,
+    pub name: String,
+    pub description: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A project as one member sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberProject {
+    #[serde(flatten)]
+    pub project: Project,
+    /// The caller's role.
+    pub role: Role,
+    pub members: i64,
+}
+
+/// Create a project with `owner` as its first owner, in one transaction.
+pub async fn insert(
+    pool: &PgPool,
+    owner: UserId,
+    name: &ProjectName,
+    description: &str,
+) -> sqlx::Result<Project> {
+    let mut tx = pool.begin().await?;
+    let project = sqlx::query_as!(
+        Project,
+        r#"
+        insert into project (name, description)
+        values ($1, $2)
+        returning project_id as "id: ProjectId", name, description, created_at, updated_at
+        "#,
+        name.as_str(),
+        description
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "insert into project_member (project_id, user_id, role) values ($1, $2, 'owner')",
+        project.id as ProjectId,
+        owner as UserId
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(project)
+}
+
+/// The projects `user` belongs to, newest activity first, and their count.
+pub async fn list_for_member(
+    pool: &PgPool,
+    user: UserId,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<MemberProject>, i64)> {
+    let rows = sqlx::query!(
+        r#"
+        select p.project_id as "id: ProjectId", p.name, p.description, p.created_at, p.updated_at,
+               m.role as "role: Role",
+               (select count(*) from project_member c where c.project_id = p.project_id) as "members!",
+               count(*) over () as "total!"
+        from project_member m
+        join project p using (project_id)
+        where m.user_id = $1
+        order by p.updated_at desc, p.project_id desc
+        limit $2 offset $3
+        "#,
+        user as UserId,
+        limit,
+        offset
+    )
+    .fetch_all(pool)
+    .await?;
+    let total = match rows.first() {
+        Some(r) => r.total,
+        // An offset past the end still reports the true total.
+        None => count_for_member(pool, user).await?,
+    };
+    let items = rows
+        .into_iter()
+        .map(|r| MemberProject {
+            project: Project {
+                id: r.id,
+                name: r.name,
+                description: r.description,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+            },
+            role: r.role,
+            members: r.members,
+        })
+        .collect();
+    Ok((items, total))
+}
+
+async fn count_for_member(pool: &PgPool, user: UserId) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from project_member where user_id = $1"#,
+        user as UserId
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// The project and `user`'s role in it; `None` when either the project does
+/// not exist or `user` is not a member.
+pub async fn get_for_member(
+    pool: &PgPool,
+    project: ProjectId,
+    user: UserId,
+) -> sqlx::Result<Option<MemberProject>> {
+    let row = sqlx::query!(
+        r#"
+        select p.project_id as "id: ProjectId", p.name, p.description, p.created_at, p.updated_at,
+               m.role as "role: Role",
+               (select count(*) from project_member c where c.project_id = p.project_id) as "members!"
+        from project p
+        join project_member m using (project_id)
+        where p.project_id = $1 and m.user_id = $2
+        "#,
+        project as ProjectId,
+        user as UserId
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| MemberProject {
+        project: Project {
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        },
+        role: r.role,
+        members: r.members,
+    }))
+}
+
+/// Rename and/or re-describe; fields left `None` keep their value.
+pub async fn update(
+    pool: &PgPool,
+    project: ProjectId,
+    name: Option<&ProjectName>,
+    description: Option<&str>,
+) -> sqlx::Result<Project> {
+    sqlx::query_as!(
+        Project,
+        r#"
+        update project
+        set name = coalesce($2, name),
+            description = coalesce($3, description),
+            updated_at = now()
+        where project_id = $1
+        returning project_id as "id: ProjectId", name, description, created_at, updated_at
+        "#,
+        project as ProjectId,
+        name.map(ProjectName::as_str),
+        description
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// Delete a project and everything in it (members cascade).
+pub async fn delete(pool: &PgPool, project: ProjectId) -> sqlx::Result<()> {
+    sqlx::query!("delete from project where project_id = $1", project as ProjectId)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! API tokens. Only hashes are stored (see the migration); a token is shown
+//! once, when it is made.
+
+use super::users::User;
+use crate::domain::ids::{TokenId, UserId};
+use serde::Serialize;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Token {
+    pub id: TokenId,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+pub async fn insert(pool: &PgPool, user: UserId, name: &str, hash: &[u8]) -> sqlx::Result<TokenId> {
+    sqlx::query_scalar!(
+        r#"
+        insert into api_token (user_id, name, token_hash)
+        values ($1, $2, $3)
+        returning api_token_id as "id: TokenId"
+        "#,
+        user as UserId,
+        name,
+        hash
+    )
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn list(pool: &PgPool, user: UserId) -> sqlx::Result<Vec<Token>> {
+    sqlx::query_as!(
+        Token,
+        r#"
+        select api_token_id as "id: TokenId", name, created_at, last_used_at
+        from api_token
+        where user_id = $1
+        order by created_at desc
+        "#,
+        user as UserId
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Revoke one of the user's tokens. False when it is not theirs or is gone.
+pub async fn delete(pool: &PgPool, user: UserId, id: TokenId) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "delete from api_token where user_id = $1 and api_token_id = $2",
+        user as UserId,
+        id as TokenId
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The user a token belongs to; notes when it was last used.
+pub async fn user_for(pool: &PgPool, hash: &[u8]) -> sqlx::Result<Option<User>> {
+    sqlx::query_as!(
+        User,
+        r#"
+        with used as (
+            update api_token
+            set last_used_at = now()
+            where token_hash = $1
+            returning user_id
+        )
+        select u.user_id as "id: UserId", u.email, u.name, u.is_admin
+        from used
+        join app_user u using (user_id)
+        "#,
+        hash
+    )
+    .fetch_optional(pool)
+    .await
+}

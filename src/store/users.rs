@@ -1,0 +1,154 @@
+//! People who can sign in. E-mail is unique regardless of case
+//! (`app_user_email_key`).
+
+use crate::domain::account::{DisplayName, Email};
+use crate::domain::ids::UserId;
+use serde::Serialize;
+use sqlx::PgPool;
+
+/// Constraint broken by a second account with the same e-mail.
+pub const EMAIL_TAKEN: &str = "app_user_email_key";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub is_admin: bool,
+}
+
+/// A user with the stored password hash, only for sign-in.
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+pub async fn insert(
+    pool: &PgPool,
+    email: &Email,
+    name: &DisplayName,
+    password_hash: &str,
+    is_admin: bool,
+) -> sqlx::Result<User> {
+    sqlx::query_as!(
+        User,
+        r#"
+        insert into app_user (email, name, password_hash, is_admin)
+        values ($1, $2, $3, $4)
+        returning user_id as "id: UserId", email, name, is_admin
+        "#,
+        email.as_str(),
+        name.as_str(),
+        password_hash,
+        is_admin
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// Create the first account, as admin, only while there is none. Two
+/// visitors racing on the first-run page cannot both win: the insert and the
+/// emptiness check are one statement under an advisory lock.
+pub async fn insert_first(
+    pool: &PgPool,
+    email: &Email,
+    name: &DisplayName,
+    password_hash: &str,
+) -> sqlx::Result<Option<User>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!("select pg_advisory_xact_lock(hashtext('parley.first_user'))")
+        .execute(&mut *tx)
+        .await?;
+    let user = sqlx::query_as!(
+        User,
+        r#"
+        insert into app_user (email, name, password_hash, is_admin)
+        select $1, $2, $3, true
+        where not exists (select 1 from app_user)
+        returning user_id as "id: UserId", email, name, is_admin
+        "#,
+        email.as_str(),
+        name.as_str(),
+        password_hash
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+pub async fn any_exist(pool: &PgPool) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(r#"select exists (select 1 from app_user) as "exists!""#)
+        .fetch_one(pool)
+        .await
+}
+
+pub async fn get(pool: &PgPool, id: UserId) -> sqlx::Result<Option<User>> {
+    sqlx::query_as!(
+        User,
+        r#"
+        select user_id as "id: UserId", email, name, is_admin
+        from app_user
+        where user_id = $1
+        "#,
+        id as UserId
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn by_email(pool: &PgPool, email: &str) -> sqlx::Result<Option<User>> {
+    sqlx::query_as!(
+        User,
+        r#"
+        select user_id as "id: UserId", email, name, is_admin
+        from app_user
+        where lower(email) = lower($1)
+        "#,
+        email.trim()
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn credentials(pool: &PgPool, email: &str) -> sqlx::Result<Option<Credentials>> {
+    let row = sqlx::query!(
+        r#"
+        select user_id as "id: UserId", email, name, is_admin, password_hash
+        from app_user
+        where lower(email) = lower($1)
+        "#,
+        email.trim()
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| Credentials {
+        user: User {
+            id: r.id,
+            email: r.email,
+            name: r.name,
+            is_admin: r.is_admin,
+        },
+        password_hash: r.password_hash,
+    }))
+}
+
+pub async fn password_hash(pool: &PgPool, id: UserId) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "select password_hash from app_user where user_id = $1",
+        id as UserId
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn set_password(pool: &PgPool, id: UserId, password_hash: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update app_user set password_hash = $2 where user_id = $1",
+        id as UserId,
+        password_hash
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! Our extractors. Body and path extractors wrap axum's so that a rejection
+//! is an [`AppError`] (JSON under /api, a page elsewhere). Access control is
+//! here too, in one place: [`CurrentUser`] says who is asking, and
+//! [`ProjectAccess`] says what they may do in the project named by the path's
+//! `{project_id}` — a handler that takes one cannot forget to check.
+
+use super::error::{AppError, Result};
+use crate::app::AppState;
+use crate::domain::account::token_hash;
+use crate::domain::ids::{ProjectId, UserId};
+use crate::domain::project::Role;
+use crate::store;
+use crate::store::projects::MemberProject;
+use crate::store::sessions::USER_KEY;
+use crate::store::users::User;
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use std::marker::PhantomData;
+use tower_sessions::Session;
+
+/// JSON body in, JSON out; a bad body is a 400/415/422 JSON error.
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// A urlencoded form body.
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Form), rejection(AppError))]
+pub struct Form<T>(pub T);
+
+/// Path parameters; one that does not parse is a 404.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct Path<T>(pub T);
+
+/// Query parameters; bad ones are a 400.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct Query<T>(pub T);
+
+/// The signed-in user: from an API token (`Authorization: Bearer …`) or
+/// from the browser session. Rejects with 401.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub User);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        if let Some(found) = parts.extensions.get::<CurrentUser>() {
+            return Ok(found.clone());
+        }
+        let user = match parts.headers.get(AUTHORIZATION) {
+            Some(value) => {
+                let token = value
+                    .to_str()
+                    .ok()
+                    .and_then(|v| v.split_once(' '))
+                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                    .map(|(_, token)| token.trim())
+                    .ok_or(AppError::Unauthorized)?;
+                store::tokens::user_for(&state.db, &token_hash(token)).await?
+            }
+            None => {
+                let session = session(parts, state).await?;
+                match session.get::<UserId>(USER_KEY).await? {
+                    Some(id) => store::users::get(&state.db, id).await?,
+                    None => None,
+                }
+            }
+        };
+        let user = CurrentUser(user.ok_or(AppError::Unauthorized)?);
+        parts.extensions.insert(user.clone());
+        Ok(user)
+    }
+}
+
+/// The signed-in user if there is one (pages that anyone may see).
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<User>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        match CurrentUser::from_request_parts(parts, state).await {
+            Ok(CurrentUser(user)) => Ok(MaybeUser(Some(user))),
+            Err(AppError::Unauthorized) => Ok(MaybeUser(None)),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+pub async fn session(parts: &mut Parts, state: &AppState) -> Result<Session> {
+    Session::from_request_parts(parts, state)
+        .await
+        .map_err(|(_, msg)| AppError::internal(anyhow::anyhow!("session layer missing: {msg}")))
+}
+
+/// The least role an extractor demands.
+pub trait MinRole: Send + Sync + 'static {
+    const ROLE: Role;
+    const REFUSED: &'static str;
+}
+
+/// Role markers for [`ProjectAccess`].
+pub mod need {
+    use super::{MinRole, Role};
+
+    /// Any member: reading.
+    pub struct Member;
+    /// Coders and owners: changing the project's content.
+    pub struct Coder;
+    /// Owners: members, settings, deleting.
+    pub struct Owner;
+
+    impl MinRole for Member {
+        const ROLE: Role = Role::Viewer;
+        const REFUSED: &'static str = "members only";
+    }
+    impl MinRole for Coder {
+        const ROLE: Role = Role::Coder;
+        const REFUSED: &'static str = "viewers can read this project but not change it";
+    }
+    impl MinRole for Owner {
+        const ROLE: Role = Role::Owner;
+        const REFUSED: &'static str = "only an owner of the project can do this";
+    }
+}
+
+/// The project named by `{project_id}` in the path, for a user who holds at
+/// least role `R` in it. Not a member (or no such project, or an id that is
+/// not a number): 404, so ids reveal nothing. A member below `R`: 403.
+pub struct ProjectAccess<R: MinRole = need::Member> {
+    pub user: User,
+    pub project: MemberProject,
+    role: PhantomData<R>,
+}
+
+impl<R: MinRole> ProjectAccess<R> {
+    pub fn id(&self) -> ProjectId {
+        self.project.project.id
+    }
+
+    pub fn role(&self) -> Role {
+        self.project.role
+    }
+}
+
+impl<R: MinRole> FromRequestParts<AppState> for ProjectAccess<R> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound)?;
+        let id: ProjectId = params
+            .iter()
+            .find(|(name, _)| *name == "project_id")
+            .and_then(|(_, value)| value.parse().ok())
+            .ok_or(AppError::NotFound)?;
+        let project = store::projects::get_for_member(&state.db, id, user.id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if project.role < R::ROLE {
+            return Err(AppError::Forbidden(R::REFUSED.into()));
+        }
+        Ok(ProjectAccess {
+            user,
+            project,
+            role: PhantomData,
+        })
+    }
+}
+
+/// A one-time message shown on the next page ("Project created").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    pub ok: bool,
+    pub text: String,
+}
+
+const FLASH_KEY: &str = "flash";
+
+/// Queue a message for the next page this browser loads.
+pub async fn flash(session: &Session, ok: bool, text: impl Into<String>) -> Result<()> {
+    let mut queued: Vec<Flash> = session.get(FLASH_KEY).await?.unwrap_or_default();
+    queued.push(Flash {
+        ok,
+        text: text.into(),
+    });
+    session.insert(FLASH_KEY, queued).await?;
+    Ok(())
+}
+
+/// What every page's frame shows: who is signed in, and pending messages.
+#[derive(Debug, Clone, Default)]
+pub struct Chrome {
+    pub user: Option<User>,
+    pub flashes: Vec<Flash>,
+}
+
+impl FromRequestParts<AppState> for Chrome {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
+        let session = session(parts, state).await?;
+        let flashes = session.remove::<Vec<Flash>>(FLASH_KEY).await?.unwrap_or_default();
+        Ok(Chrome { user, flashes })
+    }
+}

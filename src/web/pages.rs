@@ -1,0 +1,132 @@
+//! Page helpers shared by every HTML handler: the error page, redirects
+//! that carry a message, and small formatting functions for templates.
+
+use super::error::{AppError, Result};
+use super::extract::{Chrome, flash};
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    chrome: Chrome,
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// A friendly page for an error status.
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let title = match status {
+        StatusCode::NOT_FOUND => "Page not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+        StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
+        StatusCode::PAYLOAD_TOO_LARGE => "Upload too large",
+        s if s.is_server_error() => "Something went wrong",
+        _ => "That did not work",
+    };
+    let message = if status == StatusCode::NOT_FOUND {
+        "There is nothing here, or you do not have access to it."
+    } else {
+        message
+    };
+    let page = ErrorPage {
+        chrome: Chrome::default(),
+        status: status.as_u16(),
+        title,
+        message,
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render the error page");
+            (status, message.to_owned()).into_response()
+        }
+    }
+}
+
+/// The app's fallback: nothing is routed here.
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// After a form post: go to `to` with a success message.
+pub async fn done(session: &Session, to: &str, message: impl Into<String>) -> Result<Redirect> {
+    flash(session, true, message).await?;
+    Ok(Redirect::to(to))
+}
+
+/// After a form post that was refused for something the user can fix (a
+/// 4xx): go back to `to` and say why. Other errors (503, 500) propagate to
+/// the error page.
+pub async fn back_with(session: &Session, to: &str, err: AppError) -> Result<Redirect> {
+    if err.status().is_client_error() {
+        flash(session, false, err.to_string()).await?;
+        Ok(Redirect::to(to))
+    } else {
+        Err(err)
+    }
+}
+
+/// Percent-encode a value for a query string.
+pub fn encode_query(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Where to go after signing in: only paths on this site, never `//host`
+/// or a full URL (an open redirect would help phishing).
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
+        _ => "/projects",
+    }
+}
+
+/// `2026-11-25 14:03 UTC`: timestamps as people read them.
+pub fn when(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/projects/3")), "/projects/3");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "projects"] {
+            assert_eq!(safe_next(Some(bad)), "/projects", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/projects");
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(encode_query("/projects?a=1&b=é"), "/projects%3Fa%3D1%26b%3D%C3%A9");
+    }
+
+    #[test]
+    fn times_are_shown_in_utc_to_the_minute() {
+        let t = time::macros::datetime!(2026-11-25 14:03:59 +01:00);
+        assert_eq!(when(t), "2026-11-25 13:03 UTC");
+    }
+}
