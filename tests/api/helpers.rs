@@ -1,0 +1,178 @@
+//! The test harness: the real app on 127.0.0.1:0 over a fresh database
+//! (from `#[sqlx::test]`), and a client per person.
+
+use parley::app::App;
+use parley::config::ServerConfig;
+use parley::domain::account::{self, DisplayName, Email, NewPassword};
+use parley::domain::ids::ProjectId;
+use parley::store;
+use parley::store::users::User;
+use reqwest::{Client, Response, StatusCode, redirect};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use std::net::SocketAddr;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: PgPool,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(db: PgPool) -> TestApp {
+        Self::spawn_with(db, ServerConfig::default()).await
+    }
+
+    pub async fn spawn_with(db: PgPool, mut config: ServerConfig) -> TestApp {
+        config.addr = "127.0.0.1:0".parse().unwrap();
+        let app = App::build(db.clone(), config).await.expect("bind");
+        let addr = app.local_addr();
+        let server = tokio::spawn(async move {
+            app.run_until(std::future::pending()).await.expect("server ran");
+        });
+        TestApp { addr, db, server }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn browser(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// An account made directly in the store (as `parley user add` does).
+    pub async fn user(&self, email: &str, name: &str) -> User {
+        let hash = account::hash_password(&NewPassword::parse(PASSWORD).unwrap());
+        store::users::insert(
+            &self.db,
+            &Email::parse(email).unwrap(),
+            &DisplayName::parse(name).unwrap(),
+            &hash,
+            false,
+        )
+        .await
+        .unwrap()
+    }
+
+    /// An API client for a new account with its own token.
+    pub async fn person(&self, email: &str) -> Api {
+        let user = self.user(email, email.split('@').next().unwrap()).await;
+        let (token, hash) = account::new_token();
+        store::tokens::insert(&self.db, user.id, "tests", &hash).await.unwrap();
+        Api {
+            base: self.url("/api/v1"),
+            token: Some(token),
+            client: Client::new(),
+            user: Some(user),
+        }
+    }
+
+    pub fn anonymous(&self) -> Api {
+        Api {
+            base: self.url("/api/v1"),
+            token: None,
+            client: Client::new(),
+            user: None,
+        }
+    }
+
+    /// Sign in through the login form with a cookie-keeping client.
+    pub async fn signed_in(&self, email: &str) -> Client {
+        let client = self.browser();
+        let res = client
+            .post(self.url("/login"))
+            .form(&[("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in should redirect");
+        client
+    }
+}
+
+/// A script's view of the API, with a Bearer token (or none).
+pub struct Api {
+    pub base: String,
+    pub token: Option<String>,
+    pub client: Client,
+    pub user: Option<User>,
+}
+
+impl Api {
+    pub fn email(&self) -> &str {
+        &self.user.as_ref().unwrap().email
+    }
+
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let r = self.client.request(method, format!("{}{}", self.base, path));
+        match &self.token {
+            Some(t) => r.bearer_auth(t),
+            None => r,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.req(reqwest::Method::GET, path).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.req(reqwest::Method::POST, path).json(&body).send().await.unwrap()
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Response {
+        self.req(reqwest::Method::PATCH, path).json(&body).send().await.unwrap()
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.req(reqwest::Method::DELETE, path).send().await.unwrap()
+    }
+
+    pub async fn raw_post(&self, path: &str, content_type: &str, body: &'static str) -> Response {
+        self.req(reqwest::Method::POST, path)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Create a project and return its id.
+    pub async fn project(&self, name: &str) -> ProjectId {
+        let res = self.post("/projects", json!({ "name": name })).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        ProjectId(res.json::<Value>().await.unwrap()["id"].as_i64().unwrap())
+    }
+
+    /// Add `other` to project `p` with `role`.
+    pub async fn add(&self, p: ProjectId, other: &Api, role: &str) {
+        let res = self
+            .post(&format!("/projects/{p}/members"), json!({ "email": other.email(), "role": role }))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    }
+}
+
+/// Assert an API error: status, JSON content type, and an `error` message.
+pub async fn assert_error(res: Response, status: StatusCode) -> String {
+    assert_eq!(res.status(), status);
+    let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(ct.starts_with("application/json"), "content type {ct}");
+    let body: Value = res.json().await.unwrap();
+    let message = body["error"].as_str().expect("an error message").to_owned();
+    assert!(!message.is_empty());
+    message
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real app over real PostgreSQL, one fresh database
+//! per test.
+
+mod auth;
+mod cli;
+mod health;
+mod helpers;
+mod members;
+mod projects;
