@@ -39,7 +39,9 @@ impl App {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serve until SIGTERM or Ctrl-C, then finish the requests in flight.
@@ -48,7 +50,10 @@ impl App {
     }
 
     /// Serve until `stop` completes.
-    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let sweeper = tokio::spawn(sweep_sessions(PgSessionStore::new(self.state.db.clone())));
         let router = crate::web::router(self.state);
         let served = axum::serve(self.listener, router)

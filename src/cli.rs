@@ -8,7 +8,11 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "parley", version, about = "Parley: qualitative coding of transcripts, in the browser")]
+#[command(
+    name = "parley",
+    version,
+    about = "Parley: qualitative coding of transcripts, in the browser"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub db: DbConfig,
@@ -59,7 +63,10 @@ pub enum TokenCommand {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = cli.db.database_url;
-    match cli.command.unwrap_or_else(|| Command::Serve(ServerConfig::parse_env())) {
+    match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServerConfig::parse_env()))
+    {
         Command::Serve(config) => crate::app::serve(&url, config).await,
         Command::Migrate => {
             store::prepare(&url, 1).await?;
@@ -71,14 +78,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let name = DisplayName::parse(&name)?;
             let password = NewPassword::parse(&read_password()?)?;
             let db = store::prepare(&url, 1).await?;
-            let hash = tokio::task::spawn_blocking(move || account::hash_password(&password)).await?;
+            let hash =
+                tokio::task::spawn_blocking(move || account::hash_password(&password)).await?;
             match store::users::insert(&db, &email, &name, &hash, admin).await {
                 Ok(user) => {
-                    eprintln!("created account {} for {} (id {})", user.email, user.name, user.id);
+                    eprintln!(
+                        "created account {} for {} (id {})",
+                        user.email, user.name, user.id
+                    );
                     Ok(())
                 }
                 Err(e) if store::violated_constraint(&e) == Some(store::users::EMAIL_TAKEN) => {
-                    bail!("an account with the e-mail {} already exists", email.as_str())
+                    bail!(
+                        "an account with the e-mail {} already exists",
+                        email.as_str()
+                    )
                 }
                 Err(e) => Err(e).context("cannot create the account"),
             }
@@ -118,7 +132,8 @@ fn read_password() -> anyhow::Result<String> {
         bail!("set PARLEY_PASSWORD, or run this in a terminal to be asked for the password");
     }
     let first = rpassword::prompt_password("Password: ").context("cannot read the password")?;
-    let again = rpassword::prompt_password("Password again: ").context("cannot read the password")?;
+    let again =
+        rpassword::prompt_password("Password again: ").context("cannot read the password")?;
     if first != again {
         bail!("the two passwords differ");
     }

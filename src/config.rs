@@ -46,7 +46,9 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// Session cookies get `Secure` when Parley is served over https.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     }
 
     pub fn static_dir(&self) -> PathBuf {

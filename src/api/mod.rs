@@ -5,15 +5,17 @@
 mod projects;
 
 use crate::app::AppState;
+use crate::store::users::User;
 use crate::web::error::{AppError, Result};
 use crate::web::extract::{CurrentUser, Json};
-use crate::store::users::User;
 use axum::Router;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/me", get(me)).merge(projects::routes())
+    Router::new()
+        .route("/me", get(me))
+        .merge(projects::routes())
 }
 
 /// Who the token or session belongs to.

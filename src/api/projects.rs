@@ -21,9 +21,14 @@ pub fn routes() -> Router<AppState> {
         .route("/projects", get(list_projects).post(create_project))
         .route(
             "/projects/{project_id}",
-            get(show_project).patch(update_project).delete(delete_project),
+            get(show_project)
+                .patch(update_project)
+                .delete(delete_project),
         )
-        .route("/projects/{project_id}/members", get(list_members).post(create_member))
+        .route(
+            "/projects/{project_id}/members",
+            get(list_members).post(create_member),
+        )
         .route(
             "/projects/{project_id}/members/{user_id}",
             get(show_member).patch(update_member).delete(delete_member),
@@ -36,7 +41,8 @@ async fn list_projects(
     Query(page): Query<Page>,
 ) -> Result<Json<List<MemberProject>>> {
     let (limit, offset) = page.bounds()?;
-    let (items, total) = store::projects::list_for_member(&state.db, user.id, limit, offset).await?;
+    let (items, total) =
+        store::projects::list_for_member(&state.db, user.id, limit, offset).await?;
     Ok(Json(List { items, total }))
 }
 
@@ -77,12 +83,25 @@ async fn update_project(
     Json(body): Json<ProjectChanges>,
 ) -> Result<Json<Project>> {
     let name = body.name.as_deref().map(ProjectName::parse).transpose()?;
-    let description = body.description.as_deref().map(project::description).transpose()?;
-    let project = store::projects::update(&state.db, access.id(), name.as_ref(), description.as_deref()).await?;
+    let description = body
+        .description
+        .as_deref()
+        .map(project::description)
+        .transpose()?;
+    let project = store::projects::update(
+        &state.db,
+        access.id(),
+        name.as_ref(),
+        description.as_deref(),
+    )
+    .await?;
     Ok(Json(project))
 }
 
-async fn delete_project(State(state): State<AppState>, access: ProjectAccess<need::Owner>) -> Result<StatusCode> {
+async fn delete_project(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Owner>,
+) -> Result<StatusCode> {
     store::projects::delete(&state.db, access.id()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -95,7 +114,11 @@ async fn list_members(
     let (limit, offset) = page.bounds()?;
     let all = store::members::list(&state.db, access.id()).await?;
     let total = all.len() as i64;
-    let items = all.into_iter().skip(offset as usize).take(limit as usize).collect();
+    let items = all
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
     Ok(Json(List { items, total }))
 }
 
@@ -134,7 +157,9 @@ async fn update_member(
     Path((_, user)): Path<(ProjectId, UserId)>,
     Json(body): Json<RoleChange>,
 ) -> Result<Json<Member>> {
-    Ok(Json(change_role(&state.db, access.id(), user, &body.role).await?))
+    Ok(Json(
+        change_role(&state.db, access.id(), user, &body.role).await?,
+    ))
 }
 
 async fn delete_member(

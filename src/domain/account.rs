@@ -23,7 +23,9 @@ impl Email {
             return err("an e-mail address cannot contain spaces");
         }
         match email.split_once('@') {
-            Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !domain.contains('@') => {
+            Some((local, domain))
+                if !local.is_empty() && !domain.is_empty() && !domain.contains('@') =>
+            {
                 Ok(Self(email.to_owned()))
             }
             _ => err("this does not look like an e-mail address (name@example.org)"),
@@ -46,7 +48,10 @@ impl DisplayName {
             return Err(ValidationError::new("name", "enter a name"));
         }
         if name.chars().count() > 100 {
-            return Err(ValidationError::new("name", "a name has at most 100 characters"));
+            return Err(ValidationError::new(
+                "name",
+                "a name has at most 100 characters",
+            ));
         }
         Ok(Self(name.to_owned()))
     }
@@ -74,7 +79,10 @@ impl NewPassword {
             ));
         }
         if n > 1000 {
-            return Err(ValidationError::new("password", "a password has at most 1,000 characters"));
+            return Err(ValidationError::new(
+                "password",
+                "a password has at most 1,000 characters",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -96,7 +104,10 @@ pub fn token_name(raw: &str) -> Result<String, ValidationError> {
     match name.chars().count() {
         0 => Ok("API token".to_owned()),
         1..=100 => Ok(name.to_owned()),
-        _ => Err(ValidationError::new("name", "a token name has at most 100 characters")),
+        _ => Err(ValidationError::new(
+            "name",
+            "a token name has at most 100 characters",
+        )),
     }
 }
 
@@ -106,7 +117,10 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_kept_as_typed() {
-        assert_eq!(Email::parse("  Ann@Example.org ").unwrap().as_str(), "Ann@Example.org");
+        assert_eq!(
+            Email::parse("  Ann@Example.org ").unwrap().as_str(),
+            "Ann@Example.org"
+        );
     }
 
     #[test]
@@ -119,7 +133,10 @@ mod tests {
             ("ann smith@example.org", "space"),
             ("a@b@c", "two @"),
         ] {
-            assert!(Email::parse(input).is_err(), "{input:?} should be rejected ({why})");
+            assert!(
+                Email::parse(input).is_err(),
+                "{input:?} should be rejected ({why})"
+            );
         }
     }
 
@@ -177,7 +194,9 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 /// unknown so that sign-in takes as long for unknown as for known accounts.
 pub fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password(&NewPassword::parse("no password matches this one").expect("long enough")))
+    HASH.get_or_init(|| {
+        hash_password(&NewPassword::parse("no password matches this one").expect("long enough"))
+    })
 }
 
 /// Prefix of every API token, so a leaked one is recognisable in logs and

@@ -14,7 +14,10 @@ impl ProjectName {
             return Err(ValidationError::new("name", "a project needs a name"));
         }
         if name.chars().count() > 200 {
-            return Err(ValidationError::new("name", "a project name has at most 200 characters"));
+            return Err(ValidationError::new(
+                "name",
+                "a project name has at most 200 characters",
+            ));
         }
         Ok(Self(name.to_owned()))
     }
@@ -28,14 +31,19 @@ impl ProjectName {
 pub fn description(raw: &str) -> Result<String, ValidationError> {
     let text = raw.trim();
     if text.chars().count() > 10_000 {
-        return Err(ValidationError::new("description", "a description has at most 10,000 characters"));
+        return Err(ValidationError::new(
+            "description",
+            "a description has at most 10,000 characters",
+        ));
     }
     Ok(text.to_owned())
 }
 
 /// What a member may do in a project. Ordered: each role can do everything
 /// the roles before it can.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, sqlx::Type,
+)]
 #[sqlx(type_name = "project_role", rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -63,7 +71,10 @@ impl Role {
             "viewer" => Ok(Role::Viewer),
             "coder" => Ok(Role::Coder),
             "owner" => Ok(Role::Owner),
-            _ => Err(ValidationError::new("role", "a role is one of owner, coder or viewer")),
+            _ => Err(ValidationError::new(
+                "role",
+                "a role is one of owner, coder or viewer",
+            )),
         }
     }
 }
@@ -94,7 +105,10 @@ mod tests {
 
     #[test]
     fn project_names_are_trimmed_and_required() {
-        assert_eq!(ProjectName::parse("  Partnerships ").unwrap().as_str(), "Partnerships");
+        assert_eq!(
+            ProjectName::parse("  Partnerships ").unwrap().as_str(),
+            "Partnerships"
+        );
         assert!(ProjectName::parse(" \n ").is_err());
         assert!(ProjectName::parse(&"p".repeat(201)).is_err());
     }

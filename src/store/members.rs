@@ -76,7 +76,11 @@ pub async fn add(pool: &PgPool, project: ProjectId, user: UserId, role: Role) ->
 }
 
 /// Lock the project row and tell how many owners it has besides `user`.
-async fn other_owners(conn: &mut PgConnection, project: ProjectId, user: UserId) -> sqlx::Result<i64> {
+async fn other_owners(
+    conn: &mut PgConnection,
+    project: ProjectId,
+    user: UserId,
+) -> sqlx::Result<i64> {
     sqlx::query!(
         "select 1 as one from project where project_id = $1 for update",
         project as ProjectId
@@ -96,7 +100,12 @@ async fn other_owners(conn: &mut PgConnection, project: ProjectId, user: UserId)
     .await
 }
 
-pub async fn set_role(pool: &PgPool, project: ProjectId, user: UserId, role: Role) -> sqlx::Result<Change> {
+pub async fn set_role(
+    pool: &PgPool,
+    project: ProjectId,
+    user: UserId,
+    role: Role,
+) -> sqlx::Result<Change> {
     let mut tx = pool.begin().await?;
     let others = other_owners(&mut tx, project, user).await?;
     match current_role(&mut tx, project, user).await? {
@@ -116,7 +125,11 @@ pub async fn set_role(pool: &PgPool, project: ProjectId, user: UserId, role: Rol
     Ok(Change::Done)
 }
 
-async fn current_role(conn: &mut PgConnection, project: ProjectId, user: UserId) -> sqlx::Result<Option<Role>> {
+async fn current_role(
+    conn: &mut PgConnection,
+    project: ProjectId,
+    user: UserId,
+) -> sqlx::Result<Option<Role>> {
     sqlx::query_scalar!(
         r#"select role as "role: Role" from project_member where project_id = $1 and user_id = $2"#,
         project as ProjectId,

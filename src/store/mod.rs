@@ -60,7 +60,10 @@ pub async fn prepare(url: &str, max_connections: u32) -> anyhow::Result<PgPool> 
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
     matches!(
         err,
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
     ) || matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
 }
 
@@ -88,7 +91,9 @@ pub fn redact(url: &str) -> String {
 
 /// Answers when the database does; used by `/healthz`.
 pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
-    sqlx::query_scalar!("select 1 as \"one!\"").fetch_one(pool).await?;
+    sqlx::query_scalar!("select 1 as \"one!\"")
+        .fetch_one(pool)
+        .await?;
     Ok(())
 }
 

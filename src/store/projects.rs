@@ -177,8 +177,11 @@ pub async fn update(
 
 /// Delete a project and everything in it (members cascade).
 pub async fn delete(pool: &PgPool, project: ProjectId) -> sqlx::Result<()> {
-    sqlx::query!("delete from project where project_id = $1", project as ProjectId)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "delete from project where project_id = $1",
+        project as ProjectId
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }

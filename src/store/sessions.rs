@@ -117,7 +117,11 @@ impl SessionStore for PgSessionStore {
 
 /// Sign a user out everywhere but the current session (after a password
 /// change).
-pub async fn delete_other_sessions(pool: &PgPool, user: UserId, keep: Option<Id>) -> sqlx::Result<()> {
+pub async fn delete_other_sessions(
+    pool: &PgPool,
+    user: UserId,
+    keep: Option<Id>,
+) -> sqlx::Result<()> {
     sqlx::query!(
         r#"
         delete from session

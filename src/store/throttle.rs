@@ -31,9 +31,12 @@ pub async fn recent_failures(pool: &PgPool, email: &str) -> sqlx::Result<i64> {
 }
 
 pub async fn record_failure(pool: &PgPool, email: &str) -> sqlx::Result<()> {
-    sqlx::query!("insert into login_failure (email) values ($1)", email.trim())
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "insert into login_failure (email) values ($1)",
+        email.trim()
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

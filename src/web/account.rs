@@ -88,9 +88,12 @@ async fn change_password(
         .await?
         .ok_or(AppError::Unauthorized)?;
     let current = form.current;
-    let matches = tokio::task::spawn_blocking(move || account::verify_password(&current, &stored)).await?;
+    let matches =
+        tokio::task::spawn_blocking(move || account::verify_password(&current, &stored)).await?;
     let parsed = if !matches {
-        Err(AppError::BadRequest("your current password is not right".into()))
+        Err(AppError::BadRequest(
+            "your current password is not right".into(),
+        ))
     } else if form.password != form.password_again {
         Err(AppError::BadRequest("the two new passwords differ".into()))
     } else {
@@ -103,7 +106,12 @@ async fn change_password(
     let hash = tokio::task::spawn_blocking(move || account::hash_password(&password)).await?;
     store::users::set_password(&state.db, user.id, &hash).await?;
     store::sessions::delete_other_sessions(&state.db, user.id, session.id()).await?;
-    done(&session, "/account", "Password changed. Your other sessions were signed out.").await
+    done(
+        &session,
+        "/account",
+        "Password changed. Your other sessions were signed out.",
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -137,5 +145,10 @@ async fn revoke_token(
     if !store::tokens::delete(&state.db, user.id, token).await? {
         return Err(AppError::NotFound);
     }
-    done(&session, "/account", "Token revoked: scripts using it can no longer sign in.").await
+    done(
+        &session,
+        "/account",
+        "Token revoked: scripts using it can no longer sign in.",
+    )
+    .await
 }

@@ -102,9 +102,13 @@ async fn create_first_user(
     match store::users::insert_first(&state.db, &email, &name, &hash).await? {
         Some(user) => {
             sign_in(&session, &user).await?;
-            super::pages::done(&session, "/projects", format!("Welcome, {}. Create your first project.", user.name))
-                .await
-                .map(IntoResponse::into_response)
+            super::pages::done(
+                &session,
+                "/projects",
+                format!("Welcome, {}. Create your first project.", user.name),
+            )
+            .await
+            .map(IntoResponse::into_response)
         }
         // Someone else finished the first-run page first.
         None => Ok(Redirect::to("/login").into_response()),
@@ -166,20 +170,23 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response> {
     let next = safe_next(form.next.as_deref()).to_owned();
-    let refuse = |status: StatusCode, error: String, chrome: Chrome, email: String, next: String| {
-        (
-            status,
-            LoginPage {
-                chrome,
-                error: Some(error),
-                email,
-                next,
-            },
-        )
-            .into_response()
-    };
+    let refuse =
+        |status: StatusCode, error: String, chrome: Chrome, email: String, next: String| {
+            (
+                status,
+                LoginPage {
+                    chrome,
+                    error: Some(error),
+                    email,
+                    next,
+                },
+            )
+                .into_response()
+        };
 
-    if store::throttle::recent_failures(&state.db, &form.email).await? >= store::throttle::MAX_FAILURES {
+    if store::throttle::recent_failures(&state.db, &form.email).await?
+        >= store::throttle::MAX_FAILURES
+    {
         let mut res = refuse(
             StatusCode::TOO_MANY_REQUESTS,
             format!(
@@ -203,7 +210,8 @@ async fn login(
         .map(|c| c.password_hash.clone())
         .unwrap_or_else(|| account::dummy_hash().to_owned());
     let password = form.password;
-    let matches = tokio::task::spawn_blocking(move || account::verify_password(&password, &stored)).await?;
+    let matches =
+        tokio::task::spawn_blocking(move || account::verify_password(&password, &stored)).await?;
 
     match credentials {
         Some(c) if matches => {

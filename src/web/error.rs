@@ -157,7 +157,9 @@ fn default_message(status: StatusCode) -> String {
         StatusCode::NOT_FOUND => "not found".into(),
         StatusCode::METHOD_NOT_ALLOWED => "this address does not accept that method".into(),
         StatusCode::PAYLOAD_TOO_LARGE => "the request is too large".into(),
-        StatusCode::FORBIDDEN => "this request was refused: cross-site form posts are not allowed".into(),
+        StatusCode::FORBIDDEN => {
+            "this request was refused: cross-site form posts are not allowed".into()
+        }
         s => s.canonical_reason().unwrap_or("error").to_lowercase(),
     }
 }
@@ -199,10 +201,8 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         },
     };
     let mut message = body.message;
-    if status.is_server_error() {
-        if let Some(id) = &request_id {
-            message = format!("{message} (request id {id})");
-        }
+    if let Some(id) = request_id.as_deref().filter(|_| status.is_server_error()) {
+        message = format!("{message} (request id {id})");
     }
 
     let mut out = if path.starts_with("/api/") || path == "/api" {

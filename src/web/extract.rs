@@ -216,7 +216,10 @@ impl FromRequestParts<AppState> for Chrome {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
         let session = session(parts, state).await?;
-        let flashes = session.remove::<Vec<Flash>>(FLASH_KEY).await?.unwrap_or_default();
+        let flashes = session
+            .remove::<Vec<Flash>>(FLASH_KEY)
+            .await?
+            .unwrap_or_default();
         Ok(Chrome { user, flashes })
     }
 }

@@ -16,7 +16,10 @@ pub fn routes() -> Router<AppState> {
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let ping = tokio::time::timeout(Duration::from_secs(3), crate::store::ping(&state.db)).await;
     match ping {
-        Ok(Ok(())) => (StatusCode::OK, Json(json!({"status": "ok", "database": "ok"}))),
+        Ok(Ok(())) => (
+            StatusCode::OK,
+            Json(json!({"status": "ok", "database": "ok"})),
+        ),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "health check: database unavailable");
             unavailable()

@@ -31,12 +31,14 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// body limit, CSRF, sessions.
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
-    let sessions = SessionManagerLayer::new(crate::store::sessions::PgSessionStore::new(state.db.clone()))
-        .with_name("parley_session")
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies())
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
+    let sessions = SessionManagerLayer::new(crate::store::sessions::PgSessionStore::new(
+        state.db.clone(),
+    ))
+    .with_name("parley_session")
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_secure(config.secure_cookies())
+    .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
 
     // Cross-site form posts are refused by Fetch Metadata (Sec-Fetch-Site /
     // Origin), which every current browser sends; the cookie's SameSite=Lax
@@ -104,7 +106,10 @@ fn origin_of(url: &str) -> Option<String> {
 mod tests {
     #[test]
     fn origins_drop_the_path() {
-        assert_eq!(super::origin_of("https://q.example.org/parley/").as_deref(), Some("https://q.example.org"));
+        assert_eq!(
+            super::origin_of("https://q.example.org/parley/").as_deref(),
+            Some("https://q.example.org")
+        );
         assert_eq!(super::origin_of("nonsense"), None);
     }
 }

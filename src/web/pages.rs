@@ -77,7 +77,9 @@ pub fn encode_query(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -113,7 +115,12 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next(Some("/projects/3")), "/projects/3");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "projects"] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "projects",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/projects", "{bad}");
         }
         assert_eq!(safe_next(None), "/projects");
@@ -121,7 +128,10 @@ mod tests {
 
     #[test]
     fn query_values_are_percent_encoded() {
-        assert_eq!(encode_query("/projects?a=1&b=é"), "/projects%3Fa%3D1%26b%3D%C3%A9");
+        assert_eq!(
+            encode_query("/projects?a=1&b=é"),
+            "/projects%3Fa%3D1%26b%3D%C3%A9"
+        );
     }
 
     #[test]

@@ -26,11 +26,20 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/projects", get(list_projects).post(create_project))
         .route("/projects/{project_id}", get(show_project))
-        .route("/projects/{project_id}/settings", get(edit_project).post(update_project))
+        .route(
+            "/projects/{project_id}/settings",
+            get(edit_project).post(update_project),
+        )
         .route("/projects/{project_id}/delete", post(delete_project))
         .route("/projects/{project_id}/members", post(add_member_form))
-        .route("/projects/{project_id}/members/{user_id}/role", post(change_role_form))
-        .route("/projects/{project_id}/members/{user_id}/remove", post(remove_member_form))
+        .route(
+            "/projects/{project_id}/members/{user_id}/role",
+            post(change_role_form),
+        )
+        .route(
+            "/projects/{project_id}/members/{user_id}/remove",
+            post(remove_member_form),
+        )
 }
 
 #[derive(Template, WebTemplate)]
@@ -62,13 +71,19 @@ async fn create_project(
     session: Session,
     Form(form): Form<ProjectForm>,
 ) -> Result<Redirect> {
-    let parsed = ProjectName::parse(&form.name).and_then(|n| Ok((n, project::description(&form.description)?)));
+    let parsed = ProjectName::parse(&form.name)
+        .and_then(|n| Ok((n, project::description(&form.description)?)));
     let (name, description) = match parsed {
         Ok(p) => p,
         Err(e) => return back_with(&session, "/projects", e.into()).await,
     };
     let created = store::projects::insert(&state.db, user.id, &name, &description).await?;
-    done(&session, &format!("/projects/{}", created.id), "Project created.").await
+    done(
+        &session,
+        &format!("/projects/{}", created.id),
+        "Project created.",
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -79,6 +94,8 @@ struct ProjectPage {
     members: Vec<Member>,
     me: UserId,
     is_owner: bool,
+    /// Owners in the project: the last one cannot be removed.
+    owners: usize,
     roles: [Role; 3],
     tab: &'static str,
 }
@@ -91,6 +108,7 @@ async fn show_project(
     let members = store::members::list(&state.db, access.id()).await?;
     Ok(ProjectPage {
         chrome,
+        owners: members.iter().filter(|m| m.role == Role::Owner).count(),
         is_owner: access.role() == Role::Owner,
         me: access.user.id,
         project: access.project,
@@ -123,7 +141,8 @@ async fn update_project(
     Form(form): Form<ProjectForm>,
 ) -> Result<Redirect> {
     let back = format!("/projects/{}/settings", access.id());
-    let parsed = ProjectName::parse(&form.name).and_then(|n| Ok((n, project::description(&form.description)?)));
+    let parsed = ProjectName::parse(&form.name)
+        .and_then(|n| Ok((n, project::description(&form.description)?)));
     let (name, description) = match parsed {
         Ok(p) => p,
         Err(e) => return back_with(&session, &back, e.into()).await,
@@ -145,7 +164,9 @@ async fn delete_project(
 ) -> Result<Redirect> {
     if form.confirm_name.trim() != access.project.project.name {
         let back = format!("/projects/{}/settings", access.id());
-        let err = AppError::BadRequest("the name you typed does not match; the project was not deleted".into());
+        let err = AppError::BadRequest(
+            "the name you typed does not match; the project was not deleted".into(),
+        );
         return back_with(&session, &back, err).await;
     }
     store::projects::delete(&state.db, access.id()).await?;
@@ -213,32 +234,52 @@ async fn remove_member_form(
 // Membership rules, shared by the pages above and the JSON API.
 
 /// Add the account with this e-mail to the project.
-pub async fn add_member(db: &PgPool, project: ProjectId, email: &str, role: &str) -> Result<Member> {
+pub async fn add_member(
+    db: &PgPool,
+    project: ProjectId,
+    email: &str,
+    role: &str,
+) -> Result<Member> {
     let role = Role::parse(role)?;
     let email = Email::parse(email)?;
-    let user = store::users::by_email(db, email.as_str()).await?.ok_or_else(|| {
-        ValidationError::new(
-            "email",
-            format!("no Parley account uses {}; an administrator can create one", email.as_str()),
-        )
-    })?;
+    let user = store::users::by_email(db, email.as_str())
+        .await?
+        .ok_or_else(|| {
+            ValidationError::new(
+                "email",
+                format!(
+                    "no Parley account uses {}; an administrator can create one",
+                    email.as_str()
+                ),
+            )
+        })?;
     if let Err(e) = store::members::add(db, project, user.id, role).await {
         return Err(match store::violated_constraint(&e) {
-            Some(store::members::ALREADY_MEMBER) => {
-                AppError::Conflict(format!("{} is already a member of this project", user.email))
-            }
+            Some(store::members::ALREADY_MEMBER) => AppError::Conflict(format!(
+                "{} is already a member of this project",
+                user.email
+            )),
             _ => e.into(),
         });
     }
-    store::members::get(db, project, user.id).await?.ok_or(AppError::NotFound)
+    store::members::get(db, project, user.id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 const LAST_OWNER: &str = "a project must keep at least one owner: make someone else owner first";
 
-pub async fn change_role(db: &PgPool, project: ProjectId, user: UserId, role: &str) -> Result<Member> {
+pub async fn change_role(
+    db: &PgPool,
+    project: ProjectId,
+    user: UserId,
+    role: &str,
+) -> Result<Member> {
     let role = Role::parse(role)?;
     match store::members::set_role(db, project, user, role).await? {
-        Change::Done => store::members::get(db, project, user).await?.ok_or(AppError::NotFound),
+        Change::Done => store::members::get(db, project, user)
+            .await?
+            .ok_or(AppError::NotFound),
         Change::NotMember => Err(AppError::NotFound),
         Change::LastOwner => Err(AppError::Conflict(LAST_OWNER.into())),
     }

@@ -15,7 +15,14 @@ async fn the_first_visitor_creates_the_admin_account(pool: PgPool) {
 
     let res = browser.get(app.url("/")).send().await.unwrap();
     assert_eq!(location(&res), "/setup");
-    let page = browser.get(app.url("/setup")).send().await.unwrap().text().await.unwrap();
+    let page = browser
+        .get(app.url("/setup"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Create account"));
 
     let res = browser
@@ -32,12 +39,23 @@ async fn the_first_visitor_creates_the_admin_account(pool: PgPool) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/projects");
 
-    let page = browser.get(app.url("/projects")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("Welcome, Ann Researcher"), "signed in, with a welcome");
-    let admin = sqlx::query_scalar!("select is_admin from app_user where email = 'ann@example.org'")
-        .fetch_one(&app.db)
+    let page = browser
+        .get(app.url("/projects"))
+        .send()
+        .await
+        .unwrap()
+        .text()
         .await
         .unwrap();
+    assert!(
+        page.contains("Welcome, Ann Researcher"),
+        "signed in, with a welcome"
+    );
+    let admin =
+        sqlx::query_scalar!("select is_admin from app_user where email = 'ann@example.org'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert!(admin, "the first account is an administrator");
 }
 
@@ -95,13 +113,21 @@ async fn anonymous_page_visits_are_sent_to_sign_in_and_back(pool: PgPool) {
     app.user("ann@example.org", "Ann").await;
     let browser = app.browser();
 
-    let res = browser.get(app.url("/projects/1/settings")).send().await.unwrap();
+    let res = browser
+        .get(app.url("/projects/1/settings"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/login?next=/projects/1/settings");
 
     let res = browser
         .post(app.url("/login"))
-        .form(&[("email", "ann@example.org"), ("password", PASSWORD), ("next", "/account")])
+        .form(&[
+            ("email", "ann@example.org"),
+            ("password", PASSWORD),
+            ("next", "/account"),
+        ])
         .send()
         .await
         .unwrap();
@@ -111,7 +137,11 @@ async fn anonymous_page_visits_are_sent_to_sign_in_and_back(pool: PgPool) {
     let res = app
         .browser()
         .post(app.url("/login"))
-        .form(&[("email", "ann@example.org"), ("password", PASSWORD), ("next", "//evil.example/")])
+        .form(&[
+            ("email", "ann@example.org"),
+            ("password", PASSWORD),
+            ("next", "//evil.example/"),
+        ])
         .send()
         .await
         .unwrap();
@@ -133,7 +163,10 @@ async fn session_cookies_are_http_only_and_same_site_lax(pool: PgPool) {
     assert!(cookie.starts_with("parley_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http on localhost: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http on localhost: {cookie}"
+    );
 }
 
 #[sqlx::test]
@@ -171,13 +204,21 @@ async fn wrong_passwords_are_refused_then_throttled(pool: PgPool) {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(res.text().await.unwrap().contains("do not match"));
     for _ in 0..4 {
-        assert_eq!(attempt("wrong password").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            attempt("wrong password").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     // Five failures: even the right password is refused for a while.
     let res = attempt(PASSWORD).await.unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().contains_key("retry-after"));
-    assert!(res.text().await.unwrap().contains("Too many failed sign-ins"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Too many failed sign-ins")
+    );
 
     // Another address is not affected.
     app.user("ruth@example.org", "Ruth").await;
@@ -190,7 +231,12 @@ async fn signing_out_ends_the_session(pool: PgPool) {
     app.user("ann@example.org", "Ann").await;
     let browser = app.signed_in("ann@example.org").await;
     assert_eq!(
-        browser.get(app.url("/projects")).send().await.unwrap().status(),
+        browser
+            .get(app.url("/projects"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         StatusCode::OK
     );
 
@@ -247,12 +293,29 @@ async fn api_tokens_are_made_on_the_account_page_shown_once_and_revocable(pool: 
         .await
         .unwrap();
     assert_eq!(location(&res), "/account");
-    let page = browser.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    let page = browser
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let start = page.find("parley_").expect("the new token is shown");
-    let token: String = page[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let token: String = page[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
     assert!(page.contains("R scripts"));
 
-    let again = browser.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    let again = browser
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!again.contains(&token), "a token is shown only once");
 
     let api = reqwest::Client::new();
@@ -277,7 +340,12 @@ async fn api_tokens_are_made_on_the_account_page_shown_once_and_revocable(pool: 
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let res = api.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    let res = api
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -290,29 +358,55 @@ async fn a_password_change_needs_the_current_one_and_signs_out_other_sessions(po
 
     let wrong = here
         .post(app.url("/account/password"))
-        .form(&[("current", "not it at all"), ("password", "a new long password"), ("password_again", "a new long password")])
+        .form(&[
+            ("current", "not it at all"),
+            ("password", "a new long password"),
+            ("password_again", "a new long password"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::SEE_OTHER);
-    let page = here.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    let page = here
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("current password is not right"));
 
     here.post(app.url("/account/password"))
-        .form(&[("current", PASSWORD), ("password", "a new long password"), ("password_again", "a new long password")])
+        .form(&[
+            ("current", PASSWORD),
+            ("password", "a new long password"),
+            ("password_again", "a new long password"),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(here.get(app.url("/account")).send().await.unwrap().status(), StatusCode::OK);
     assert_eq!(
-        elsewhere.get(app.url("/account")).send().await.unwrap().status(),
+        here.get(app.url("/account")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        elsewhere
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         StatusCode::SEE_OTHER,
         "the other browser was signed out"
     );
     let res = app
         .browser()
         .post(app.url("/login"))
-        .form(&[("email", "ann@example.org"), ("password", "a new long password")])
+        .form(&[
+            ("email", "ann@example.org"),
+            ("password", "a new long password"),
+        ])
         .send()
         .await
         .unwrap();
@@ -324,7 +418,14 @@ async fn the_browser_session_also_works_for_the_json_api(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     app.user("ann@example.org", "Ann").await;
     let browser = app.signed_in("ann@example.org").await;
-    let me: Value = browser.get(app.url("/api/v1/me")).send().await.unwrap().json().await.unwrap();
+    let me: Value = browser
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["email"], "ann@example.org");
 }
 
@@ -376,13 +477,32 @@ async fn project_pages_are_404_for_outsiders_and_settings_403_for_viewers(pool: 
     owner.add(p, &viewer, "viewer").await;
 
     let outsider = app.signed_in("outsider@example.org").await;
-    let res = outsider.get(app.url(&format!("/projects/{p}"))).send().await.unwrap();
+    let res = outsider
+        .get(app.url(&format!("/projects/{p}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    assert!(res.text().await.unwrap().contains("Page not found"), "a friendly page");
+    assert!(
+        res.text().await.unwrap().contains("Page not found"),
+        "a friendly page"
+    );
 
     let viewer = app.signed_in("viewer@example.org").await;
-    assert_eq!(viewer.get(app.url(&format!("/projects/{p}"))).send().await.unwrap().status(), StatusCode::OK);
-    let res = viewer.get(app.url(&format!("/projects/{p}/settings"))).send().await.unwrap();
+    assert_eq!(
+        viewer
+            .get(app.url(&format!("/projects/{p}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let res = viewer
+        .get(app.url(&format!("/projects/{p}/settings")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = viewer
         .post(app.url(&format!("/projects/{p}/settings")))
@@ -399,7 +519,11 @@ async fn pages_carry_protective_headers_and_escape_user_text(pool: PgPool) {
     let owner = app.person("owner@example.org").await;
     let p = owner.project("<script>alert(1)</script>").await;
     let browser = app.signed_in("owner@example.org").await;
-    let res = browser.get(app.url(&format!("/projects/{p}"))).send().await.unwrap();
+    let res = browser
+        .get(app.url(&format!("/projects/{p}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(res.headers()["x-frame-options"], "DENY");
     assert!(res.headers().contains_key("x-request-id"));

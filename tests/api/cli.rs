@@ -33,38 +33,86 @@ fn stderr(o: &Output) -> String {
 #[sqlx::test]
 async fn user_add_creates_accounts_and_refuses_duplicates(pool: PgPool) {
     let url = url_of(&pool);
-    let out = parley(&url, &["user", "add", "--email", "ann@example.org", "--name", "Ann", "--admin"], Some("correct horse battery"));
+    let out = parley(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@example.org",
+            "--name",
+            "Ann",
+            "--admin",
+        ],
+        Some("correct horse battery"),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
-    let admin = sqlx::query_scalar!("select is_admin from app_user where email = 'ann@example.org'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let admin =
+        sqlx::query_scalar!("select is_admin from app_user where email = 'ann@example.org'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(admin);
 
-    let again = parley(&url, &["user", "add", "--email", "Ann@Example.org", "--name", "Ann"], Some("correct horse battery"));
+    let again = parley(
+        &url,
+        &["user", "add", "--email", "Ann@Example.org", "--name", "Ann"],
+        Some("correct horse battery"),
+    );
     assert!(!again.status.success());
-    assert!(stderr(&again).contains("already exists"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
 
-    let short = parley(&url, &["user", "add", "--email", "bo@example.org", "--name", "Bo"], Some("short"));
+    let short = parley(
+        &url,
+        &["user", "add", "--email", "bo@example.org", "--name", "Bo"],
+        Some("short"),
+    );
     assert!(!short.status.success());
-    assert!(stderr(&short).contains("at least 10 characters"), "{}", stderr(&short));
+    assert!(
+        stderr(&short).contains("at least 10 characters"),
+        "{}",
+        stderr(&short)
+    );
 
-    let no_password = parley(&url, &["user", "add", "--email", "cy@example.org", "--name", "Cy"], None);
+    let no_password = parley(
+        &url,
+        &["user", "add", "--email", "cy@example.org", "--name", "Cy"],
+        None,
+    );
     assert!(!no_password.status.success());
-    assert!(stderr(&no_password).contains("PARLEY_PASSWORD"), "{}", stderr(&no_password));
+    assert!(
+        stderr(&no_password).contains("PARLEY_PASSWORD"),
+        "{}",
+        stderr(&no_password)
+    );
 }
 
 #[sqlx::test]
 async fn token_create_prints_the_token_alone(pool: PgPool) {
     let url = url_of(&pool);
-    let out = parley(&url, &["user", "add", "--email", "ann@example.org", "--name", "Ann"], Some("correct horse battery"));
+    let out = parley(
+        &url,
+        &["user", "add", "--email", "ann@example.org", "--name", "Ann"],
+        Some("correct horse battery"),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
 
-    let out = parley(&url, &["token", "create", "--email", "ann@example.org"], None);
+    let out = parley(
+        &url,
+        &["token", "create", "--email", "ann@example.org"],
+        None,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let token = stdout.trim_end_matches('\n');
-    assert!(token.starts_with("parley_") && !token.contains(char::is_whitespace), "{stdout:?}");
+    assert!(
+        token.starts_with("parley_") && !token.contains(char::is_whitespace),
+        "{stdout:?}"
+    );
     let hash = parley::domain::account::token_hash(token);
     let owner = sqlx::query_scalar!(
         "select u.email from api_token t join app_user u using (user_id) where t.token_hash = $1",
@@ -75,33 +123,55 @@ async fn token_create_prints_the_token_alone(pool: PgPool) {
     .unwrap();
     assert_eq!(owner, "ann@example.org");
 
-    let unknown = parley(&url, &["token", "create", "--email", "nobody@example.org"], None);
+    let unknown = parley(
+        &url,
+        &["token", "create", "--email", "nobody@example.org"],
+        None,
+    );
     assert!(!unknown.status.success());
-    assert!(stderr(&unknown).contains("no account"), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("no account"),
+        "{}",
+        stderr(&unknown)
+    );
 }
 
 #[sqlx::test]
 async fn migrate_creates_a_database_that_does_not_exist(pool: PgPool) {
     let name = format!("parley_cli_{}", std::process::id());
-    sqlx::query(sqlx::AssertSqlSafe(format!("drop database if exists {name}"))).execute(&pool).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "drop database if exists {name}"
+    )))
+    .execute(&pool)
+    .await
+    .unwrap();
     let base = url_of(&pool);
     let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
 
     let out = parley(&url, &["migrate"], None);
     assert!(out.status.success(), "{}", stderr(&out));
     let other = sqlx::PgPool::connect(&url).await.unwrap();
-    let tables = sqlx::query_scalar!(r#"select count(*) as "n!" from information_schema.tables where table_name = 'project'"#)
-        .fetch_one(&other)
-        .await
-        .unwrap();
+    let tables = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from information_schema.tables where table_name = 'project'"#
+    )
+    .fetch_one(&other)
+    .await
+    .unwrap();
     assert_eq!(tables, 1, "migrations ran");
     other.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("drop database {name}"))).execute(&pool).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("drop database {name}")))
+        .execute(&pool)
+        .await
+        .unwrap();
 }
 
 #[test]
 fn an_unreachable_database_is_a_clear_error() {
     let out = parley("postgres://postgres@127.0.0.1:1/parley", &["migrate"], None);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("cannot reach PostgreSQL"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot reach PostgreSQL"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -93,7 +93,10 @@ async fn an_outage_gives_503_and_the_server_recovers_by_itself(pool: PgPool) {
     let res = ann.get("/projects").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = res.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().contains("database"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("database"),
+        "{body}"
+    );
 
     relay.up().await;
     let mut recovered = false;

@@ -36,7 +36,9 @@ impl TestApp {
         let app = App::build(db.clone(), config).await.expect("bind");
         let addr = app.local_addr();
         let server = tokio::spawn(async move {
-            app.run_until(std::future::pending()).await.expect("server ran");
+            app.run_until(std::future::pending())
+                .await
+                .expect("server ran");
         });
         TestApp { addr, db, server }
     }
@@ -72,7 +74,9 @@ impl TestApp {
     pub async fn person(&self, email: &str) -> Api {
         let user = self.user(email, email.split('@').next().unwrap()).await;
         let (token, hash) = account::new_token();
-        store::tokens::insert(&self.db, user.id, "tests", &hash).await.unwrap();
+        store::tokens::insert(&self.db, user.id, "tests", &hash)
+            .await
+            .unwrap();
         Api {
             base: self.url("/api/v1"),
             token: Some(token),
@@ -99,7 +103,11 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in should redirect");
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in should redirect"
+        );
         client
     }
 }
@@ -118,7 +126,9 @@ impl Api {
     }
 
     fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let r = self.client.request(method, format!("{}{}", self.base, path));
+        let r = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
         match &self.token {
             Some(t) => r.bearer_auth(t),
             None => r,
@@ -130,15 +140,26 @@ impl Api {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Response {
-        self.req(reqwest::Method::POST, path).json(&body).send().await.unwrap()
+        self.req(reqwest::Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Response {
-        self.req(reqwest::Method::PATCH, path).json(&body).send().await.unwrap()
+        self.req(reqwest::Method::PATCH, path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn delete(&self, path: &str) -> Response {
-        self.req(reqwest::Method::DELETE, path).send().await.unwrap()
+        self.req(reqwest::Method::DELETE, path)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn raw_post(&self, path: &str, content_type: &str, body: &'static str) -> Response {
@@ -160,9 +181,17 @@ impl Api {
     /// Add `other` to project `p` with `role`.
     pub async fn add(&self, p: ProjectId, other: &Api, role: &str) {
         let res = self
-            .post(&format!("/projects/{p}/members"), json!({ "email": other.email(), "role": role }))
+            .post(
+                &format!("/projects/{p}/members"),
+                json!({ "email": other.email(), "role": role }),
+            )
             .await;
-        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
     }
 }
 

@@ -14,7 +14,8 @@ async fn anonymous_callers_get_401_json_on_every_project_route(pool: PgPool) {
         anon.get("/projects").await,
         anon.post("/projects", json!({"name": "x"})).await,
         anon.get(&format!("/projects/{p}")).await,
-        anon.patch(&format!("/projects/{p}"), json!({"name": "x"})).await,
+        anon.patch(&format!("/projects/{p}"), json!({"name": "x"}))
+            .await,
         anon.delete(&format!("/projects/{p}")).await,
         anon.get(&format!("/projects/{p}/members")).await,
     ] {
@@ -37,7 +38,10 @@ async fn owners_create_read_rename_and_delete_their_projects(pool: PgPool) {
     let owner = app.person("owner@example.org").await;
 
     let res = owner
-        .post("/projects", json!({"name": "  Integrated services  ", "description": "2004 wave"}))
+        .post(
+            "/projects",
+            json!({"name": "  Integrated services  ", "description": "2004 wave"}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let created: Value = res.json().await.unwrap();
@@ -47,18 +51,36 @@ async fn owners_create_read_rename_and_delete_their_projects(pool: PgPool) {
     let id = created["id"].as_i64().unwrap();
 
     let res = owner
-        .patch(&format!("/projects/{id}"), json!({"name": "Evaluating partnerships"}))
+        .patch(
+            &format!("/projects/{id}"),
+            json!({"name": "Evaluating partnerships"}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let patched: Value = res.json().await.unwrap();
     assert_eq!(patched["name"], "Evaluating partnerships");
-    assert_eq!(patched["description"], "2004 wave", "fields left out keep their value");
+    assert_eq!(
+        patched["description"], "2004 wave",
+        "fields left out keep their value"
+    );
 
-    let shown: Value = owner.get(&format!("/projects/{id}")).await.json().await.unwrap();
+    let shown: Value = owner
+        .get(&format!("/projects/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(shown["name"], "Evaluating partnerships");
 
-    assert_eq!(owner.delete(&format!("/projects/{id}")).await.status(), StatusCode::NO_CONTENT);
-    assert_error(owner.get(&format!("/projects/{id}")).await, StatusCode::NOT_FOUND).await;
+    assert_eq!(
+        owner.delete(&format!("/projects/{id}")).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        owner.get(&format!("/projects/{id}")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 #[sqlx::test]
@@ -70,11 +92,16 @@ async fn outsiders_get_404_as_if_the_project_did_not_exist(pool: PgPool) {
 
     for res in [
         outsider.get(&format!("/projects/{p}")).await,
-        outsider.patch(&format!("/projects/{p}"), json!({"name": "mine"})).await,
+        outsider
+            .patch(&format!("/projects/{p}"), json!({"name": "mine"}))
+            .await,
         outsider.delete(&format!("/projects/{p}")).await,
         outsider.get(&format!("/projects/{p}/members")).await,
         outsider
-            .post(&format!("/projects/{p}/members"), json!({"email": "outsider@example.org", "role": "owner"}))
+            .post(
+                &format!("/projects/{p}/members"),
+                json!({"email": "outsider@example.org", "role": "owner"}),
+            )
             .await,
         // The same answer as for an id that does not exist at all.
         outsider.get("/projects/987654").await,
@@ -85,7 +112,12 @@ async fn outsiders_get_404_as_if_the_project_did_not_exist(pool: PgPool) {
 
     let mine: Value = outsider.get("/projects").await.json().await.unwrap();
     assert_eq!(mine["total"], 0, "the list shows only my projects");
-    let still: Value = owner.get(&format!("/projects/{p}")).await.json().await.unwrap();
+    let still: Value = owner
+        .get(&format!("/projects/{p}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(still["name"], "Private study", "nothing was changed");
 }
 
@@ -97,20 +129,38 @@ async fn viewers_read_but_get_403_on_writes(pool: PgPool) {
     let p = owner.project("Study").await;
     owner.add(p, &viewer, "viewer").await;
 
-    let shown: Value = viewer.get(&format!("/projects/{p}")).await.json().await.unwrap();
+    let shown: Value = viewer
+        .get(&format!("/projects/{p}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(shown["role"], "viewer");
-    assert_eq!(viewer.get(&format!("/projects/{p}/members")).await.status(), StatusCode::OK);
+    assert_eq!(
+        viewer.get(&format!("/projects/{p}/members")).await.status(),
+        StatusCode::OK
+    );
 
     for res in [
-        viewer.patch(&format!("/projects/{p}"), json!({"name": "renamed"})).await,
+        viewer
+            .patch(&format!("/projects/{p}"), json!({"name": "renamed"}))
+            .await,
         viewer.delete(&format!("/projects/{p}")).await,
         viewer
-            .post(&format!("/projects/{p}/members"), json!({"email": "owner@example.org", "role": "viewer"}))
+            .post(
+                &format!("/projects/{p}/members"),
+                json!({"email": "owner@example.org", "role": "viewer"}),
+            )
             .await,
     ] {
         assert_error(res, StatusCode::FORBIDDEN).await;
     }
-    let still: Value = owner.get(&format!("/projects/{p}")).await.json().await.unwrap();
+    let still: Value = owner
+        .get(&format!("/projects/{p}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(still["name"], "Study");
 }
 
@@ -123,10 +173,17 @@ async fn coders_may_rename_but_only_owners_delete(pool: PgPool) {
     owner.add(p, &coder, "coder").await;
 
     assert_eq!(
-        coder.patch(&format!("/projects/{p}"), json!({"description": "aims"})).await.status(),
+        coder
+            .patch(&format!("/projects/{p}"), json!({"description": "aims"}))
+            .await
+            .status(),
         StatusCode::OK
     );
-    assert_error(coder.delete(&format!("/projects/{p}")).await, StatusCode::FORBIDDEN).await;
+    assert_error(
+        coder.delete(&format!("/projects/{p}")).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
 }
 
 #[sqlx::test]
@@ -135,7 +192,9 @@ async fn malformed_requests_get_json_errors_never_500(pool: PgPool) {
     let owner = app.person("owner@example.org").await;
     let p = owner.project("Study").await;
 
-    let syntax = owner.raw_post("/projects", "application/json", "{\"name\": ").await;
+    let syntax = owner
+        .raw_post("/projects", "application/json", "{\"name\": ")
+        .await;
     assert_error(syntax, StatusCode::BAD_REQUEST).await;
 
     let missing = owner.post("/projects", json!({"title": "x"})).await;
@@ -152,10 +211,17 @@ async fn malformed_requests_get_json_errors_never_500(pool: PgPool) {
     let res_body = blank.text().await.unwrap();
     assert!(res_body.contains("\"field\":\"name\""), "{res_body}");
 
-    let patch = owner.patch(&format!("/projects/{p}"), json!({"name": ""})).await;
+    let patch = owner
+        .patch(&format!("/projects/{p}"), json!({"name": ""}))
+        .await;
     assert_error(patch, StatusCode::UNPROCESSABLE_ENTITY).await;
 
-    let method = owner.client.put(format!("{}/projects/{p}", owner.base)).send().await.unwrap();
+    let method = owner
+        .client
+        .put(format!("{}/projects/{p}", owner.base))
+        .send()
+        .await
+        .unwrap();
     assert_error(method, StatusCode::METHOD_NOT_ALLOWED).await;
 
     assert_error(owner.get("/no-such-thing").await, StatusCode::NOT_FOUND).await;
@@ -170,7 +236,9 @@ async fn oversized_bodies_are_refused_with_413(pool: PgPool) {
     let app = TestApp::spawn_with(pool, config).await;
     let owner = app.person("owner@example.org").await;
     let big = "x".repeat(2 * 1024 * 1024);
-    let res = owner.post("/projects", json!({"name": "Study", "description": big})).await;
+    let res = owner
+        .post("/projects", json!({"name": "Study", "description": big}))
+        .await;
     assert_error(res, StatusCode::PAYLOAD_TOO_LARGE).await;
 }
 
@@ -182,7 +250,12 @@ async fn project_lists_page_with_limit_and_offset(pool: PgPool) {
         owner.project(&format!("Study {i}")).await;
     }
 
-    let page: Value = owner.get("/projects?limit=2&offset=1").await.json().await.unwrap();
+    let page: Value = owner
+        .get("/projects?limit=2&offset=1")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["total"], 5);
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
 
@@ -190,9 +263,21 @@ async fn project_lists_page_with_limit_and_offset(pool: PgPool) {
     assert_eq!(past["total"], 5);
     assert!(past["items"].as_array().unwrap().is_empty());
 
-    assert_error(owner.get("/projects?limit=0").await, StatusCode::BAD_REQUEST).await;
-    assert_error(owner.get("/projects?limit=abc").await, StatusCode::BAD_REQUEST).await;
-    assert_error(owner.get("/projects?offset=-1").await, StatusCode::BAD_REQUEST).await;
+    assert_error(
+        owner.get("/projects?limit=0").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_error(
+        owner.get("/projects?limit=abc").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_error(
+        owner.get("/projects?offset=-1").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 #[sqlx::test]

@@ -1,0 +1,124 @@
+//! Launch headless Chromium (Debian's `chromium`) with a fresh profile, and
+//! small waits that poll the page. When Chromium is missing the tests say so
+//! loudly and skip — except under `CI=true`, where they fail.
+
+use chromiumoxide::Page;
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
+use chromiumoxide::page::ScreenshotParams;
+use futures_util::StreamExt;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+pub struct Chromium {
+    pub browser: Browser,
+    events: JoinHandle<()>,
+    _profile: tempfile::TempDir,
+}
+
+fn executable() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("CHROMIUM").map(PathBuf::from),
+        Some("/usr/bin/chromium".into()),
+    ];
+    candidates.into_iter().flatten().find(|p| p.exists())
+}
+
+impl Chromium {
+    /// `None` (with a loud message) when no Chromium is installed outside CI.
+    pub async fn launch() -> Option<Chromium> {
+        let Some(exe) = executable() else {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("Chromium is required under CI=true: apt-get install -y chromium");
+            }
+            eprintln!(
+                "\n*** SKIPPING BROWSER TEST: chromium is not installed (apt-get install -y chromium) ***\n"
+            );
+            return None;
+        };
+        let profile = tempfile::tempdir().unwrap();
+        // chromiumoxide adds the leading `--` itself.
+        let config = BrowserConfig::builder()
+            .chrome_executable(exe)
+            .no_sandbox()
+            .user_data_dir(profile.path())
+            .window_size(1280, 900)
+            .viewport(None)
+            .args([
+                "headless",
+                "disable-gpu",
+                "disable-background-networking",
+                "disable-component-update",
+                "disable-sync",
+                "no-first-run",
+                "disable-quic",
+            ])
+            .build()
+            .unwrap();
+        let (browser, mut handler) = Browser::launch(config).await.expect("Chromium starts");
+        let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
+        Some(Chromium {
+            browser,
+            events,
+            _profile: profile,
+        })
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.browser.close().await;
+        let _ = self.browser.wait().await;
+        self.events.abort();
+    }
+}
+
+/// Wait until the page's URL satisfies `ok`, for up to 10 s.
+pub async fn wait_for_url(page: &Page, ok: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..200 {
+        if let Ok(Some(url)) = page.url().await {
+            if ok(&url) {
+                // Let the new document finish loading before acting on it.
+                let _ = page.wait_for_navigation().await;
+                return url;
+            }
+            last = url;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for the URL; last was {last}");
+}
+
+/// Type into the field matching `selector`. Text goes in as an input method
+/// would send it (`Input.insertText`), so accents and emoji arrive intact.
+pub async fn fill(page: &Page, selector: &str, text: &str) {
+    page.find_element(selector)
+        .await
+        .unwrap_or_else(|e| panic!("no field {selector}: {e}"))
+        .click()
+        .await
+        .unwrap();
+    page.execute(InsertTextParams::new(text)).await.unwrap();
+}
+
+/// Click the element matching `selector`.
+pub async fn click(page: &Page, selector: &str) {
+    page.find_element(selector)
+        .await
+        .unwrap_or_else(|e| panic!("nothing matches {selector}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Save a full-page PNG under target/screenshots/ for people to look at.
+pub async fn screenshot(page: &Page, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    page.save_screenshot(
+        ScreenshotParams::builder().full_page(true).build(),
+        dir.join(format!("{name}.png")),
+    )
+    .await
+    .unwrap();
+}

@@ -1,0 +1,8 @@
+//! Browser tests: the real app, driven in headless Chromium.
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+mod accounts;
+mod harness;
