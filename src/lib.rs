@@ -11,6 +11,8 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod formats;
 pub mod store;
 pub mod telemetry;
+pub mod transcripts;
 pub mod web;

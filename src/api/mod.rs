@@ -2,6 +2,8 @@
 //! rules and errors as the pages (errors render as `{"error": "..."}`); lists
 //! take `limit` / `offset` and answer `{"items": [...], "total": N}`.
 
+mod documents;
+mod participants;
 mod projects;
 
 use crate::app::AppState;
@@ -16,6 +18,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/me", get(me))
         .merge(projects::routes())
+        .merge(participants::routes())
+        .merge(documents::routes())
 }
 
 /// Who the token or session belongs to.
@@ -56,4 +60,17 @@ impl Page {
 pub struct List<T> {
     pub items: Vec<T>,
     pub total: i64,
+}
+
+impl<T> List<T> {
+    /// One page cut from a whole list (for lists that are small per project).
+    pub fn page(all: Vec<T>, limit: i64, offset: i64) -> Self {
+        let total = all.len() as i64;
+        let items = all
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect();
+        List { items, total }
+    }
 }

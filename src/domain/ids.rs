@@ -38,3 +38,15 @@ id_type!(
     /// An API token (its id, not its secret).
     TokenId
 );
+id_type!(
+    /// A stakeholder group of a project (Staff, Service user, Carer, ...).
+    GroupId
+);
+id_type!(
+    /// A participant (case) of a project.
+    ParticipantId
+);
+id_type!(
+    /// A transcript or other document of a project.
+    DocumentId
+);

@@ -1,9 +1,15 @@
 //! Pure logic and the types that carry meaning through the app. No I/O here:
-//! nothing in `domain` knows about sqlx, axum or askama.
+//! nothing in `domain` queries a database or speaks HTTP (value types derive
+//! `serde` and `sqlx::Type` so the other layers can carry them as they are).
 
 pub mod account;
+pub mod document;
 pub mod error;
 pub mod ids;
+pub mod participant;
 pub mod project;
+pub mod speakers;
+pub mod text;
+pub mod turns;
 
 pub use error::ValidationError;

@@ -3,7 +3,10 @@
 //! `project_id`. Errors are plain `sqlx::Error`; the web layer decides what
 //! they mean to a user.
 
+pub mod documents;
+pub mod groups;
 pub mod members;
+pub mod participants;
 pub mod projects;
 pub mod sessions;
 pub mod throttle;

@@ -3,6 +3,7 @@
 //! exist" are the same answer.
 
 use crate::domain::ids::{ProjectId, UserId};
+use crate::domain::participant::DEFAULT_GROUPS;
 use crate::domain::project::{ProjectName, Role};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -29,7 +30,8 @@ pub struct MemberProject {
     pub members: i64,
 }
 
-/// Create a project with `owner` as its first owner, in one transaction.
+/// Create a project with `owner` as its first owner and the default
+/// stakeholder groups, in one transaction.
 pub async fn insert(
     pool: &PgPool,
     owner: UserId,
@@ -53,6 +55,18 @@ pub async fn insert(
         "insert into project_member (project_id, user_id, role) values ($1, $2, 'owner')",
         project.id as ProjectId,
         owner as UserId
+    )
+    .execute(&mut *tx)
+    .await?;
+    let defaults: Vec<String> = DEFAULT_GROUPS.iter().map(|g| (*g).to_owned()).collect();
+    sqlx::query!(
+        r#"
+        insert into stakeholder_group (project_id, name, position)
+        select $1, name, position::integer
+        from unnest($2::text[]) with ordinality as g (name, position)
+        "#,
+        project.id as ProjectId,
+        &defaults
     )
     .execute(&mut *tx)
     .await?;

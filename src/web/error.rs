@@ -8,6 +8,7 @@
 use crate::domain::ValidationError;
 use crate::store;
 use axum::extract::Request;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -108,7 +109,13 @@ macro_rules! from_rejection {
         }
     )*};
 }
-from_rejection!(JsonRejection, FormRejection, QueryRejection);
+from_rejection!(
+    JsonRejection,
+    FormRejection,
+    QueryRejection,
+    MultipartRejection,
+    MultipartError
+);
 
 impl From<PathRejection> for AppError {
     // A path segment that does not parse (`/projects/abc`) names nothing.

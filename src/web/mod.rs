@@ -3,10 +3,12 @@
 
 pub mod account;
 pub mod auth;
+pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod pages;
+pub mod participants;
 pub mod projects;
 
 use crate::app::AppState;
@@ -60,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(account::routes())
         .merge(projects::routes())
+        .merge(documents::routes())
+        .merge(participants::routes())
         .merge(health::routes())
         .nest("/api/v1", crate::api::routes())
         .nest_service("/static", ServeDir::new(config.static_dir()))

@@ -1,0 +1,233 @@
+//! `/api/v1/projects/{id}/documents`: upload (multipart, several files) or
+//! JSON text; list; read with text, turns and speakers; edit; delete; and
+//! the speaker mapping.
+
+use super::{List, Page};
+use crate::app::AppState;
+use crate::domain::ids::{DocumentId, ParticipantId, ProjectId};
+use crate::domain::participant::Attributes;
+use crate::domain::speakers::SpeakerRole;
+use crate::store;
+use crate::store::documents::{DocumentChanges, DocumentSummary, Speaker};
+use crate::web::documents::{self as rules, UploadOptions};
+use crate::web::error::{AppError, Result};
+use crate::web::extract::{Json, Path, ProjectAccess, Query, need};
+use axum::Router;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use serde::{Deserialize, Deserializer, Serialize};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/projects/{project_id}/documents",
+            get(list_documents).post(create_documents),
+        )
+        .route(
+            "/projects/{project_id}/documents/{document_id}",
+            get(show_document)
+                .patch(update_document)
+                .delete(delete_document),
+        )
+        .route(
+            "/projects/{project_id}/documents/{document_id}/speakers",
+            put(map_speakers),
+        )
+}
+
+async fn list_documents(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Query(page): Query<Page>,
+) -> Result<Json<List<DocumentSummary>>> {
+    let (limit, offset) = page.bounds()?;
+    let (items, total) = store::documents::list(&state.db, access.id(), limit, offset).await?;
+    Ok(Json(List { items, total }))
+}
+
+async fn show_document(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, id)): Path<(ProjectId, DocumentId)>,
+) -> Result<Json<rules::DocumentDetail>> {
+    Ok(Json(rules::detail(&state.db, access.id(), id).await?))
+}
+
+#[derive(Deserialize)]
+struct TextDocument {
+    title: Option<String>,
+    kind: Option<String>,
+    text: String,
+    #[serde(default)]
+    attributes: Attributes,
+    held_on: Option<String>,
+    /// A participant's label or id: the participant of a one-to-one interview.
+    participant: Option<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct UploadReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    documents: Vec<rules::DocumentDetail>,
+    errors: Vec<rules::FileError>,
+}
+
+/// `multipart/form-data` with one or more `file` parts (and optional
+/// `kind`, `participant`, `held_on` fields), or JSON `{title, kind, text,
+/// attributes, held_on, participant}`.
+async fn create_documents(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    request: Request,
+) -> Result<Response> {
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+    if !is_multipart {
+        let Json(body) = Json::<TextDocument>::from_request(request, &state).await?;
+        let participant = body.participant.as_ref().map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        let options = UploadOptions {
+            title: body.title,
+            kind: body.kind,
+            held_on: body.held_on,
+            participant,
+            attributes: body.attributes,
+        };
+        let id = rules::import_text(&state.db, &access, &body.text, &options).await?;
+        let detail = rules::detail(&state.db, access.id(), id).await?;
+        return Ok((StatusCode::CREATED, Json(detail)).into_response());
+    }
+
+    let multipart = Multipart::from_request(request, &state).await?;
+    let (files, options) = rules::read_multipart(multipart).await?;
+    let outcome = rules::import_files(&state.db, &access, files, &options).await?;
+    let mut documents = Vec::with_capacity(outcome.created.len());
+    for id in outcome.created {
+        documents.push(rules::detail(&state.db, access.id(), id).await?);
+    }
+    let status = match (documents.is_empty(), outcome.errors.first()) {
+        (_, None) => StatusCode::CREATED,
+        (true, Some(first)) => first.status(),
+        (false, Some(_)) => StatusCode::MULTI_STATUS,
+    };
+    let report = UploadReport {
+        error: documents
+            .is_empty()
+            .then(|| {
+                outcome
+                    .errors
+                    .first()
+                    .map(|e| format!("{}: {}", e.file, e.error))
+            })
+            .flatten(),
+        documents,
+        errors: outcome.errors,
+    };
+    Ok((status, Json(report)).into_response())
+}
+
+/// `Some(None)` for an explicit `null`, `None` when the field is absent.
+fn explicit<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+struct DocumentPatch {
+    title: Option<String>,
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "explicit")]
+    held_on: Option<Option<String>>,
+    attributes: Option<Attributes>,
+}
+
+async fn update_document(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    Path((_, id)): Path<(ProjectId, DocumentId)>,
+    Json(body): Json<DocumentPatch>,
+) -> Result<Json<DocumentSummary>> {
+    let changes: DocumentChanges = rules::parse_changes(
+        body.title.as_deref(),
+        body.kind.as_deref(),
+        body.held_on.as_ref().map(|d| d.as_deref().unwrap_or("")),
+        body.attributes,
+    )?;
+    if !store::documents::update(&state.db, access.id(), id, &changes).await? {
+        return Err(AppError::NotFound);
+    }
+    let doc = store::documents::get(&state.db, access.id(), id).await?;
+    doc.map(Json).ok_or(AppError::NotFound)
+}
+
+async fn delete_document(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    Path((_, id)): Path<(ProjectId, DocumentId)>,
+) -> Result<StatusCode> {
+    if store::documents::delete(&state.db, access.id(), id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+#[derive(Deserialize)]
+struct SpeakerBody {
+    label: String,
+    participant_id: Option<ParticipantId>,
+    /// A participant's label, instead of `participant_id`.
+    participant: Option<String>,
+    role: Option<SpeakerRole>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SpeakersBody {
+    List(Vec<SpeakerBody>),
+    Wrapped {
+        speakers: Vec<SpeakerBody>,
+        /// Apply to the same labels in every document of the project.
+        #[serde(default)]
+        all_documents: bool,
+    },
+}
+
+/// Map speaker labels: `[{label, participant_id | participant, role}]`, or
+/// `{"speakers": [...], "all_documents": true}` to apply the mapping to the
+/// same labels in every document. Labels left out keep their mapping.
+async fn map_speakers(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    Path((_, id)): Path<(ProjectId, DocumentId)>,
+    Json(body): Json<SpeakersBody>,
+) -> Result<Json<Vec<Speaker>>> {
+    let (items, everywhere) = match body {
+        SpeakersBody::List(items) => (items, false),
+        SpeakersBody::Wrapped {
+            speakers,
+            all_documents,
+        } => (speakers, all_documents),
+    };
+    let wanted: Vec<rules::WantedMapping> = items
+        .into_iter()
+        .map(|s| rules::WantedMapping {
+            label: s.label,
+            participant: s.participant_id.map(|p| p.0.to_string()).or(s.participant),
+            role: s.role,
+        })
+        .collect();
+    rules::map_speakers(&state.db, access.id(), id, &wanted, everywhere).await?;
+    Ok(Json(
+        store::documents::speakers(&state.db, access.id(), id).await?,
+    ))
+}

@@ -1,0 +1,169 @@
+//! Document text: decoding uploaded bytes, normalising (UTF-8, NFC, `\n`),
+//! and code-point positions. Every stored position counts Rust `char`s.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Why bytes are not usable as transcript text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("this looks like a binary file, not text")]
+    Binary,
+    #[error(
+        "the text is not UTF-8 (invalid byte at position {0}); save it as UTF-8 (in Word or Notepad: Save As → Encoding: UTF-8) and upload again"
+    )]
+    NotUtf8(usize),
+    #[error("the file starts with a UTF-16 byte-order mark but is not valid UTF-16")]
+    BadUtf16,
+}
+
+/// Decode uploaded bytes: UTF-8 (a leading BOM dropped) or UTF-16 with a BOM.
+/// Anything else is refused rather than guessed, so text is never mojibake.
+pub fn decode(bytes: &[u8]) -> Result<String, TextError> {
+    let text = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        utf8(rest)?
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        utf16(rest, u16::from_le_bytes)?
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        utf16(rest, u16::from_be_bytes)?
+    } else {
+        utf8(bytes)?
+    };
+    if text.contains('\0') {
+        return Err(TextError::Binary);
+    }
+    Ok(text)
+}
+
+fn utf8(bytes: &[u8]) -> Result<String, TextError> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_owned()),
+        // A NUL in the first kilobyte almost always means a binary format
+        // (PDF streams, images, .doc): say so rather than "not UTF-8".
+        Err(_) if bytes.iter().take(1024).any(|&b| b == 0) => Err(TextError::Binary),
+        Err(e) => Err(TextError::NotUtf8(e.valid_up_to())),
+    }
+}
+
+fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, TextError> {
+    if !bytes.len().is_multiple_of(2) {
+        return Err(TextError::BadUtf16);
+    }
+    let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .map_err(|_| TextError::BadUtf16)
+}
+
+/// The stored form of a text: a leading BOM dropped, `\r\n` and lone `\r`
+/// as `\n`, Unicode NFC (so "é" typed two ways is one code point), and
+/// trailing whitespace at the very end removed.
+pub fn normalise(text: &str) -> String {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let unified = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out: String = unified.nfc().collect();
+    out.truncate(out.trim_end().len());
+    out
+}
+
+/// Decode and normalise; an empty (or whitespace-only) result is an error.
+pub fn decode_normalised(bytes: &[u8]) -> Result<String, TextError> {
+    let text = normalise(&decode(bytes)?);
+    if text.trim().is_empty() {
+        return Err(TextError::Empty);
+    }
+    Ok(text)
+}
+
+/// Number of code points.
+pub fn char_len(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// The text of `[start, end)` in code points; `None` when out of range.
+pub fn slice(text: &str, start: usize, end: usize) -> Option<&str> {
+    if start > end {
+        return None;
+    }
+    let mut idx = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(text.len()));
+    let from = idx.nth(start)?;
+    let to = if end == start {
+        from
+    } else {
+        idx.nth(end - start - 1)?
+    };
+    Some(&text[from..to])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_utf8_bom_is_dropped() {
+        assert_eq!(decode(b"\xEF\xBB\xBFhello").unwrap(), "hello");
+    }
+
+    #[test]
+    fn utf16_with_a_bom_is_decoded_both_ways() {
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("Été 🙂".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("Été 🙂".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(decode(&le).unwrap(), "Été 🙂");
+        assert_eq!(decode(&be).unwrap(), "Été 🙂");
+        assert_eq!(decode(&[0xFF, 0xFE, 0x41]), Err(TextError::BadUtf16));
+    }
+
+    #[test]
+    fn latin1_is_refused_not_guessed() {
+        // "café" in Windows-1252.
+        assert_eq!(decode(b"caf\xE9"), Err(TextError::NotUtf8(3)));
+        assert!(TextError::NotUtf8(3).to_string().contains("UTF-8"));
+    }
+
+    #[test]
+    fn binary_files_are_recognised() {
+        assert_eq!(
+            decode(b"%PDF-1.4\n\x00\x01\x02\xff"),
+            Err(TextError::Binary)
+        );
+        assert_eq!(decode(b"a\x00b"), Err(TextError::Binary));
+    }
+
+    #[test]
+    fn empty_and_blank_files_are_refused() {
+        assert_eq!(decode_normalised(b""), Err(TextError::Empty));
+        assert_eq!(decode_normalised(b" \r\n\t\n"), Err(TextError::Empty));
+    }
+
+    #[test]
+    fn line_endings_become_newlines_and_text_becomes_nfc() {
+        // "e" + combining acute → "é" (one code point).
+        assert_eq!(
+            normalise("Cafe\u{301}\r\nline\rend\n\n"),
+            "Caf\u{e9}\nline\nend"
+        );
+        assert_eq!(normalise("\u{feff}x"), "x");
+    }
+
+    #[test]
+    fn slices_count_code_points_not_bytes() {
+        let t = "a😀é中b";
+        assert_eq!(char_len(t), 5);
+        assert_eq!(slice(t, 1, 4), Some("😀é中"));
+        assert_eq!(slice(t, 0, 0), Some(""));
+        assert_eq!(slice(t, 5, 5), Some(""));
+        assert_eq!(slice(t, 4, 5), Some("b"));
+        assert_eq!(slice(t, 4, 6), None);
+        assert_eq!(slice(t, 3, 2), None);
+    }
+}

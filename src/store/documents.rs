@@ -1,0 +1,401 @@
+//! Documents with their turns and speakers. A document is written in one
+//! transaction with everything that belongs to it: an import either lands
+//! whole or not at all.
+
+use crate::domain::document::DocumentKind;
+use crate::domain::ids::{DocumentId, GroupId, ParticipantId, ProjectId, UserId};
+use crate::domain::participant::Attributes;
+use crate::domain::speakers::{Mapping, SpeakerRole};
+use crate::domain::turns::Turn;
+use serde::Serialize;
+use sqlx::PgPool;
+use sqlx::types::Json;
+use time::{Date, OffsetDateTime};
+
+/// A speaker mapped to a participant of another project (or none).
+pub const NO_SUCH_PARTICIPANT: &str = "speaker_participant_fkey";
+
+/// A document ready to be stored.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub title: String,
+    pub kind: DocumentKind,
+    pub held_on: Option<Date>,
+    pub attributes: Attributes,
+    pub original_filename: Option<String>,
+    pub source_format: &'static str,
+    pub text: String,
+    pub turns: Vec<Turn>,
+    pub speakers: Vec<Mapping>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentSummary {
+    pub id: DocumentId,
+    pub title: String,
+    pub kind: DocumentKind,
+    pub held_on: Option<Date>,
+    pub attributes: Attributes,
+    pub original_filename: Option<String>,
+    pub source_format: String,
+    /// Length of the text in code points.
+    pub length: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub turn_count: i64,
+    pub speaker_count: i64,
+    /// Speakers mapped to neither a participant nor the interviewer.
+    pub unassigned_speakers: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Speaker {
+    pub label: String,
+    pub participant_id: Option<ParticipantId>,
+    pub role: SpeakerRole,
+    pub participant: Option<String>,
+    pub group: Option<String>,
+    pub group_id: Option<GroupId>,
+    pub turns: i64,
+}
+
+pub async fn insert(
+    pool: &PgPool,
+    project: ProjectId,
+    user: Option<UserId>,
+    doc: &NewDocument,
+) -> sqlx::Result<DocumentId> {
+    let mut tx = pool.begin().await?;
+    let id = sqlx::query_scalar!(
+        r#"
+        insert into document (project_id, title, kind, held_on, attributes, original_filename,
+                              source_format, body, char_count, created_by)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        returning document_id as "id: DocumentId"
+        "#,
+        project as ProjectId,
+        doc.title,
+        doc.kind as DocumentKind,
+        doc.held_on,
+        Json(&doc.attributes) as _,
+        doc.original_filename,
+        doc.source_format,
+        doc.text,
+        doc.text.chars().count() as i32,
+        user as Option<UserId>
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+
+    let speakers: Vec<Option<String>> = doc.turns.iter().map(|t| t.speaker.clone()).collect();
+    let starts: Vec<i32> = doc.turns.iter().map(|t| t.start as i32).collect();
+    let ends: Vec<i32> = doc.turns.iter().map(|t| t.end as i32).collect();
+    let times: Vec<Option<i64>> = doc
+        .turns
+        .iter()
+        .map(|t| t.time_ms.map(|ms| ms as i64))
+        .collect();
+    sqlx::query!(
+        r#"
+        insert into turn (document_id, turn_no, speaker, start_pos, end_pos, time_ms)
+        select $1, t.n::integer, t.speaker, t.start_pos, t.end_pos, t.time_ms
+        from unnest($2::text[], $3::integer[], $4::integer[], $5::bigint[])
+             with ordinality as t (speaker, start_pos, end_pos, time_ms, n)
+        "#,
+        id as DocumentId,
+        &speakers as &[Option<String>],
+        &starts,
+        &ends,
+        &times as &[Option<i64>]
+    )
+    .execute(&mut *tx)
+    .await?;
+
+    let labels: Vec<String> = doc.speakers.iter().map(|m| m.label.clone()).collect();
+    let participants: Vec<Option<i64>> = doc
+        .speakers
+        .iter()
+        .map(|m| m.participant.map(|p| p.0))
+        .collect();
+    let interviewer: Vec<bool> = doc.speakers.iter().map(|m| m.interviewer).collect();
+    sqlx::query!(
+        r#"
+        insert into speaker (project_id, document_id, label, participant_id, is_interviewer)
+        select $1, $2, s.label, s.participant_id, s.is_interviewer
+        from unnest($3::text[], $4::bigint[], $5::boolean[]) as s (label, participant_id, is_interviewer)
+        "#,
+        project as ProjectId,
+        id as DocumentId,
+        &labels,
+        &participants as &[Option<i64>],
+        &interviewer
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+struct SummaryRow {
+    id: DocumentId,
+    title: String,
+    kind: DocumentKind,
+    held_on: Option<Date>,
+    attributes: Json<Attributes>,
+    original_filename: Option<String>,
+    source_format: String,
+    length: i32,
+    created_at: OffsetDateTime,
+    turn_count: i64,
+    speaker_count: i64,
+    unassigned_speakers: i64,
+}
+
+impl From<SummaryRow> for DocumentSummary {
+    fn from(r: SummaryRow) -> Self {
+        DocumentSummary {
+            id: r.id,
+            title: r.title,
+            kind: r.kind,
+            held_on: r.held_on,
+            attributes: r.attributes.0,
+            original_filename: r.original_filename,
+            source_format: r.source_format,
+            length: r.length,
+            created_at: r.created_at,
+            turn_count: r.turn_count,
+            speaker_count: r.speaker_count,
+            unassigned_speakers: r.unassigned_speakers,
+        }
+    }
+}
+
+pub async fn list(
+    pool: &PgPool,
+    project: ProjectId,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<DocumentSummary>, i64)> {
+    let rows = sqlx::query_as!(
+        SummaryRow,
+        r#"
+        select d.document_id as "id: DocumentId", d.title, d.kind as "kind: DocumentKind", d.held_on,
+               d.attributes as "attributes: Json<Attributes>", d.original_filename, d.source_format,
+               d.char_count as length, d.created_at,
+               (select count(*) from turn t where t.document_id = d.document_id) as "turn_count!",
+               (select count(*) from speaker s where s.document_id = d.document_id) as "speaker_count!",
+               (select count(*) from speaker s where s.document_id = d.document_id
+                  and s.participant_id is null and not s.is_interviewer) as "unassigned_speakers!"
+        from document d
+        where d.project_id = $1
+        order by lower(d.title), d.document_id
+        limit $2 offset $3
+        "#,
+        project as ProjectId,
+        limit,
+        offset
+    )
+    .fetch_all(pool)
+    .await?;
+    let total = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from document where project_id = $1"#,
+        project as ProjectId
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((rows.into_iter().map(DocumentSummary::from).collect(), total))
+}
+
+pub async fn get(
+    pool: &PgPool,
+    project: ProjectId,
+    id: DocumentId,
+) -> sqlx::Result<Option<DocumentSummary>> {
+    let row = sqlx::query_as!(
+        SummaryRow,
+        r#"
+        select d.document_id as "id: DocumentId", d.title, d.kind as "kind: DocumentKind", d.held_on,
+               d.attributes as "attributes: Json<Attributes>", d.original_filename, d.source_format,
+               d.char_count as length, d.created_at,
+               (select count(*) from turn t where t.document_id = d.document_id) as "turn_count!",
+               (select count(*) from speaker s where s.document_id = d.document_id) as "speaker_count!",
+               (select count(*) from speaker s where s.document_id = d.document_id
+                  and s.participant_id is null and not s.is_interviewer) as "unassigned_speakers!"
+        from document d
+        where d.project_id = $1 and d.document_id = $2
+        "#,
+        project as ProjectId,
+        id as DocumentId
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(DocumentSummary::from))
+}
+
+pub async fn text(
+    pool: &PgPool,
+    project: ProjectId,
+    id: DocumentId,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "select body from document where project_id = $1 and document_id = $2",
+        project as ProjectId,
+        id as DocumentId
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn turns(pool: &PgPool, project: ProjectId, id: DocumentId) -> sqlx::Result<Vec<Turn>> {
+    let rows = sqlx::query!(
+        r#"
+        select t.speaker, t.start_pos, t.end_pos, t.time_ms
+        from turn t
+        join document d using (document_id)
+        where d.project_id = $1 and t.document_id = $2
+        order by t.turn_no
+        "#,
+        project as ProjectId,
+        id as DocumentId
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Turn {
+            speaker: r.speaker,
+            start: r.start_pos as usize,
+            end: r.end_pos as usize,
+            time_ms: r.time_ms.map(|t| t as u64),
+        })
+        .collect())
+}
+
+pub async fn speakers(
+    pool: &PgPool,
+    project: ProjectId,
+    id: DocumentId,
+) -> sqlx::Result<Vec<Speaker>> {
+    let rows = sqlx::query!(
+        r#"
+        select s.label, s.participant_id as "participant_id: ParticipantId", s.is_interviewer,
+               p.label as "participant?", g.name as "group?", p.group_id as "group_id?: GroupId",
+               (select count(*) from turn t where t.document_id = s.document_id and t.speaker = s.label) as "turns!",
+               (select min(t.turn_no) from turn t where t.document_id = s.document_id and t.speaker = s.label) as first_turn
+        from speaker s
+        left join participant p on p.participant_id = s.participant_id
+        left join stakeholder_group g on g.group_id = p.group_id
+        where s.project_id = $1 and s.document_id = $2
+        order by first_turn nulls last, s.label
+        "#,
+        project as ProjectId,
+        id as DocumentId
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mapping = Mapping {
+                label: r.label.clone(),
+                participant: r.participant_id,
+                interviewer: r.is_interviewer,
+            };
+            Speaker {
+                role: mapping.role(),
+                label: r.label,
+                participant_id: r.participant_id,
+                participant: r.participant,
+                group: r.group,
+                group_id: r.group_id,
+                turns: r.turns,
+            }
+        })
+        .collect())
+}
+
+/// What may change about a document; `None` keeps the value.
+#[derive(Debug, Default)]
+pub struct DocumentChanges {
+    pub title: Option<String>,
+    pub kind: Option<DocumentKind>,
+    pub held_on: Option<Option<Date>>,
+    pub attributes: Option<Attributes>,
+}
+
+pub async fn update(
+    pool: &PgPool,
+    project: ProjectId,
+    id: DocumentId,
+    c: &DocumentChanges,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        r#"
+        update document
+        set title = coalesce($3, title),
+            kind = coalesce($4, kind),
+            held_on = case when $5 then $6 else held_on end,
+            attributes = coalesce($7, attributes),
+            updated_at = now()
+        where project_id = $1 and document_id = $2
+        "#,
+        project as ProjectId,
+        id as DocumentId,
+        c.title,
+        c.kind as Option<DocumentKind>,
+        c.held_on.is_some(),
+        c.held_on.flatten(),
+        c.attributes.as_ref().map(Json) as _
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete(pool: &PgPool, project: ProjectId, id: DocumentId) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "delete from document where project_id = $1 and document_id = $2",
+        project as ProjectId,
+        id as DocumentId
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Re-map speakers of one document — or, with `everywhere`, the speakers
+/// with the same labels (ignoring case) in every document of the project.
+/// Returns the number of speaker rows changed.
+pub async fn set_speakers(
+    pool: &PgPool,
+    project: ProjectId,
+    doc: DocumentId,
+    mappings: &[Mapping],
+    everywhere: bool,
+) -> sqlx::Result<u64> {
+    let labels: Vec<String> = mappings.iter().map(|m| m.label.clone()).collect();
+    let participants: Vec<Option<i64>> = mappings
+        .iter()
+        .map(|m| m.participant.map(|p| p.0))
+        .collect();
+    let interviewer: Vec<bool> = mappings.iter().map(|m| m.interviewer).collect();
+    let done = sqlx::query!(
+        r#"
+        update speaker s
+        set participant_id = m.participant_id, is_interviewer = m.is_interviewer
+        from unnest($3::text[], $4::bigint[], $5::boolean[]) as m (label, participant_id, is_interviewer)
+        where s.project_id = $1
+          and ((s.document_id = $2 and s.label = m.label)
+               or ($6 and lower(s.label) = lower(m.label)))
+        "#,
+        project as ProjectId,
+        doc as DocumentId,
+        &labels,
+        &participants as &[Option<i64>],
+        &interviewer,
+        everywhere
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}

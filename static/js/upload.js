@@ -1,0 +1,79 @@
+// Upload many transcripts with progress: each file goes to the JSON API in
+// its own request, so one bad file fails alone and each result shows as it
+// finishes. Without JavaScript the form posts all files at once.
+const form = document.getElementById("upload-form");
+const box = document.getElementById("upload-progress");
+
+if (form && box && window.fetch && window.FormData) {
+  const input = form.querySelector('input[type="file"]');
+  const bar = box.querySelector("progress");
+  const status = document.getElementById("upload-status");
+  const list = box.querySelector(".upload-results");
+  const zone = document.getElementById("dropzone");
+
+  for (const type of ["dragenter", "dragover"]) {
+    zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.add("dragging"); });
+  }
+  for (const type of ["dragleave", "drop"]) {
+    zone.addEventListener(type, () => zone.classList.remove("dragging"));
+  }
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    if (e.dataTransfer && e.dataTransfer.files.length) {
+      input.files = e.dataTransfer.files;
+      form.requestSubmit();
+    }
+  });
+
+  form.addEventListener("submit", async (event) => {
+    const files = Array.from(input.files || []);
+    if (files.length === 0) return;
+    event.preventDefault();
+    const button = form.querySelector('button[type="submit"]');
+    button.disabled = true;
+    box.hidden = false;
+    list.replaceChildren();
+    bar.max = files.length;
+    bar.value = 0;
+    let ok = 0;
+    for (const [i, file] of files.entries()) {
+      status.textContent = `Uploading ${i + 1} of ${files.length}: ${file.name}`;
+      const data = new FormData();
+      data.append("file", file, file.name);
+      for (const name of ["kind", "participant"]) {
+        const value = form.elements[name] && form.elements[name].value;
+        if (value) data.append(name, value);
+      }
+      const item = document.createElement("li");
+      try {
+        const res = await fetch(form.dataset.api, { method: "POST", body: data, credentials: "same-origin" });
+        const body = await res.json().catch(() => ({}));
+        if (res.status === 201 && body.documents && body.documents.length) {
+          const doc = body.documents[0];
+          ok += 1;
+          item.className = "ok";
+          item.textContent = `${file.name}: ${doc.turn_count} turns, ${doc.speaker_count} speakers`;
+        } else {
+          item.className = "error";
+          const why = (body.errors && body.errors[0] && body.errors[0].error) || body.error || res.statusText;
+          item.textContent = `${file.name}: ${why}`;
+        }
+      } catch (err) {
+        item.className = "error";
+        item.textContent = `${file.name}: the upload failed (${err.message})`;
+      }
+      list.append(item);
+      bar.value = i + 1;
+    }
+    status.textContent = `${ok} of ${files.length} imported.`;
+    button.disabled = false;
+    if (ok > 0) {
+      const reload = document.createElement("a");
+      reload.href = window.location.pathname;
+      reload.className = "button small";
+      reload.textContent = "Show the documents";
+      status.append(" ", reload);
+    }
+    form.reset();
+  });
+}
