@@ -448,7 +448,8 @@ fn checked(name: &str) -> Option<Label> {
             || w.chars().any(|c| c.is_ascii_digit())
             || JOINERS.contains(&w.to_lowercase().as_str())
     };
-    if !words.iter().all(name_like) || !starts_like_a_name(words[0]) {
+    let code = |w: &str| w.chars().any(|c| c.is_ascii_digit());
+    if !words.iter().all(name_like) || !(starts_like_a_name(words[0]) || code(words[0])) {
         return None;
     }
     Some(Label {
@@ -491,6 +492,7 @@ mod tests {
             ("I: Right.", "I"),
             ("Q: And then?", "Q"),
             ("R1: Yes", "R1"),
+            ("p07: lowercase code", "p07"),
             ("SPEAKER 2: okay", "SPEAKER 2"),
             ("Service user 3: They listened", "Service user 3"),
             ("Mother of P3: She was scared", "Mother of P3"),

@@ -3,6 +3,7 @@
 
 mod auth;
 mod cli;
+mod documents;
 mod health;
 mod helpers;
 mod members;

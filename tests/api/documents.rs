@@ -1,0 +1,316 @@
+use crate::helpers::{Api, TestApp, assert_error};
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+async fn upload(
+    api: &Api,
+    p: impl std::fmt::Display,
+    files: &[(&str, &[u8])],
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = Form::new();
+    for (name, bytes) in files {
+        form = form.part(
+            "file",
+            Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+        );
+    }
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    api.client
+        .post(format!("{}/projects/{p}/documents", api.base))
+        .bearer_auth(api.token.as_ref().unwrap())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn slice(text: &str, start: u64, end: u64) -> String {
+    text.chars()
+        .skip(start as usize)
+        .take((end - start) as usize)
+        .collect()
+}
+
+#[sqlx::test]
+async fn a_text_transcript_is_split_into_turns_with_code_point_ranges(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("owner@example.org").await;
+    let p = owner.project("Study").await;
+    let text = "Interview 3 — North 🌲\r\n\r\nInterviewer: How was the ward?\r\nP07: It felt like a sanctuary 🙂, café and all.\r\nreally.\r\n";
+    let res = upload(&owner, p, &[("North 03.txt", text.as_bytes())], &[]).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = res.json().await.unwrap();
+    let doc = &body["documents"][0];
+    assert_eq!(doc["title"], "North 03");
+    let text = doc["text"].as_str().unwrap();
+    assert!(!text.contains('\r'));
+    let turns = doc["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), 2);
+    assert_eq!(turns[1]["speaker"], "P07");
+    let t1 = slice(
+        text,
+        turns[1]["start"].as_u64().unwrap(),
+        turns[1]["end"].as_u64().unwrap(),
+    );
+    assert_eq!(
+        t1,
+        "P07: It felt like a sanctuary 🙂, café and all.\nreally."
+    );
+    let speakers = doc["speakers"].as_array().unwrap();
+    assert_eq!(speakers[0]["role"], "interviewer");
+    assert_eq!(speakers[1]["role"], "unassigned");
+
+    let id = doc["id"].as_i64().unwrap();
+    let got: Value = owner
+        .get(&format!("/projects/{p}/documents/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["text"], doc["text"]);
+    let list: Value = owner
+        .get(&format!("/projects/{p}/documents"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1);
+}
+
+#[sqlx::test]
+async fn a_batch_with_one_bad_file_imports_the_others(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("owner@example.org").await;
+    let p = owner.project("Study").await;
+    let res = upload(
+        &owner,
+        p,
+        &[
+            ("a.txt", b"I: hi\nP1: yes"),
+            ("report.pdf", b"%PDF-1.4"),
+            ("b.md", b"I: hi\nP2: no"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::MULTI_STATUS);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["documents"].as_array().unwrap().len(), 2);
+    assert_eq!(body["errors"][0]["file"], "report.pdf");
+    assert!(
+        body["errors"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains(".docx")
+    );
+}
+
+#[sqlx::test]
+async fn bad_files_create_nothing_and_get_a_clear_4xx(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("owner@example.org").await;
+    let p = owner.project("Study").await;
+    for (name, bytes, status) in [
+        ("x.pdf", &b"%PDF"[..], StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ("x.txt", &b""[..], StatusCode::UNPROCESSABLE_ENTITY),
+        ("x.txt", &b"caf\xe9"[..], StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "x.docx",
+            &b"not a zip"[..],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "x.txt",
+            &b"\x00\x01\x02binary"[..],
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+    ] {
+        let res = upload(&owner, p, &[(name, bytes)], &[]).await;
+        assert_error(res, status).await;
+    }
+    let list: Value = owner
+        .get(&format!("/projects/{p}/documents"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 0);
+}
+
+#[sqlx::test]
+async fn captions_become_turns_with_times(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("owner@example.org").await;
+    let p = owner.project("Study").await;
+    let vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Jane Smith>Hello there.</v>\n\n00:00:03.500 --> 00:00:05.000\n<v Jane Smith>Still me.</v>\n\n00:00:06.000 --> 00:00:08.000\n<v Interviewer>Thanks.</v>\n";
+    let res = upload(&owner, p, &[("call.vtt", vtt.as_bytes())], &[]).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = res.json().await.unwrap();
+    let doc = &body["documents"][0];
+    let turns = doc["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), 2);
+    assert_eq!(turns[0]["time"], "00:00:01");
+    let text = doc["text"].as_str().unwrap();
+    assert!(!text.contains("-->"));
+    assert!(
+        slice(
+            text,
+            turns[0]["start"].as_u64().unwrap(),
+            turns[0]["end"].as_u64().unwrap()
+        )
+        .starts_with("Jane Smith: Hello there. Still me.")
+    );
+}
+
+#[sqlx::test]
+async fn participants_import_checks_rows_then_maps_speakers_automatically(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("owner@example.org").await;
+    let p = owner.project("Study").await;
+    let import = |csv: &'static str| {
+        owner
+            .client
+            .post(format!("{}/projects/{p}/participants/import", owner.base))
+            .bearer_auth(owner.token.as_ref().unwrap())
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+    };
+    let bad = import("label,group,locality\nP07,Staff,North\nP08,Nurses,South\nP07,Carer,East\n")
+        .await
+        .unwrap();
+    let msg = assert_error(bad, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(
+        msg.contains("Nurses") && msg.contains("more than once"),
+        "{msg}"
+    );
+    let none: Value = owner
+        .get(&format!("/projects/{p}/participants"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["total"], 0, "nothing written");
+
+    let ok = import("label,group,locality\nP07,Service user,North\nC03,Carer,South\n")
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    let list: Value = owner
+        .get(&format!("/projects/{p}/participants"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 2);
+    let p07 = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["label"] == "P07")
+        .unwrap()
+        .clone();
+    assert_eq!(p07["group"], "Service user");
+    assert_eq!(p07["attributes"]["locality"], "North");
+
+    let res = owner
+        .post(
+            &format!("/projects/{p}/documents"),
+            json!({"title": "FG", "text": "Facilitator: Hi\np07: Hello\nC03: Hey\nStranger: Yo"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let doc: Value = res.json().await.unwrap();
+    let roles: Vec<(&str, &str)> = doc["speakers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["label"].as_str().unwrap(), s["role"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("Facilitator", "interviewer"),
+            ("p07", "participant"),
+            ("C03", "participant"),
+            ("Stranger", "unassigned")
+        ]
+    );
+
+    let id = doc["id"].as_i64().unwrap();
+    let res = owner
+        .client
+        .put(format!(
+            "{}/projects/{p}/documents/{id}/speakers",
+            owner.base
+        ))
+        .bearer_auth(owner.token.as_ref().unwrap())
+        .json(&json!([{"label": "Stranger", "role": "interviewer"}]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let speakers: Value = res.json().await.unwrap();
+    assert_eq!(speakers[3]["role"], "interviewer");
+}
+
+#[sqlx::test]
+async fn documents_are_404_for_outsiders_and_read_only_for_viewers(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("owner@example.org").await;
+    let viewer = app.person("viewer@example.org").await;
+    let outsider = app.person("outsider@example.org").await;
+    let p = owner.project("Study").await;
+    owner.add(p, &viewer, "viewer").await;
+    let doc: Value = owner
+        .post(
+            &format!("/projects/{p}/documents"),
+            json!({"title": "T", "text": "I: a\nP1: b"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = doc["id"].as_i64().unwrap();
+    assert_error(
+        outsider.get(&format!("/projects/{p}/documents/{id}")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(
+        viewer
+            .get(&format!("/projects/{p}/documents/{id}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_error(
+        viewer
+            .delete(&format!("/projects/{p}/documents/{id}"))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_error(
+        viewer
+            .post(
+                &format!("/projects/{p}/documents"),
+                json!({"title": "T", "text": "x"}),
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(
+        owner
+            .delete(&format!("/projects/{p}/documents/{id}"))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+}
