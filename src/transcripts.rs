@@ -179,7 +179,7 @@ pub async fn store(
             .iter()
             .filter(|l| !speakers::is_interviewer_label(l))
             .count()
-            > 2
+            >= 2
         {
             DocumentKind::FocusGroup
         } else {
