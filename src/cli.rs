@@ -3,7 +3,10 @@
 
 use crate::config::{DbConfig, ServerConfig};
 use crate::domain::account::{self, DisplayName, Email, NewPassword};
+use crate::domain::ids::ProjectId;
 use crate::store;
+use crate::transcripts;
+use crate::web::documents::{UploadOptions, resolve_options};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
@@ -33,6 +36,21 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Import transcripts (.txt .md .docx .vtt .srt) into a project, one
+    /// document per file. A file that cannot be read is reported and skipped.
+    Import {
+        /// The project's id (shown in its URL).
+        #[arg(long)]
+        project: i64,
+        /// interview, focus_group or other (default: detected).
+        #[arg(long)]
+        kind: Option<String>,
+        /// The participant (label or id) of one-to-one interviews.
+        #[arg(long)]
+        participant: Option<String>,
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +115,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Err(e) => Err(e).context("cannot create the account"),
             }
         }
+        Command::Import {
+            project,
+            kind,
+            participant,
+            files,
+        } => import(&url, ProjectId(project), kind, participant, files).await,
         Command::Token(TokenCommand::Create { email, name }) => {
             let name = account::token_name(&name)?;
             let db = store::prepare(&url, 1).await?;
@@ -138,4 +162,70 @@ fn read_password() -> anyhow::Result<String> {
         bail!("the two passwords differ");
     }
     Ok(first)
+}
+
+/// `parley import`: each file in turn, with a progress bar on stderr and one
+/// line per file; fails (exit 1) when any file was not imported.
+async fn import(
+    url: &str,
+    project: ProjectId,
+    kind: Option<String>,
+    participant: Option<String>,
+    files: Vec<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let db = store::prepare(url, 2).await?;
+    if !store::projects::exists(&db, project).await? {
+        bail!("there is no project {project}");
+    }
+    let options = UploadOptions {
+        kind,
+        participant,
+        ..Default::default()
+    };
+    let options = resolve_options(&db, project, &options)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let total = files.len();
+    let mut failed = 0;
+    for (i, path) in files.iter().enumerate() {
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let outcome = match std::fs::read(path) {
+            Err(e) => Err(format!("cannot read the file: {e}")),
+            Ok(bytes) => match transcripts::read_file(&name, &bytes) {
+                Err(e) => Err(e.to_string()),
+                Ok(t) => {
+                    let (turns, speakers) = (
+                        t.turns.len(),
+                        t.turns
+                            .iter()
+                            .filter_map(|t| t.speaker.as_ref())
+                            .collect::<std::collections::HashSet<_>>()
+                            .len(),
+                    );
+                    transcripts::store(&db, project, None, Some(&name), t, &options)
+                        .await
+                        .map(|id| format!("document {id}, {turns} turns, {speakers} speakers"))
+                        .map_err(|e| format!("cannot store it: {e}"))
+                }
+            },
+        };
+        let done = i + 1;
+        let filled = done * 24 / total;
+        let bar = format!("{}{}", "█".repeat(filled), "░".repeat(24 - filled));
+        match outcome {
+            Ok(msg) => eprintln!("[{bar}] {done}/{total} ✓ {name}: {msg}"),
+            Err(msg) => {
+                failed += 1;
+                eprintln!("[{bar}] {done}/{total} ✗ {name}: {msg}");
+            }
+        }
+    }
+    eprintln!("{} of {total} files imported", total - failed);
+    if failed > 0 {
+        bail!("{failed} file(s) were not imported");
+    }
+    Ok(())
 }

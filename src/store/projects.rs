@@ -199,3 +199,13 @@ pub async fn delete(pool: &PgPool, project: ProjectId) -> sqlx::Result<()> {
     .await?;
     Ok(())
 }
+
+/// Whether a project exists (for the CLI, which acts as an administrator).
+pub async fn exists(pool: &PgPool, project: ProjectId) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from project where project_id = $1) as "exists!""#,
+        project as ProjectId
+    )
+    .fetch_one(pool)
+    .await
+}

@@ -175,3 +175,62 @@ fn an_unreachable_database_is_a_clear_error() {
         stderr(&out)
     );
 }
+
+#[sqlx::test]
+async fn import_reports_each_file_and_fails_when_one_is_bad(pool: PgPool) {
+    let url = url_of(&pool);
+    let owner = parley::store::users::insert(
+        &pool,
+        &parley::domain::account::Email::parse("ann@example.org").unwrap(),
+        &parley::domain::account::DisplayName::parse("Ann").unwrap(),
+        "x",
+        false,
+    )
+    .await
+    .unwrap();
+    let name = parley::domain::project::ProjectName::parse("Study").unwrap();
+    let project = parley::store::projects::insert(&pool, owner.id, &name, "")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("north-03.txt");
+    let bad = dir.path().join("scan.pdf");
+    std::fs::write(&good, "Interviewer: Hello\nP07: Hi 🙂").unwrap();
+    std::fs::write(&bad, "%PDF-1.4").unwrap();
+
+    let id = project.id.to_string();
+    let out = parley(
+        &url,
+        &[
+            "import",
+            "--project",
+            &id,
+            good.to_str().unwrap(),
+            bad.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("✓ north-03.txt") && err.contains("2 turns"),
+        "{err}"
+    );
+    assert!(err.contains("✗ scan.pdf"), "{err}");
+    let titles: Vec<String> = sqlx::query_scalar!("select title from document")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(titles, ["north-03"]);
+
+    let missing = parley(
+        &url,
+        &["import", "--project", "999999", good.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        stderr(&missing).contains("no project"),
+        "{}",
+        stderr(&missing)
+    );
+}
