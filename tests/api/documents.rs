@@ -314,3 +314,42 @@ async fn documents_are_404_for_outsiders_and_read_only_for_viewers(pool: PgPool)
         StatusCode::NO_CONTENT
     );
 }
+
+#[sqlx::test]
+async fn the_upload_form_imports_several_files_and_reports_the_bad_one(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("owner@example.org").await;
+    let p = owner.project("Study").await;
+    let browser = app.signed_in("owner@example.org").await;
+    let form = Form::new()
+        .part(
+            "file",
+            Part::bytes(b"I: hi\nP1: yes".to_vec()).file_name("one.txt"),
+        )
+        .part(
+            "file",
+            Part::bytes(b"%PDF-1.4".to_vec()).file_name("two.pdf"),
+        )
+        .text("kind", "interview");
+    let res = browser
+        .post(app.url(&format!("/projects/{p}/documents")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = browser
+        .get(app.url(&format!("/projects/{p}/documents")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("1 document imported."), "{page}");
+    assert!(
+        page.contains("two.pdf: Parley cannot read .pdf files"),
+        "{page}"
+    );
+    assert!(page.contains(">one</a>"));
+}
