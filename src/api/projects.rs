@@ -113,13 +113,7 @@ async fn list_members(
 ) -> Result<Json<List<Member>>> {
     let (limit, offset) = page.bounds()?;
     let all = store::members::list(&state.db, access.id()).await?;
-    let total = all.len() as i64;
-    let items = all
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .collect();
-    Ok(Json(List { items, total }))
+    Ok(Json(List::page(all, limit, offset)))
 }
 
 #[derive(Deserialize)]

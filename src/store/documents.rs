@@ -170,12 +170,14 @@ impl From<SummaryRow> for DocumentSummary {
     }
 }
 
-pub async fn list(
+/// Summaries of the project's documents by title (`only` narrows to one).
+async fn summaries(
     pool: &PgPool,
     project: ProjectId,
+    only: Option<DocumentId>,
     limit: i64,
     offset: i64,
-) -> sqlx::Result<(Vec<DocumentSummary>, i64)> {
+) -> sqlx::Result<Vec<DocumentSummary>> {
     let rows = sqlx::query_as!(
         SummaryRow,
         r#"
@@ -188,22 +190,34 @@ pub async fn list(
                   and s.participant_id is null and not s.is_interviewer) as "unassigned_speakers!"
         from document d
         where d.project_id = $1
+          and ($2::bigint is null or d.document_id = $2)
         order by lower(d.title), d.document_id
-        limit $2 offset $3
+        limit $3 offset $4
         "#,
         project as ProjectId,
+        only as Option<DocumentId>,
         limit,
         offset
     )
     .fetch_all(pool)
     .await?;
+    Ok(rows.into_iter().map(DocumentSummary::from).collect())
+}
+
+pub async fn list(
+    pool: &PgPool,
+    project: ProjectId,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<DocumentSummary>, i64)> {
+    let items = summaries(pool, project, None, limit, offset).await?;
     let total = sqlx::query_scalar!(
         r#"select count(*) as "n!" from document where project_id = $1"#,
         project as ProjectId
     )
     .fetch_one(pool)
     .await?;
-    Ok((rows.into_iter().map(DocumentSummary::from).collect(), total))
+    Ok((items, total))
 }
 
 pub async fn get(
@@ -211,25 +225,7 @@ pub async fn get(
     project: ProjectId,
     id: DocumentId,
 ) -> sqlx::Result<Option<DocumentSummary>> {
-    let row = sqlx::query_as!(
-        SummaryRow,
-        r#"
-        select d.document_id as "id: DocumentId", d.title, d.kind as "kind: DocumentKind", d.held_on,
-               d.attributes as "attributes: Json<Attributes>", d.original_filename, d.source_format,
-               d.char_count as length, d.created_at,
-               (select count(*) from turn t where t.document_id = d.document_id) as "turn_count!",
-               (select count(*) from speaker s where s.document_id = d.document_id) as "speaker_count!",
-               (select count(*) from speaker s where s.document_id = d.document_id
-                  and s.participant_id is null and not s.is_interviewer) as "unassigned_speakers!"
-        from document d
-        where d.project_id = $1 and d.document_id = $2
-        "#,
-        project as ProjectId,
-        id as DocumentId
-    )
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(DocumentSummary::from))
+    Ok(summaries(pool, project, Some(id), 1, 0).await?.pop())
 }
 
 pub async fn text(

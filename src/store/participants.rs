@@ -53,7 +53,12 @@ pub struct NewParticipant {
     pub attributes: Attributes,
 }
 
-pub async fn list(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Participant>> {
+/// The project's participants by group order and label (`only` narrows to one).
+async fn select(
+    pool: &PgPool,
+    project: ProjectId,
+    only: Option<ParticipantId>,
+) -> sqlx::Result<Vec<Participant>> {
     let rows = sqlx::query_as!(
         Row,
         r#"
@@ -64,13 +69,19 @@ pub async fn list(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Partici
         from participant p
         left join stakeholder_group g on g.group_id = p.group_id
         where p.project_id = $1
+          and ($2::bigint is null or p.participant_id = $2)
         order by g.position nulls last, lower(p.label)
         "#,
-        project as ProjectId
+        project as ProjectId,
+        only as Option<ParticipantId>
     )
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(Participant::from).collect())
+}
+
+pub async fn list(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Participant>> {
+    select(pool, project, None).await
 }
 
 pub async fn get(
@@ -78,23 +89,7 @@ pub async fn get(
     project: ProjectId,
     id: ParticipantId,
 ) -> sqlx::Result<Option<Participant>> {
-    let row = sqlx::query_as!(
-        Row,
-        r#"
-        select p.participant_id as "id: ParticipantId", p.label, g.name as "group?",
-               p.group_id as "group_id: GroupId", p.attributes as "attributes: Json<Attributes>",
-               (select count(distinct s.document_id) from speaker s
-                 where s.participant_id = p.participant_id) as "documents!"
-        from participant p
-        left join stakeholder_group g on g.group_id = p.group_id
-        where p.project_id = $1 and p.participant_id = $2
-        "#,
-        project as ProjectId,
-        id as ParticipantId
-    )
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(Participant::from))
+    Ok(select(pool, project, Some(id)).await?.pop())
 }
 
 /// Every participant's id and label, for speaker mapping.

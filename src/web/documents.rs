@@ -236,13 +236,12 @@ pub async fn import_text<R: MinRole>(
     raw: &str,
     options: &UploadOptions,
 ) -> Result<DocumentId> {
-    let mut options = resolve_options(db, access.id(), options).await?;
+    let options = resolve_options(db, access.id(), options).await?;
     if options.title.is_none() {
         return Err(ValidationError::new("title", "a document needs a title").into());
     }
     let transcript =
         transcripts::read_text(raw).map_err(|e| ValidationError::new("text", e.to_string()))?;
-    options.title = options.title.take();
     Ok(transcripts::store(
         db,
         access.id(),
@@ -343,10 +342,10 @@ pub async fn map_speakers(
     wanted: &[WantedMapping],
     everywhere: bool,
 ) -> Result<()> {
-    let current = store::documents::speakers(db, project, doc).await?;
     if store::documents::get(db, project, doc).await?.is_none() {
         return Err(AppError::NotFound);
     }
+    let current = store::documents::speakers(db, project, doc).await?;
     let mut mappings = Vec::with_capacity(wanted.len());
     for w in wanted {
         let Some(speaker) = current.iter().find(|s| s.label == w.label).or_else(|| {
