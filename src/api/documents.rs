@@ -2,7 +2,7 @@
 //! JSON text; list; read with text, turns and speakers; edit; delete; and
 //! the speaker mapping.
 
-use super::{List, Page};
+use super::{List, Page, explicit};
 use crate::app::AppState;
 use crate::domain::ids::{DocumentId, ParticipantId, ProjectId};
 use crate::domain::participant::Attributes;
@@ -17,7 +17,7 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -132,13 +132,6 @@ async fn create_documents(
         errors: outcome.errors,
     };
     Ok((status, Json(report)).into_response())
-}
-
-/// `Some(None)` for an explicit `null`, `None` when the field is absent.
-fn explicit<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize)]

@@ -2,7 +2,10 @@
 //! rules and errors as the pages (errors render as `{"error": "..."}`); lists
 //! take `limit` / `offset` and answer `{"items": [...], "total": N}`.
 
+mod codes;
+mod codings;
 mod documents;
+mod memos;
 mod participants;
 mod projects;
 
@@ -12,7 +15,7 @@ use crate::web::error::{AppError, Result};
 use crate::web::extract::{CurrentUser, Json};
 use axum::Router;
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -20,6 +23,9 @@ pub fn routes() -> Router<AppState> {
         .merge(projects::routes())
         .merge(participants::routes())
         .merge(documents::routes())
+        .merge(codes::routes())
+        .merge(codings::routes())
+        .merge(memos::routes())
 }
 
 /// Who the token or session belongs to.
@@ -73,4 +79,12 @@ impl<T> List<T> {
             .collect();
         List { items, total }
     }
+}
+
+/// For `Option<Option<T>>` fields: `Some(None)` for an explicit `null`,
+/// `None` when the field is absent (use with `#[serde(default)]`).
+pub fn explicit<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }

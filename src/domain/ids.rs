@@ -50,3 +50,11 @@ id_type!(
     /// A transcript or other document of a project.
     DocumentId
 );
+id_type!(
+    /// A code (theme) in a project's codebook.
+    CodeId
+);
+id_type!(
+    /// One application of a code to a range of a document by a coder.
+    CodingId
+);

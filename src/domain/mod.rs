@@ -3,6 +3,7 @@
 //! `serde` and `sqlx::Type` so the other layers can carry them as they are).
 
 pub mod account;
+pub mod code;
 pub mod document;
 pub mod error;
 pub mod ids;

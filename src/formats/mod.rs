@@ -3,6 +3,7 @@
 //! a researcher can act on.
 
 pub mod captions;
+pub mod codebook_csv;
 pub mod docx;
 pub mod participants_csv;
 

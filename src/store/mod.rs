@@ -3,9 +3,12 @@
 //! `project_id`. Errors are plain `sqlx::Error`; the web layer decides what
 //! they mean to a user.
 
+pub mod codes;
+pub mod codings;
 pub mod documents;
 pub mod groups;
 pub mod members;
+pub mod memos;
 pub mod participants;
 pub mod projects;
 pub mod sessions;

@@ -463,19 +463,28 @@ async fn upload_documents(
 }
 
 /// A stretch of the transcript as shown: a turn, or text between turns.
+/// `start` is the code-point position of `text` in the document, which the
+/// coding page's script uses to turn a selection into a range.
 struct Segment {
     turn: Option<TurnSegment>,
     text: String,
+    start: usize,
 }
 
 struct TurnSegment {
-    /// The label as written at the start of the text, shown in bold.
+    /// The label as written at the start of the text, shown in bold; it
+    /// starts where the turn starts.
     label_prefix: String,
+    label_start: usize,
     time: Option<String>,
     colour: usize,
     participant: Option<String>,
     group: Option<String>,
     role: SpeakerRole,
+}
+
+fn leading_newlines(s: &str) -> usize {
+    s.chars().take_while(|c| *c == '\n').count()
 }
 
 /// Split the text into turns and the stretches between them.
@@ -494,6 +503,7 @@ fn segments(body: &str, turns: &[Turn], speakers: &[Speaker]) -> Vec<Segment> {
             if !between.trim().is_empty() {
                 out.push(Segment {
                     turn: None,
+                    start: pos + leading_newlines(&between),
                     text: between.trim_matches('\n').to_owned(),
                 });
             }
@@ -515,8 +525,11 @@ fn segments(body: &str, turns: &[Turn], speakers: &[Speaker]) -> Vec<Segment> {
         let speaker = speakers
             .iter()
             .find(|s| Some(&s.label) == t.speaker.as_ref());
+        let start = t.start + label_prefix.chars().count();
         out.push(Segment {
+            start,
             turn: Some(TurnSegment {
+                label_start: t.start,
                 colour: speakers
                     .iter()
                     .position(|s| Some(&s.label) == t.speaker.as_ref())
@@ -536,6 +549,7 @@ fn segments(body: &str, turns: &[Turn], speakers: &[Speaker]) -> Vec<Segment> {
         if !rest.trim().is_empty() {
             out.push(Segment {
                 turn: None,
+                start: pos + leading_newlines(&rest),
                 text: rest.trim_matches('\n').to_owned(),
             });
         }
@@ -555,6 +569,40 @@ struct DocumentPage {
     participants: Vec<Participant>,
     groups: Vec<Group>,
     can_edit: bool,
+    codes: Vec<store::codes::Code>,
+    memo: String,
+    /// What the coding script starts from (codes, codings, coders), as JSON
+    /// safe to place inside a `<script type="application/json">`.
+    state_json: String,
+}
+
+/// The coding page's starting state.
+#[derive(Serialize)]
+struct CodingState<'a> {
+    project: ProjectId,
+    document: DocumentId,
+    me: crate::domain::ids::UserId,
+    can_code: bool,
+    is_owner: bool,
+    fingerprint: String,
+    codes: &'a [store::codes::Code],
+    codings: Vec<store::codings::Mark>,
+    coders: Vec<Coder>,
+}
+
+#[derive(Serialize)]
+struct Coder {
+    id: crate::domain::ids::UserId,
+    name: String,
+}
+
+/// JSON that cannot close the `<script>` element it sits in.
+fn script_json<T: Serialize>(value: &T) -> Result<String> {
+    let json = serde_json::to_string(value).map_err(AppError::internal)?;
+    Ok(json
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026"))
 }
 
 async fn show_document(
@@ -574,8 +622,36 @@ async fn show_document(
             time_ms: t.time_ms,
         })
         .collect();
+    let db = &state.db;
+    let project = access.id();
+    let codes = store::codes::tree(db, project).await?;
+    let coders = store::members::list(db, project)
+        .await?
+        .into_iter()
+        .map(|m| Coder {
+            id: m.user_id,
+            name: m.name,
+        })
+        .collect();
+    let role = access.role();
+    let state_json = script_json(&CodingState {
+        project,
+        document: id,
+        me: access.user.id,
+        can_code: role != crate::domain::project::Role::Viewer,
+        is_owner: role == crate::domain::project::Role::Owner,
+        fingerprint: store::codings::fingerprint(db, project, id).await?,
+        codes: &codes,
+        codings: store::codings::marks(db, project, id).await?,
+        coders,
+    })?;
     Ok(DocumentPage {
         chrome,
+        memo: store::memos::get_document(db, project, id)
+            .await?
+            .unwrap_or_default(),
+        codes,
+        state_json,
         segments: segments(&d.text, &turns, &d.speakers),
         speakers: d.speakers,
         doc: d.summary,
@@ -803,5 +879,22 @@ mod tests {
         assert_eq!(segs[1].turn.as_ref().unwrap().label_prefix, "Interviewer:");
         assert_eq!(segs[1].text, " Hello?");
         assert_eq!(segs[2].text, " Hi 🙂");
+    }
+
+    #[test]
+    fn segment_offsets_point_at_their_text() {
+        let body = "\n\nÉtude 🙂 intro\nInterviewer: Ça va?\nP1: Très 👩‍👩‍👧 bien\n\nnotes after";
+        let turns = crate::domain::turns::parse(body);
+        let chars: Vec<char> = body.chars().collect();
+        let at = |start: usize, text: &str| -> String {
+            chars[start..start + text.chars().count()].iter().collect()
+        };
+        for seg in segments(body, &turns, &[]) {
+            assert_eq!(at(seg.start, &seg.text), seg.text);
+            if let Some(t) = &seg.turn {
+                assert_eq!(at(t.label_start, &t.label_prefix), t.label_prefix);
+                assert_eq!(t.label_start + t.label_prefix.chars().count(), seg.start);
+            }
+        }
     }
 }

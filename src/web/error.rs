@@ -241,3 +241,49 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     }
     out
 }
+
+impl From<store::codes::CodeError> for AppError {
+    fn from(err: store::codes::CodeError) -> Self {
+        use store::codes::{CodeError, NAME_TAKEN, SHORTCUT_TAKEN};
+        match err {
+            CodeError::NotFound => AppError::NotFound,
+            CodeError::NoSuchParent => AppError::Invalid(ValidationError::new(
+                "parent_id",
+                "the parent code is not in this project's codebook",
+            )),
+            e @ (CodeError::Cycle | CodeError::MergeIntoOwnBranch) => {
+                AppError::Invalid(ValidationError::new("parent_id", e.to_string()))
+            }
+            e @ CodeError::Stale { .. } => AppError::Conflict(e.to_string()),
+            CodeError::Db(e) => match store::violated_constraint(&e) {
+                Some(NAME_TAKEN) => AppError::Conflict(
+                    "a code with this name already exists at this place in the codebook".into(),
+                ),
+                Some(SHORTCUT_TAKEN) => {
+                    AppError::Conflict("another code already uses this shortcut key".into())
+                }
+                _ => e.into(),
+            },
+        }
+    }
+}
+
+impl From<store::codings::CodingError> for AppError {
+    fn from(err: store::codings::CodingError) -> Self {
+        use store::codings::CodingError;
+        match err {
+            CodingError::NotFound => AppError::NotFound,
+            e @ CodingError::NoSuchDocument(_) => {
+                AppError::Invalid(ValidationError::new("document_id", e.to_string()))
+            }
+            e @ CodingError::NoSuchCode(_) => {
+                AppError::Invalid(ValidationError::new("code_id", e.to_string()))
+            }
+            e @ CodingError::OutOfRange { .. } => {
+                AppError::Invalid(ValidationError::new("end", e.to_string()))
+            }
+            e @ CodingError::NotYours => AppError::Forbidden(e.to_string()),
+            CodingError::Db(e) => e.into(),
+        }
+    }
+}

@@ -3,10 +3,13 @@
 
 pub mod account;
 pub mod auth;
+pub mod codes;
+pub mod coding;
 pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod memos;
 pub mod pages;
 pub mod participants;
 pub mod projects;
@@ -64,6 +67,8 @@ pub fn router(state: AppState) -> Router {
         .merge(projects::routes())
         .merge(documents::routes())
         .merge(participants::routes())
+        .merge(codes::routes())
+        .merge(memos::routes())
         .merge(health::routes())
         .nest("/api/v1", crate::api::routes())
         .nest_service("/static", ServeDir::new(config.static_dir()))

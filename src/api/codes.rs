@@ -1,0 +1,189 @@
+//! `/api/v1/projects/{id}/codes`: the codebook tree, its changes, merges,
+//! trash, and CSV import/export.
+
+use super::List;
+use crate::app::AppState;
+use crate::domain::ids::{CodeId, ProjectId};
+use crate::store;
+use crate::store::codes::{Code, Footprint, ImportOutcome, Restored, Trashed};
+use crate::web::codes::{self as rules, CodeInput};
+use crate::web::error::{AppError, Result};
+use crate::web::extract::{Json, Path, ProjectAccess, need};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/projects/{project_id}/codes",
+            get(list_codes).post(create_code),
+        )
+        .route("/projects/{project_id}/codes/import", post(import_codes))
+        .route(
+            "/projects/{project_id}/codes/trash",
+            get(list_trash).delete(empty_trash),
+        )
+        .route(
+            "/projects/{project_id}/codes/{code_id}",
+            get(show_code).patch(update_code).delete(delete_code),
+        )
+        .route(
+            "/projects/{project_id}/codes/{code_id}/merge",
+            post(merge_code),
+        )
+        .route(
+            "/projects/{project_id}/codes/{code_id}/restore",
+            post(restore_code),
+        )
+        .route(
+            "/projects/{project_id}/exports/codebook.csv",
+            get(export_csv),
+        )
+}
+
+/// The whole tree, parents before children (not paged: a codebook is read
+/// whole).
+async fn list_codes(State(state): State<AppState>, access: ProjectAccess) -> Result<Json<List<Code>>> {
+    let items = store::codes::tree(&state.db, access.id()).await?;
+    Ok(Json(List {
+        total: items.len() as i64,
+        items,
+    }))
+}
+
+async fn create_code(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    Json(input): Json<CodeInput>,
+) -> Result<(StatusCode, Json<Code>)> {
+    let code = rules::create(&state.db, access.id(), access.user.id, input).await?;
+    Ok((StatusCode::CREATED, Json(code)))
+}
+
+async fn show_code(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, id)): Path<(ProjectId, CodeId)>,
+) -> Result<Json<Code>> {
+    store::codes::get(&state.db, access.id(), id)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound)
+}
+
+async fn update_code(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    Path((_, id)): Path<(ProjectId, CodeId)>,
+    Json(input): Json<CodeInput>,
+) -> Result<Json<Code>> {
+    Ok(Json(
+        rules::update(&state.db, access.id(), id, access.user.id, input).await?,
+    ))
+}
+
+/// Moves the code, its sub-codes and their codings to the trash; answers
+/// how many of each went.
+async fn delete_code(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    Path((_, id)): Path<(ProjectId, CodeId)>,
+) -> Result<Json<Footprint>> {
+    Ok(Json(
+        store::codes::trash(&state.db, access.id(), id, access.user.id).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct MergeBody {
+    into: CodeId,
+}
+
+/// Merge the code into `into`; answers `into` as it is now.
+async fn merge_code(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    Path((_, id)): Path<(ProjectId, CodeId)>,
+    Json(body): Json<MergeBody>,
+) -> Result<Json<Code>> {
+    store::codes::merge(&state.db, access.id(), id, body.into, access.user.id).await?;
+    store::codes::get(&state.db, access.id(), body.into)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound)
+}
+
+async fn list_trash(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+) -> Result<Json<List<Trashed>>> {
+    let items = store::codes::trash_list(&state.db, access.id()).await?;
+    Ok(Json(List {
+        total: items.len() as i64,
+        items,
+    }))
+}
+
+async fn restore_code(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    Path((_, id)): Path<(ProjectId, CodeId)>,
+) -> Result<Json<Restored>> {
+    Ok(Json(
+        store::codes::restore(&state.db, access.id(), id, access.user.id).await?,
+    ))
+}
+
+/// Deletes the trashed codes and their codings for good (owners only).
+async fn empty_trash(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Owner>,
+) -> Result<Json<Footprint>> {
+    Ok(Json(store::codes::empty_trash(&state.db, access.id()).await?))
+}
+
+/// A codebook CSV as a multipart `file` part, or as the request body
+/// (`text/csv`).
+async fn import_codes(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    request: Request,
+) -> Result<(StatusCode, Json<ImportOutcome>)> {
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+    let bytes = if is_multipart {
+        let mut multipart = Multipart::from_request(request, &state).await?;
+        let mut found = None;
+        while let Some(field) = multipart.next_field().await? {
+            if field.name() == Some("file") {
+                found = Some(field.bytes().await?);
+                break;
+            }
+        }
+        found.ok_or_else(|| AppError::BadRequest("send the codebook as a part named file".into()))?
+    } else {
+        Bytes::from_request(request, &state)
+            .await
+            .map_err(|e| AppError::BadRequest(e.body_text()))?
+    };
+    let text = crate::domain::text::decode_normalised(&bytes)
+        .map_err(|e| AppError::Invalid(crate::domain::ValidationError::new("file", e.to_string())))?;
+    let outcome = rules::import_csv(&state.db, access.id(), access.user.id, &text).await?;
+    Ok((StatusCode::CREATED, Json(outcome)))
+}
+
+async fn export_csv(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+) -> Result<impl IntoResponse> {
+    let tree = store::codes::tree(&state.db, access.id()).await?;
+    Ok(rules::csv_download(&access.project.project.name, &tree))
+}

@@ -1,0 +1,151 @@
+//! `/api/v1/projects/{id}/codings`: apply codes to ranges of documents,
+//! list them with filters (each with its covered `text`), change and remove
+//! them; and the per-document feed the coding page polls.
+
+use super::{List, Page};
+use crate::app::AppState;
+use crate::domain::ids::{CodeId, CodingId, DocumentId, ProjectId, UserId};
+use crate::store;
+use crate::store::codings::{Coding, Mark};
+use crate::web::coding::{self as rules, CodingInput, ListQuery};
+use crate::web::error::{AppError, Result};
+use crate::web::extract::{Json, Path, ProjectAccess, Query, need};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/projects/{project_id}/codings",
+            get(list_codings).post(create_coding),
+        )
+        .route(
+            "/projects/{project_id}/codings/{coding_id}",
+            get(show_coding).patch(update_coding).delete(delete_coding),
+        )
+        .route(
+            "/projects/{project_id}/documents/{document_id}/codings",
+            get(document_codings),
+        )
+}
+
+#[derive(Deserialize)]
+struct NewCodingBody {
+    document_id: DocumentId,
+    code_id: CodeId,
+    start: i64,
+    end: i64,
+    memo: Option<String>,
+}
+
+/// 201 with the new coding; 200 with the existing one when the same coder
+/// already applied this code to exactly this range.
+async fn create_coding(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    Json(body): Json<NewCodingBody>,
+) -> Result<(StatusCode, Json<Coding>)> {
+    let (coding, created) = rules::create(
+        &state.db,
+        access.id(),
+        access.user.id,
+        body.document_id,
+        body.code_id,
+        (body.start, body.end),
+        body.memo.as_deref(),
+    )
+    .await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(coding)))
+}
+
+async fn list_codings(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Query(page): Query<Page>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<List<Coding>>> {
+    let (limit, offset) = page.bounds()?;
+    let filter = rules::filter(&state.db, access.id(), &query).await?;
+    let (items, total) = store::codings::list(&state.db, access.id(), &filter, limit, offset).await?;
+    Ok(Json(List { items, total }))
+}
+
+async fn show_coding(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, id)): Path<(ProjectId, CodingId)>,
+) -> Result<Json<Coding>> {
+    store::codings::get(&state.db, access.id(), id)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound)
+}
+
+async fn update_coding(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    Path((_, id)): Path<(ProjectId, CodingId)>,
+    Json(input): Json<CodingInput>,
+) -> Result<Json<Coding>> {
+    Ok(Json(rules::update(&state.db, &access, id, input).await?))
+}
+
+async fn delete_coding(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    Path((_, id)): Path<(ProjectId, CodingId)>,
+) -> Result<StatusCode> {
+    store::codings::delete(&state.db, access.id(), id, rules::actor(&access)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+struct DocumentCodings {
+    fingerprint: String,
+    me: UserId,
+    codings: Vec<Mark>,
+}
+
+/// Every coding of one document, without text (positions only), for the
+/// coding page. Answers 304 to `If-None-Match` with the current ETag, so
+/// polling for other coders' work costs one small query.
+async fn document_codings(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, document)): Path<(ProjectId, DocumentId)>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    if store::documents::get(&state.db, access.id(), document)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::NotFound);
+    }
+    let fingerprint = store::codings::fingerprint(&state.db, access.id(), document).await?;
+    let etag = format!("\"{fingerprint}\"");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
+    let codings = store::codings::marks(&state.db, access.id(), document).await?;
+    let mut response = Json(DocumentCodings {
+        fingerprint,
+        me: access.user.id,
+        codings,
+    })
+    .into_response();
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}

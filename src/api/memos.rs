@@ -1,0 +1,80 @@
+//! Memos: list every memo of a project; write the project's and a
+//! document's (codes and codings take theirs through their own PATCH).
+
+use super::List;
+use crate::app::AppState;
+use crate::domain::code;
+use crate::domain::ids::{DocumentId, ProjectId};
+use crate::store;
+use crate::store::memos::Memo;
+use crate::web::error::{AppError, Result};
+use crate::web::extract::{Json, Path, ProjectAccess, need};
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/projects/{project_id}/memos", get(list_memos))
+        .route(
+            "/projects/{project_id}/memo",
+            get(project_memo).put(set_project_memo),
+        )
+        .route(
+            "/projects/{project_id}/documents/{document_id}/memo",
+            get(document_memo).put(set_document_memo),
+        )
+}
+
+#[derive(Deserialize, Serialize)]
+struct MemoBody {
+    memo: String,
+}
+
+async fn list_memos(State(state): State<AppState>, access: ProjectAccess) -> Result<Json<List<Memo>>> {
+    let items = store::memos::list(&state.db, access.id()).await?;
+    Ok(Json(List {
+        total: items.len() as i64,
+        items,
+    }))
+}
+
+async fn project_memo(State(state): State<AppState>, access: ProjectAccess) -> Result<Json<MemoBody>> {
+    let memo = store::memos::get_project(&state.db, access.id()).await?;
+    Ok(Json(MemoBody { memo }))
+}
+
+async fn set_project_memo(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    Json(body): Json<MemoBody>,
+) -> Result<Json<MemoBody>> {
+    let memo = code::long_text("memo", &body.memo)?;
+    store::memos::set_project(&state.db, access.id(), access.user.id, &memo).await?;
+    Ok(Json(MemoBody { memo }))
+}
+
+async fn document_memo(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, id)): Path<(ProjectId, DocumentId)>,
+) -> Result<Json<MemoBody>> {
+    let memo = store::memos::get_document(&state.db, access.id(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(MemoBody { memo }))
+}
+
+async fn set_document_memo(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    Path((_, id)): Path<(ProjectId, DocumentId)>,
+    Json(body): Json<MemoBody>,
+) -> Result<Json<MemoBody>> {
+    let memo = code::long_text("memo", &body.memo)?;
+    if !store::memos::set_document(&state.db, access.id(), id, access.user.id, &memo).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Json(MemoBody { memo }))
+}

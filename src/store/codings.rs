@@ -1,0 +1,498 @@
+//! Codings: a code applied by a coder to a range `[start, end)` of a
+//! document, in code points. Each is its own row, so coders working on one
+//! document at once never touch each other's work; a coding is written in
+//! one statement that checks, against the same snapshot, that the document
+//! and the code belong to the project and the range fits the text.
+
+use crate::domain::code::Colour;
+use crate::domain::ids::{CodeId, CodingId, DocumentId, GroupId, ParticipantId, ProjectId, UserId};
+use crate::domain::participant::Attributes;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use sqlx::types::Json;
+use time::OffsetDateTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodingError {
+    #[error("no such coding in this project")]
+    NotFound,
+    #[error("document {0} is not in this project")]
+    NoSuchDocument(DocumentId),
+    #[error("code {0} is not in this project's codebook (or is in the trash)")]
+    NoSuchCode(CodeId),
+    #[error("the range {start}–{end} is outside the document's text, which has {length} characters (positions are code points, end exclusive)")]
+    OutOfRange { start: i32, end: i32, length: i32 },
+    #[error("this coding was made by someone else; only its coder or a project owner can change it")]
+    NotYours,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+pub type Result<T, E = CodingError> = std::result::Result<T, E>;
+
+/// A speaker whose turns a coding overlaps (interviewers left out).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Attribution {
+    pub label: String,
+    /// `None`: the speaker is not mapped to anyone ("Unassigned").
+    pub participant_id: Option<ParticipantId>,
+    pub participant: Option<String>,
+    pub group_id: Option<GroupId>,
+    pub group: Option<String>,
+    #[serde(default)]
+    pub attributes: Attributes,
+}
+
+/// A coding with what a reader or a script needs to use it alone: the
+/// covered text, the code, the document, and who said it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coding {
+    pub id: CodingId,
+    pub code_id: CodeId,
+    pub document_id: DocumentId,
+    /// The coder's user id.
+    pub coder: UserId,
+    pub coder_name: String,
+    pub start: i32,
+    pub end: i32,
+    pub memo: String,
+    pub starred: bool,
+    /// The covered text: the document's text from `start` to `end`.
+    pub text: String,
+    pub code_name: String,
+    pub code_colour: Colour,
+    pub document_title: String,
+    pub speakers: Vec<Attribution>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// Whose speech a filter asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speech {
+    Group(GroupId),
+    /// Speakers mapped to no participant.
+    Unassigned,
+}
+
+/// Which codings to list; every field narrows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub id: Option<CodingId>,
+    /// Any of these codes.
+    pub codes: Option<Vec<CodeId>>,
+    pub document: Option<DocumentId>,
+    pub coder: Option<UserId>,
+    pub speech: Option<Speech>,
+    /// A participant attribute `(name, value)` of a speaker the coding overlaps.
+    pub attribute: Option<(String, String)>,
+    pub starred: Option<bool>,
+}
+
+struct Row {
+    id: CodingId,
+    code_id: CodeId,
+    document_id: DocumentId,
+    coder: UserId,
+    coder_name: String,
+    start: i32,
+    end: i32,
+    memo: String,
+    starred: bool,
+    text: String,
+    code_name: String,
+    code_colour: Colour,
+    document_title: String,
+    speakers: Json<Vec<Attribution>>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+    total: i64,
+}
+
+/// Codings of live codes that match `filter`, by document and position, and
+/// how many match in all.
+pub async fn list(
+    pool: &PgPool,
+    project: ProjectId,
+    filter: &Filter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<Coding>, i64)> {
+    let codes: Option<Vec<i64>> = filter
+        .codes
+        .as_ref()
+        .map(|c| c.iter().map(|c| c.0).collect());
+    let (group, unassigned) = match filter.speech {
+        Some(Speech::Group(g)) => (Some(g), false),
+        Some(Speech::Unassigned) => (None, true),
+        None => (None, false),
+    };
+    let (attr_name, attr_value) = filter.attribute.clone().unzip();
+    let rows = sqlx::query_as!(
+        Row,
+        r#"
+        select g.coding_id as "id: CodingId", g.code_id as "code_id: CodeId",
+               g.document_id as "document_id: DocumentId", g.coder_id as "coder: UserId",
+               u.name as coder_name, g.start_pos as start, g.end_pos as end, g.memo, g.starred,
+               substr(d.body, g.start_pos + 1, g.end_pos - g.start_pos) as "text!",
+               c.name as code_name, c.colour as "code_colour: Colour", d.title as document_title,
+               a.speakers as "speakers!: Json<Vec<Attribution>>",
+               g.created_at, g.updated_at, count(*) over () as "total!"
+        from coding g
+        join code c on c.code_id = g.code_id and c.deleted_at is null
+        join document d on d.document_id = g.document_id
+        join app_user u on u.user_id = g.coder_id
+        cross join lateral (
+            select coalesce(jsonb_agg(q.x order by q.first), '[]'::jsonb) as speakers
+            from (
+                select jsonb_build_object(
+                           'label', s.label, 'participant_id', p.participant_id,
+                           'participant', p.label, 'group_id', p.group_id, 'group', sg.name,
+                           'attributes', coalesce(p.attributes, '{}'::jsonb)) as x,
+                       min(t.start_pos) as first
+                from turn t
+                join speaker s on s.document_id = t.document_id and s.label = t.speaker
+                left join participant p on p.participant_id = s.participant_id
+                left join stakeholder_group sg on sg.group_id = p.group_id
+                where t.document_id = g.document_id
+                  and t.start_pos < g.end_pos and t.end_pos > g.start_pos
+                  and not s.is_interviewer
+                group by s.label, p.participant_id, sg.name
+            ) q
+        ) a
+        where g.project_id = $1
+          and ($2::bigint is null or g.coding_id = $2)
+          and ($3::bigint[] is null or g.code_id = any($3))
+          and ($4::bigint is null or g.document_id = $4)
+          and ($5::bigint is null or g.coder_id = $5)
+          and ($6::bigint is null
+               or a.speakers @> jsonb_build_array(jsonb_build_object('group_id', $6::bigint)))
+          and (not $7 or a.speakers @> '[{"participant_id": null}]'::jsonb)
+          and ($8::text is null
+               or a.speakers @> jsonb_build_array(jsonb_build_object(
+                      'attributes', jsonb_build_object($8::text, $9::text))))
+          and ($10::boolean is null or g.starred = $10)
+        order by lower(d.title), g.document_id, g.start_pos, g.end_pos, g.coding_id
+        limit $11 offset $12
+        "#,
+        project as ProjectId,
+        filter.id as Option<CodingId>,
+        codes.as_deref() as Option<&[i64]>,
+        filter.document as Option<DocumentId>,
+        filter.coder as Option<UserId>,
+        group as Option<GroupId>,
+        unassigned,
+        attr_name,
+        attr_value,
+        filter.starred,
+        limit,
+        offset
+    )
+    .fetch_all(pool)
+    .await?;
+    let total = match rows.first() {
+        Some(r) => r.total,
+        None if offset > 0 => Box::pin(list(pool, project, filter, 1, 0)).await?.1,
+        None => 0,
+    };
+    let items = rows
+        .into_iter()
+        .map(|r| Coding {
+            id: r.id,
+            code_id: r.code_id,
+            document_id: r.document_id,
+            coder: r.coder,
+            coder_name: r.coder_name,
+            start: r.start,
+            end: r.end,
+            memo: r.memo,
+            starred: r.starred,
+            text: r.text,
+            code_name: r.code_name,
+            code_colour: r.code_colour,
+            document_title: r.document_title,
+            speakers: r.speakers.0,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+        .collect();
+    Ok((items, total))
+}
+
+pub async fn get(pool: &PgPool, project: ProjectId, id: CodingId) -> sqlx::Result<Option<Coding>> {
+    let filter = Filter {
+        id: Some(id),
+        ..Filter::default()
+    };
+    Ok(list(pool, project, &filter, 1, 0).await?.0.pop())
+}
+
+/// A coding as the coding page draws it: no text (the page has it).
+#[derive(Debug, Clone, Serialize)]
+pub struct Mark {
+    pub id: CodingId,
+    pub code_id: CodeId,
+    pub coder: UserId,
+    pub start: i32,
+    pub end: i32,
+    pub memo: String,
+    pub starred: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Every coding of live codes in one document, in text order.
+pub async fn marks(pool: &PgPool, project: ProjectId, document: DocumentId) -> sqlx::Result<Vec<Mark>> {
+    sqlx::query_as!(
+        Mark,
+        r#"
+        select g.coding_id as "id: CodingId", g.code_id as "code_id: CodeId",
+               g.coder_id as "coder: UserId", g.start_pos as start, g.end_pos as end,
+               g.memo, g.starred, g.created_at
+        from coding g
+        join code c on c.code_id = g.code_id and c.deleted_at is null
+        where g.project_id = $1 and g.document_id = $2
+        order by g.start_pos, g.end_pos, g.coding_id
+        "#,
+        project as ProjectId,
+        document as DocumentId
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Changes whenever a coding of the document or any code of the project
+/// changes: an ETag for the coding page's polling. Inserts raise the
+/// highest id, deletes lower the count, edits raise the latest update.
+pub async fn fingerprint(pool: &PgPool, project: ProjectId, document: DocumentId) -> sqlx::Result<String> {
+    let row = sqlx::query!(
+        r#"
+        select (select count(*) from coding where project_id = $1 and document_id = $2) as "n!",
+               (select coalesce(max(coding_id), 0) from coding
+                where project_id = $1 and document_id = $2) as "max_id!",
+               (select max(updated_at) from coding where project_id = $1 and document_id = $2) as latest,
+               (select count(*) from code where project_id = $1) as "codes!",
+               (select coalesce(max(code_id), 0) from code where project_id = $1) as "max_code!",
+               (select max(updated_at) from code where project_id = $1) as code_latest
+        "#,
+        project as ProjectId,
+        document as DocumentId
+    )
+    .fetch_one(pool)
+    .await?;
+    let micros = |t: Option<OffsetDateTime>| t.map_or(0, |t| t.unix_timestamp_nanos() / 1000);
+    Ok(format!(
+        "{}-{}-{}-{}-{}-{}",
+        row.n,
+        row.max_id,
+        micros(row.latest),
+        row.codes,
+        row.max_code,
+        micros(row.code_latest)
+    ))
+}
+
+/// A coding to add.
+#[derive(Debug, Clone)]
+pub struct NewCoding {
+    pub document: DocumentId,
+    pub code: CodeId,
+    pub start: i32,
+    pub end: i32,
+    pub memo: String,
+}
+
+/// Add a coding; answers its id and whether it is new (the same code on the
+/// same range by the same coder is not added twice: the first is answered).
+pub async fn insert(
+    pool: &PgPool,
+    project: ProjectId,
+    coder: UserId,
+    new: &NewCoding,
+) -> Result<(CodingId, bool)> {
+    let inserted = sqlx::query_scalar!(
+        r#"
+        insert into coding (project_id, document_id, code_id, coder_id, start_pos, end_pos, memo)
+        select $1, d.document_id, c.code_id, $4, $5, $6, $7
+        from document d, code c
+        where d.project_id = $1 and d.document_id = $2
+          and c.project_id = $1 and c.code_id = $3 and c.deleted_at is null
+          and $5 >= 0 and $5 < $6 and $6 <= d.char_count
+          and not exists (select 1 from coding g
+                          where g.document_id = $2 and g.code_id = $3 and g.coder_id = $4
+                            and g.start_pos = $5 and g.end_pos = $6)
+        returning coding_id as "id: CodingId"
+        "#,
+        project as ProjectId,
+        new.document as DocumentId,
+        new.code as CodeId,
+        coder as UserId,
+        new.start,
+        new.end,
+        new.memo
+    )
+    .fetch_optional(pool)
+    .await;
+    match inserted {
+        Ok(Some(id)) => return Ok((id, true)),
+        Ok(None) => {}
+        // The code was merged or emptied from the trash between our read and
+        // the foreign-key check.
+        Err(e) if crate::store::violated_constraint(&e) == Some("coding_code_fkey") => {
+            return Err(CodingError::NoSuchCode(new.code));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    // Nothing written: say why.
+    let why = sqlx::query!(
+        r#"
+        select (select char_count from document where project_id = $1 and document_id = $2) as length,
+               exists (select 1 from code where project_id = $1 and code_id = $3
+                       and deleted_at is null) as "code!",
+               (select coding_id from coding
+                where project_id = $1 and document_id = $2 and code_id = $3 and coder_id = $4
+                  and start_pos = $5 and end_pos = $6 limit 1) as "existing: CodingId"
+        "#,
+        project as ProjectId,
+        new.document as DocumentId,
+        new.code as CodeId,
+        coder as UserId,
+        new.start,
+        new.end
+    )
+    .fetch_one(pool)
+    .await?;
+    let length = why.length.ok_or(CodingError::NoSuchDocument(new.document))?;
+    if !why.code {
+        return Err(CodingError::NoSuchCode(new.code));
+    }
+    if let Some(existing) = why.existing {
+        return Ok((existing, false));
+    }
+    Err(CodingError::OutOfRange {
+        start: new.start,
+        end: new.end,
+        length,
+    })
+}
+
+/// Changes to a coding; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct CodingChanges {
+    pub memo: Option<String>,
+    pub starred: Option<bool>,
+    pub range: Option<(i32, i32)>,
+    pub code: Option<CodeId>,
+}
+
+/// Who is changing a coding: its coder may change anything; a project
+/// owner may too; other coders may only star it (choosing quotes is the
+/// team's call, the memo and range are the coder's).
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub user: UserId,
+    pub owner: bool,
+}
+
+pub async fn update(
+    pool: &PgPool,
+    project: ProjectId,
+    id: CodingId,
+    actor: Actor,
+    changes: &CodingChanges,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query!(
+        r#"
+        select g.coder_id as "coder: UserId", g.document_id as "document: DocumentId",
+               d.char_count
+        from coding g
+        join code c on c.code_id = g.code_id and c.deleted_at is null
+        join document d on d.document_id = g.document_id
+        where g.project_id = $1 and g.coding_id = $2
+        for update of g
+        "#,
+        project as ProjectId,
+        id as CodingId
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(CodingError::NotFound)?;
+    let only_star = changes.memo.is_none() && changes.range.is_none() && changes.code.is_none();
+    if row.coder != actor.user && !actor.owner && !only_star {
+        return Err(CodingError::NotYours);
+    }
+    if let Some((start, end)) = changes.range
+        && !(0 <= start && start < end && end <= row.char_count)
+    {
+        return Err(CodingError::OutOfRange {
+            start,
+            end,
+            length: row.char_count,
+        });
+    }
+    if let Some(code) = changes.code {
+        let live = sqlx::query_scalar!(
+            r#"select exists (select 1 from code where project_id = $1 and code_id = $2
+                                and deleted_at is null) as "live!""#,
+            project as ProjectId,
+            code as CodeId
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if !live {
+            return Err(CodingError::NoSuchCode(code));
+        }
+    }
+    let (start, end) = changes.range.unzip();
+    sqlx::query!(
+        r#"
+        update coding set
+            memo = coalesce($3, memo),
+            starred = coalesce($4, starred),
+            start_pos = coalesce($5, start_pos),
+            end_pos = coalesce($6, end_pos),
+            code_id = coalesce($7, code_id),
+            updated_at = now()
+        where project_id = $1 and coding_id = $2
+        "#,
+        project as ProjectId,
+        id as CodingId,
+        changes.memo,
+        changes.starred,
+        start,
+        end,
+        changes.code as Option<CodeId>
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Remove a coding (its coder or an owner); answers it as it was, so it can
+/// be put back.
+pub async fn delete(
+    pool: &PgPool,
+    project: ProjectId,
+    id: CodingId,
+    actor: Actor,
+) -> Result<Coding> {
+    let coding = get(pool, project, id).await?.ok_or(CodingError::NotFound)?;
+    if coding.coder != actor.user && !actor.owner {
+        return Err(CodingError::NotYours);
+    }
+    let gone = sqlx::query!(
+        "delete from coding where project_id = $1 and coding_id = $2",
+        project as ProjectId,
+        id as CodingId
+    )
+    .execute(pool)
+    .await?;
+    if gone.rows_affected() == 0 {
+        return Err(CodingError::NotFound);
+    }
+    Ok(coding)
+}

@@ -1,0 +1,169 @@
+//! Coding: the rules shared by the coding page and the JSON API — checking
+//! a new coding, who may change one, and reading list filters.
+
+use super::error::{AppError, Result};
+use super::extract::{MinRole, ProjectAccess};
+use crate::domain::ValidationError;
+use crate::domain::code;
+use crate::domain::ids::{CodeId, CodingId, DocumentId, ProjectId, UserId};
+use crate::domain::project::Role;
+use crate::store;
+use crate::store::codings::{Actor, Coding, CodingChanges, Filter, NewCoding, Speech};
+use serde::Deserialize;
+use sqlx::PgPool;
+
+fn position(field: &'static str, value: i64) -> Result<i32, ValidationError> {
+    i32::try_from(value)
+        .ok()
+        .filter(|v| *v >= 0)
+        .ok_or_else(|| ValidationError::new(field, format!("{field} must be a position in the text (0 or more), not {value}")))
+}
+
+/// `[start, end)` in code points, checked for order (the bound against the
+/// text is checked when the coding is written).
+pub fn range(start: i64, end: i64) -> Result<(i32, i32), ValidationError> {
+    let (start, end) = (position("start", start)?, position("end", end)?);
+    if start >= end {
+        return Err(ValidationError::new(
+            "end",
+            format!("end ({end}) must be after start ({start}): a coding covers at least one character"),
+        ));
+    }
+    Ok((start, end))
+}
+
+/// Apply a code; answers the coding and whether it is new.
+pub async fn create(
+    db: &PgPool,
+    project: ProjectId,
+    coder: UserId,
+    document: DocumentId,
+    code_id: CodeId,
+    (start, end): (i64, i64),
+    memo: Option<&str>,
+) -> Result<(Coding, bool)> {
+    let (start, end) = range(start, end)?;
+    let memo = code::long_text("memo", memo.unwrap_or(""))?;
+    let new = NewCoding {
+        document,
+        code: code_id,
+        start,
+        end,
+        memo,
+    };
+    let (id, created) = store::codings::insert(db, project, coder, &new).await?;
+    let coding = store::codings::get(db, project, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((coding, created))
+}
+
+/// What may change on a coding. Absent fields stay as they are.
+#[derive(Debug, Default, Deserialize)]
+pub struct CodingInput {
+    pub memo: Option<String>,
+    pub starred: Option<bool>,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    pub code_id: Option<CodeId>,
+}
+
+pub fn actor<R: MinRole>(access: &ProjectAccess<R>) -> Actor {
+    Actor {
+        user: access.user.id,
+        owner: access.role() == Role::Owner,
+    }
+}
+
+pub async fn update<R: MinRole>(
+    db: &PgPool,
+    access: &ProjectAccess<R>,
+    id: CodingId,
+    input: CodingInput,
+) -> Result<Coding> {
+    let range = match (input.start, input.end) {
+        (None, None) => None,
+        (Some(start), Some(end)) => Some(range(start, end)?),
+        _ => {
+            return Err(AppError::Invalid(ValidationError::new(
+                "end",
+                "send start and end together to change a coding's range",
+            )));
+        }
+    };
+    let changes = CodingChanges {
+        memo: input
+            .memo
+            .as_deref()
+            .map(|m| code::long_text("memo", m))
+            .transpose()?,
+        starred: input.starred,
+        range,
+        code: input.code_id,
+    };
+    store::codings::update(db, access.id(), id, actor(access), &changes).await?;
+    store::codings::get(db, access.id(), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Filters of a coding list, as a query string.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub code_id: Option<CodeId>,
+    /// With `code_id`: also the codings of its sub-codes.
+    #[serde(default)]
+    pub include_subcodes: bool,
+    pub document_id: Option<DocumentId>,
+    /// A coder's user id.
+    pub coder: Option<UserId>,
+    /// A group's id or name, or `unassigned` for speakers mapped to no one.
+    pub group: Option<String>,
+    /// A participant attribute as `name=value` (`locality=North`).
+    pub attribute: Option<String>,
+    pub starred: Option<bool>,
+}
+
+/// Turn list filters into a store filter, resolving group names.
+pub async fn filter(db: &PgPool, project: ProjectId, query: &ListQuery) -> Result<Filter> {
+    let codes = match query.code_id {
+        None => None,
+        Some(id) if query.include_subcodes => {
+            let tree = store::codes::tree(db, project).await?;
+            Some(store::codes::branch(&tree, id))
+        }
+        Some(id) => Some(vec![id]),
+    };
+    let speech = match query.group.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+        None => None,
+        Some(g) if g.eq_ignore_ascii_case("unassigned") => Some(Speech::Unassigned),
+        Some(g) => {
+            let groups = store::groups::list(db, project).await?;
+            let found = groups
+                .iter()
+                .find(|x| x.id.to_string() == g || x.name.eq_ignore_ascii_case(g))
+                .ok_or_else(|| {
+                    ValidationError::new("group", format!("there is no group “{g}” in this project"))
+                })?;
+            Some(Speech::Group(found.id))
+        }
+    };
+    let attribute = match query.attribute.as_deref().filter(|a| !a.trim().is_empty()) {
+        None => None,
+        Some(a) => {
+            let (name, value) = a.split_once('=').ok_or_else(|| {
+                ValidationError::new("attribute", "write an attribute filter as name=value, e.g. locality=North")
+            })?;
+            Some((name.trim().to_owned(), value.trim().to_owned()))
+        }
+    };
+    Ok(Filter {
+        id: None,
+        codes,
+        document: query.document_id,
+        coder: query.coder,
+        speech,
+        attribute,
+        starred: query.starred,
+    })
+}
