@@ -4,7 +4,9 @@
 
 use chromiumoxide::Page;
 use chromiumoxide::browser::{Browser, BrowserConfig};
-use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
+use chromiumoxide::cdp::browser_protocol::input::{
+    DispatchKeyEventParams, DispatchKeyEventType, InsertTextParams,
+};
 use chromiumoxide::page::ScreenshotParams;
 use futures_util::StreamExt;
 use std::path::PathBuf;
@@ -121,4 +123,47 @@ pub async fn screenshot(page: &Page, name: &str) {
     )
     .await
     .unwrap();
+}
+
+/// Press a key as the keyboard would (`key` as in `KeyboardEvent.key`,
+/// `code` as in `KeyboardEvent.code`); `modifiers`: 1 Alt, 2 Ctrl, 4 Meta,
+/// 8 Shift. Printable keys carry their text.
+pub async fn press(page: &Page, key: &str, code: &str, vk: i64, modifiers: i64) {
+    let printable = key.chars().count() == 1 && modifiers & 0b0111 == 0;
+    let mut down = DispatchKeyEventParams::builder()
+        .r#type(if printable {
+            DispatchKeyEventType::KeyDown
+        } else {
+            DispatchKeyEventType::RawKeyDown
+        })
+        .key(key)
+        .code(code)
+        .windows_virtual_key_code(vk)
+        .modifiers(modifiers);
+    if printable {
+        down = down.text(key);
+    }
+    page.execute(down.build().unwrap()).await.unwrap();
+    let up = DispatchKeyEventParams::builder()
+        .r#type(DispatchKeyEventType::KeyUp)
+        .key(key)
+        .code(code)
+        .windows_virtual_key_code(vk)
+        .modifiers(modifiers)
+        .build()
+        .unwrap();
+    page.execute(up).await.unwrap();
+}
+
+/// Evaluate `js` until it answers true, for up to 10 s.
+pub async fn wait_until(page: &Page, js: &str) {
+    for _ in 0..200 {
+        if let Ok(v) = page.evaluate(js).await
+            && v.into_value::<bool>().unwrap_or(false)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for: {js}");
 }

@@ -5,5 +5,6 @@
 mod helpers;
 
 mod accounts;
+mod coding;
 mod harness;
 mod transcripts;
