@@ -65,7 +65,10 @@ create table coding (
         references document (project_id, document_id) on delete cascade,
     constraint coding_code_fkey foreign key (project_id, code_id)
         references code (project_id, code_id) on delete cascade,
-    constraint coding_range_valid check (0 <= start_pos and start_pos < end_pos)
+    constraint coding_range_valid check (0 <= start_pos and start_pos < end_pos),
+    -- A coder applies a code to a passage once: a double click, a retry or
+    -- a merge must not count the same passage twice.
+    constraint coding_once unique (document_id, code_id, coder_id, start_pos, end_pos)
 );
 
 create index coding_document_idx on coding (document_id, start_pos);

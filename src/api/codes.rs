@@ -48,7 +48,10 @@ pub fn routes() -> Router<AppState> {
 
 /// The whole tree, parents before children (not paged: a codebook is read
 /// whole).
-async fn list_codes(State(state): State<AppState>, access: ProjectAccess) -> Result<Json<List<Code>>> {
+async fn list_codes(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+) -> Result<Json<List<Code>>> {
     let items = store::codes::tree(&state.db, access.id()).await?;
     Ok(Json(List {
         total: items.len() as i64,
@@ -144,7 +147,9 @@ async fn empty_trash(
     State(state): State<AppState>,
     access: ProjectAccess<need::Owner>,
 ) -> Result<Json<Footprint>> {
-    Ok(Json(store::codes::empty_trash(&state.db, access.id()).await?))
+    Ok(Json(
+        store::codes::empty_trash(&state.db, access.id()).await?,
+    ))
 }
 
 /// A codebook CSV as a multipart `file` part, or as the request body
@@ -168,14 +173,16 @@ async fn import_codes(
                 break;
             }
         }
-        found.ok_or_else(|| AppError::BadRequest("send the codebook as a part named file".into()))?
+        found
+            .ok_or_else(|| AppError::BadRequest("send the codebook as a part named file".into()))?
     } else {
         Bytes::from_request(request, &state)
             .await
             .map_err(|e| AppError::BadRequest(e.body_text()))?
     };
-    let text = crate::domain::text::decode_normalised(&bytes)
-        .map_err(|e| AppError::Invalid(crate::domain::ValidationError::new("file", e.to_string())))?;
+    let text = crate::domain::text::decode_normalised(&bytes).map_err(|e| {
+        AppError::Invalid(crate::domain::ValidationError::new("file", e.to_string()))
+    })?;
     let outcome = rules::import_csv(&state.db, access.id(), access.user.id, &text).await?;
     Ok((StatusCode::CREATED, Json(outcome)))
 }

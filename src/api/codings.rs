@@ -59,7 +59,11 @@ async fn create_coding(
         body.memo.as_deref(),
     )
     .await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(coding)))
 }
 
@@ -71,7 +75,8 @@ async fn list_codings(
 ) -> Result<Json<List<Coding>>> {
     let (limit, offset) = page.bounds()?;
     let filter = rules::filter(&state.db, access.id(), &query).await?;
-    let (items, total) = store::codings::list(&state.db, access.id(), &filter, limit, offset).await?;
+    let (items, total) =
+        store::codings::list(&state.db, access.id(), &filter, limit, offset).await?;
     Ok(Json(List { items, total }))
 }
 

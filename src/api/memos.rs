@@ -32,7 +32,10 @@ struct MemoBody {
     memo: String,
 }
 
-async fn list_memos(State(state): State<AppState>, access: ProjectAccess) -> Result<Json<List<Memo>>> {
+async fn list_memos(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+) -> Result<Json<List<Memo>>> {
     let items = store::memos::list(&state.db, access.id()).await?;
     Ok(Json(List {
         total: items.len() as i64,
@@ -40,7 +43,10 @@ async fn list_memos(State(state): State<AppState>, access: ProjectAccess) -> Res
     }))
 }
 
-async fn project_memo(State(state): State<AppState>, access: ProjectAccess) -> Result<Json<MemoBody>> {
+async fn project_memo(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+) -> Result<Json<MemoBody>> {
     let memo = store::memos::get_project(&state.db, access.id()).await?;
     Ok(Json(MemoBody { memo }))
 }

@@ -38,7 +38,10 @@ pub fn name(raw: &str) -> Result<String, ValidationError> {
     if name.contains(PATH_SEPARATOR) {
         return Err(ValidationError::new(
             "name",
-            format!("a code name cannot contain “{}”, which separates a code from its parent in paths", PATH_SEPARATOR.trim()),
+            format!(
+                "a code name cannot contain “{}”, which separates a code from its parent in paths",
+                PATH_SEPARATOR.trim()
+            ),
         ));
     }
     Ok(name)
@@ -72,7 +75,10 @@ impl Colour {
         let bad = || {
             ValidationError::new(
                 "colour",
-                format!("“{}” is not a colour; write it as #rrggbb, e.g. #4e79a7", raw.trim()),
+                format!(
+                    "“{}” is not a colour; write it as #rrggbb, e.g. #4e79a7",
+                    raw.trim()
+                ),
             )
         };
         if !hex.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -113,7 +119,10 @@ pub fn shortcut(raw: &str) -> Result<Option<String>, ValidationError> {
     let mut chars = raw.chars();
     match (chars.next(), chars.next()) {
         (None, _) => Ok(None),
-        (Some(c), None) if c.is_alphanumeric() => Ok(Some(c.to_lowercase().collect())),
+        // A key whose lower case is one character ("İ" is two).
+        (Some(c), None) if c.is_alphanumeric() && c.to_lowercase().count() == 1 => {
+            Ok(Some(c.to_lowercase().collect()))
+        }
         _ => Err(ValidationError::new(
             "shortcut",
             "a shortcut is a single letter or digit",
@@ -146,7 +155,10 @@ mod tests {
 
     #[test]
     fn names_are_tidied_and_bounded() {
-        assert_eq!(name("  Fears   over\tsafety ").unwrap(), "Fears over safety");
+        assert_eq!(
+            name("  Fears   over\tsafety ").unwrap(),
+            "Fears over safety"
+        );
         assert_eq!(name("Staff/carer").unwrap(), "Staff/carer");
         assert!(name("   ").is_err());
         assert!(name("A / B").is_err());
@@ -180,6 +192,7 @@ mod tests {
         assert_eq!(shortcut(" ").unwrap(), None);
         assert!(shortcut("ab").is_err());
         assert!(shortcut("/").is_err());
+        assert!(shortcut("İ").is_err());
     }
 
     #[test]
@@ -189,7 +202,10 @@ mod tests {
             vec!["Inpatient frames", "Sanctuary"]
         );
         assert_eq!(split_path("A::B::C"), vec!["A", "B", "C"]);
-        assert_eq!(split_path("Staff/carer relations"), vec!["Staff/carer relations"]);
+        assert_eq!(
+            split_path("Staff/carer relations"),
+            vec!["Staff/carer relations"]
+        );
         assert_eq!(join_path(&["A", "B"]), "A / B");
         assert!(split_path(" / ").is_empty());
     }

@@ -16,6 +16,9 @@ use time::OffsetDateTime;
 pub const NAME_TAKEN: &str = "code_sibling_name_key";
 /// Two live codes with the same shortcut key.
 pub const SHORTCUT_TAKEN: &str = "code_shortcut_key";
+/// A shortcut that is not one character (a letter whose lower case is two
+/// code points, such as `İ`, gets past the form's check).
+pub const SHORTCUT_ONE_CHAR: &str = "code_shortcut_one_char";
 
 /// Why a codebook change was refused (besides a database failure).
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +33,9 @@ pub enum CodeError {
     MergeIntoOwnBranch,
     /// The change was made from version `expected`, but the code is now at
     /// `current`: someone else changed it meanwhile.
-    #[error("someone else changed this code meanwhile (you edited version {expected}, it is now at version {current}); reload to see their change")]
+    #[error(
+        "someone else changed this code meanwhile (you edited version {expected}, it is now at version {current}); reload to see their change"
+    )]
     Stale { expected: i32, current: i32 },
     #[error(transparent)]
     Db(#[from] sqlx::Error),
@@ -688,31 +693,72 @@ pub async fn merge(
     into: CodeId,
     user: UserId,
 ) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    // Lock both first: a coding being added to `from` right now either
-    // lands before (and is moved) or fails on the foreign key after.
-    let locked = sqlx::query_scalar!(
-        r#"select code_id as "id: CodeId" from code
-           where project_id = $1 and code_id in ($2, $3) and deleted_at is null
-           order by code_id for update"#,
-        project as ProjectId,
-        from as CodeId,
-        into as CodeId
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    if locked.len() != 2 || from == into {
-        return if from == into {
-            Err(CodeError::MergeIntoOwnBranch)
-        } else {
-            Err(CodeError::NotFound)
-        };
-    }
-    if descendants(&mut tx, project, from).await?.contains(&into) {
+    if from == into {
         return Err(CodeError::MergeIntoOwnBranch);
     }
+    let mut tx = pool.begin().await?;
+    // Lock both codes, then both branches, in one order: a coding being
+    // added to any code of them right now either lands before (and is
+    // moved) or waits and then fails on the foreign key of a code that is
+    // gone — it is never written after its code's codings were moved, to
+    // be deleted with its code. (Locking the two codes also keeps new
+    // sub-codes from appearing under them meanwhile.)
+    let locked = lock_live(&mut tx, project, &[from.0, into.0]).await?;
+    if locked.len() != 2 {
+        return Err(CodeError::NotFound);
+    }
+    let below = descendants(&mut tx, project, from).await?;
+    if below.contains(&into) {
+        return Err(CodeError::MergeIntoOwnBranch);
+    }
+    let mut branches: Vec<i64> = below.iter().map(|c| c.0).collect();
+    branches.extend(
+        descendants(&mut tx, project, into)
+            .await?
+            .iter()
+            .map(|c| c.0),
+    );
+    lock_live(&mut tx, project, &branches).await?;
+    // Codes are deleted once everything below them has been merged, so a
+    // parent's delete never cascades to a sub-code still waiting its turn
+    // (and to that sub-code's codings).
+    let mut merged = Vec::new();
     let mut work = vec![(from, into)];
     while let Some((from, into)) = work.pop() {
+        // A coding that the same coder already made on the same range with
+        // `into` is not counted twice: its memo and star join that one.
+        sqlx::query!(
+            r#"
+            update coding t set
+                memo = case when f.memo = '' or f.memo = t.memo then t.memo
+                            when t.memo = '' then f.memo
+                            else t.memo || E'\n\n' || f.memo end,
+                starred = t.starred or f.starred,
+                updated_at = now()
+            from coding f
+            where f.project_id = $1 and f.code_id = $2 and t.project_id = $1 and t.code_id = $3
+              and t.document_id = f.document_id and t.coder_id = f.coder_id
+              and t.start_pos = f.start_pos and t.end_pos = f.end_pos
+            "#,
+            project as ProjectId,
+            from as CodeId,
+            into as CodeId
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            r#"
+            delete from coding f using coding t
+            where f.project_id = $1 and f.code_id = $2 and t.project_id = $1 and t.code_id = $3
+              and t.document_id = f.document_id and t.coder_id = f.coder_id
+              and t.start_pos = f.start_pos and t.end_pos = f.end_pos
+            "#,
+            project as ProjectId,
+            from as CodeId,
+            into as CodeId
+        )
+        .execute(&mut *tx)
+        .await?;
         sqlx::query!(
             "update coding set code_id = $3, updated_at = now() where project_id = $1 and code_id = $2",
             project as ProjectId,
@@ -726,7 +772,7 @@ pub async fn merge(
             select c.code_id as "id: CodeId",
                    (select t.code_id from code t
                     where t.project_id = $1 and t.parent_id = $3 and t.deleted_at is null
-                      and lower(t.name) = lower(c.name)) as "twin: CodeId"
+                      and t.code_id <> $2 and lower(t.name) = lower(c.name)) as "twin: CodeId"
             from code c
             where c.project_id = $1 and c.parent_id = $2 and c.deleted_at is null
             order by c.position
@@ -745,7 +791,8 @@ pub async fn merge(
         }
         // Deleted sub-codes stay in the trash, now under `into`.
         sqlx::query!(
-            "update code set parent_id = $3 where project_id = $1 and parent_id = $2",
+            "update code set parent_id = $3
+             where project_id = $1 and parent_id = $2 and deleted_at is not null",
             project as ProjectId,
             from as CodeId,
             into as CodeId
@@ -776,6 +823,10 @@ pub async fn merge(
         )
         .execute(&mut *tx)
         .await?;
+        merged.push(from);
+    }
+    // Children were merged after their parents: delete them first.
+    for from in merged.into_iter().rev() {
         sqlx::query!(
             "delete from code where project_id = $1 and code_id = $2",
             project as ProjectId,
@@ -786,6 +837,23 @@ pub async fn merge(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Lock the live codes among `ids` for update, in id order; answers them.
+async fn lock_live(
+    conn: &mut PgConnection,
+    project: ProjectId,
+    ids: &[i64],
+) -> sqlx::Result<Vec<CodeId>> {
+    sqlx::query_scalar!(
+        r#"select code_id as "id: CodeId" from code
+           where project_id = $1 and code_id = any($2) and deleted_at is null
+           order by code_id for update"#,
+        project as ProjectId,
+        ids
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// One code of a codebook being imported, by path.

@@ -12,6 +12,9 @@ use sqlx::PgPool;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 
+/// The same code on the same range by the same coder, twice.
+pub const CODING_ONCE: &str = "coding_once";
+
 #[derive(Debug, thiserror::Error)]
 pub enum CodingError {
     #[error("no such coding in this project")]
@@ -20,10 +23,16 @@ pub enum CodingError {
     NoSuchDocument(DocumentId),
     #[error("code {0} is not in this project's codebook (or is in the trash)")]
     NoSuchCode(CodeId),
-    #[error("the range {start}–{end} is outside the document's text, which has {length} characters (positions are code points, end exclusive)")]
+    #[error(
+        "the range {start}–{end} is outside the document's text, which has {length} characters (positions are code points, end exclusive)"
+    )]
     OutOfRange { start: i32, end: i32, length: i32 },
-    #[error("this coding was made by someone else; only its coder or a project owner can change it")]
+    #[error(
+        "this coding was made by someone else; only its coder or a project owner can change it"
+    )]
     NotYours,
+    #[error("you have already applied this code to exactly this range")]
+    Duplicate,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -167,12 +176,15 @@ pub async fn list(
           and ($3::bigint[] is null or g.code_id = any($3))
           and ($4::bigint is null or g.document_id = $4)
           and ($5::bigint is null or g.coder_id = $5)
-          and ($6::bigint is null
-               or a.speakers @> jsonb_build_array(jsonb_build_object('group_id', $6::bigint)))
+          -- A group and an attribute must hold for the same speaker.
+          and (($6::bigint is null and $8::text is null)
+               or a.speakers @> jsonb_build_array(
+                      jsonb_strip_nulls(jsonb_build_object('group_id', $6::bigint))
+                      || case when $8::text is null then '{}'::jsonb
+                              else jsonb_build_object('attributes',
+                                                      jsonb_build_object($8::text, $9::text))
+                         end))
           and (not $7 or a.speakers @> '[{"participant_id": null}]'::jsonb)
-          and ($8::text is null
-               or a.speakers @> jsonb_build_array(jsonb_build_object(
-                      'attributes', jsonb_build_object($8::text, $9::text))))
           and ($10::boolean is null or g.starred = $10)
         order by lower(d.title), g.document_id, g.start_pos, g.end_pos, g.coding_id
         limit $11 offset $12
@@ -244,7 +256,11 @@ pub struct Mark {
 }
 
 /// Every coding of live codes in one document, in text order.
-pub async fn marks(pool: &PgPool, project: ProjectId, document: DocumentId) -> sqlx::Result<Vec<Mark>> {
+pub async fn marks(
+    pool: &PgPool,
+    project: ProjectId,
+    document: DocumentId,
+) -> sqlx::Result<Vec<Mark>> {
     sqlx::query_as!(
         Mark,
         r#"
@@ -264,33 +280,34 @@ pub async fn marks(pool: &PgPool, project: ProjectId, document: DocumentId) -> s
 }
 
 /// Changes whenever a coding of the document or any code of the project
-/// changes: an ETag for the coding page's polling. Inserts raise the
-/// highest id, deletes lower the count, edits raise the latest update.
-pub async fn fingerprint(pool: &PgPool, project: ProjectId, document: DocumentId) -> sqlx::Result<String> {
+/// changes: an ETag for the coding page's polling. A checksum over the
+/// rows' contents rather than timestamps, which are taken when a
+/// transaction starts and so can arrive out of order.
+pub async fn fingerprint(
+    pool: &PgPool,
+    project: ProjectId,
+    document: DocumentId,
+) -> sqlx::Result<String> {
     let row = sqlx::query!(
         r#"
         select (select count(*) from coding where project_id = $1 and document_id = $2) as "n!",
-               (select coalesce(max(coding_id), 0) from coding
-                where project_id = $1 and document_id = $2) as "max_id!",
-               (select max(updated_at) from coding where project_id = $1 and document_id = $2) as latest,
+               (select coalesce(sum(hashtextextended(
+                    row(coding_id, code_id, start_pos, end_pos, starred, memo)::text, 0)), 0)
+                from coding where project_id = $1 and document_id = $2)::text as "codings!",
                (select count(*) from code where project_id = $1) as "codes!",
-               (select coalesce(max(code_id), 0) from code where project_id = $1) as "max_code!",
-               (select max(updated_at) from code where project_id = $1) as code_latest
+               (select coalesce(sum(hashtextextended(
+                    row(code_id, version, parent_id, position, name, colour, shortcut,
+                        deleted_at)::text, 0)), 0)
+                from code where project_id = $1)::text as "code_sum!"
         "#,
         project as ProjectId,
         document as DocumentId
     )
     .fetch_one(pool)
     .await?;
-    let micros = |t: Option<OffsetDateTime>| t.map_or(0, |t| t.unix_timestamp_nanos() / 1000);
     Ok(format!(
-        "{}-{}-{}-{}-{}-{}",
-        row.n,
-        row.max_id,
-        micros(row.latest),
-        row.codes,
-        row.max_code,
-        micros(row.code_latest)
+        "{}.{}.{}.{}",
+        row.n, row.codings, row.codes, row.code_sum
     ))
 }
 
@@ -320,9 +337,7 @@ pub async fn insert(
         where d.project_id = $1 and d.document_id = $2
           and c.project_id = $1 and c.code_id = $3 and c.deleted_at is null
           and $5 >= 0 and $5 < $6 and $6 <= d.char_count
-          and not exists (select 1 from coding g
-                          where g.document_id = $2 and g.code_id = $3 and g.coder_id = $4
-                            and g.start_pos = $5 and g.end_pos = $6)
+        on conflict on constraint coding_once do nothing
         returning coding_id as "id: CodingId"
         "#,
         project as ProjectId,
@@ -364,7 +379,9 @@ pub async fn insert(
     )
     .fetch_one(pool)
     .await?;
-    let length = why.length.ok_or(CodingError::NoSuchDocument(new.document))?;
+    let length = why
+        .length
+        .ok_or(CodingError::NoSuchDocument(new.document))?;
     if !why.code {
         return Err(CodingError::NoSuchCode(new.code));
     }
@@ -467,7 +484,11 @@ pub async fn update(
         changes.code as Option<CodeId>
     )
     .execute(&mut *tx)
-    .await?;
+    .await
+    .map_err(|e| match crate::store::violated_constraint(&e) {
+        Some(CODING_ONCE) => CodingError::Duplicate,
+        _ => e.into(),
+    })?;
     tx.commit().await?;
     Ok(())
 }

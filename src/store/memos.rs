@@ -2,6 +2,7 @@
 //! coding. Each lives on its object (one memo each); this module writes the
 //! project's and documents' memos and lists them all together.
 
+use crate::domain::code::PATH_SEPARATOR;
 use crate::domain::ids::{DocumentId, ProjectId, UserId};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -43,6 +44,14 @@ pub struct Memo {
 pub async fn list(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Memo>> {
     let rows = sqlx::query!(
         r#"
+        with recursive paths as (
+            select code_id, name as path from code
+            where project_id = $1 and parent_id is null and deleted_at is null
+          union all
+            select c.code_id, paths.path || $2 || c.name
+            from code c join paths on c.parent_id = paths.code_id
+            where c.deleted_at is null
+        )
         select 'project' as "on!: MemoOn", p.project_id as "id!", p.name as "about!", p.memo as "memo!",
                u.name as "author?", p.memo_at as written_at,
                null::bigint as "document_id?: DocumentId", null::text as excerpt, null::integer as start, 0 as "rank!"
@@ -54,9 +63,11 @@ pub async fn list(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Memo>> 
         from document d left join app_user u on u.user_id = d.memo_by
         where d.project_id = $1 and d.memo <> ''
         union all
-        select 'code', c.code_id, c.name, c.memo, u.name, c.memo_at, null, null, null, 2
-        from code c left join app_user u on u.user_id = c.memo_by
-        where c.project_id = $1 and c.memo <> '' and c.deleted_at is null
+        select 'code', c.code_id, paths.path, c.memo, u.name, c.memo_at, null, null, null, 2
+        from code c
+        join paths on paths.code_id = c.code_id
+        left join app_user u on u.user_id = c.memo_by
+        where c.project_id = $1 and c.memo <> ''
         union all
         select 'coding', g.coding_id, c.name || ' · ' || d.title, g.memo, u.name, g.updated_at,
                g.document_id, left(substr(d.body, g.start_pos + 1, g.end_pos - g.start_pos), 400),
@@ -68,7 +79,8 @@ pub async fn list(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Memo>> 
         where g.project_id = $1 and g.memo <> ''
         order by "rank!", written_at desc nulls last, "id!"
         "#,
-        project as ProjectId
+        project as ProjectId,
+        PATH_SEPARATOR
     )
     .fetch_all(pool)
     .await?;
@@ -127,9 +139,12 @@ pub async fn set_document(
 }
 
 pub async fn get_project(pool: &PgPool, project: ProjectId) -> sqlx::Result<String> {
-    sqlx::query_scalar!("select memo from project where project_id = $1", project as ProjectId)
-        .fetch_one(pool)
-        .await
+    sqlx::query_scalar!(
+        "select memo from project where project_id = $1",
+        project as ProjectId
+    )
+    .fetch_one(pool)
+    .await
 }
 
 pub async fn get_document(

@@ -209,3 +209,32 @@ pub async fn exists(pool: &PgPool, project: ProjectId) -> sqlx::Result<bool> {
     .fetch_one(pool)
     .await
 }
+
+/// How far a project has come: what its overview page counts.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Stats {
+    pub documents: i64,
+    pub participants: i64,
+    pub codes: i64,
+    pub codings: i64,
+    pub memos: i64,
+}
+
+pub async fn stats(pool: &PgPool, project: ProjectId) -> sqlx::Result<Stats> {
+    sqlx::query_as!(
+        Stats,
+        r#"
+        select (select count(*) from document where project_id = $1) as "documents!",
+               (select count(*) from participant where project_id = $1) as "participants!",
+               (select count(*) from code where project_id = $1 and deleted_at is null) as "codes!",
+               (select count(*) from coding g join code c using (code_id)
+                where g.project_id = $1 and c.deleted_at is null) as "codings!",
+               (select count(*) from document where project_id = $1 and memo <> '')
+             + (select count(*) from code where project_id = $1 and memo <> '' and deleted_at is null)
+             + (select count(*) from coding where project_id = $1 and memo <> '') as "memos!"
+        "#,
+        project as ProjectId
+    )
+    .fetch_one(pool)
+    .await
+}

@@ -83,15 +83,17 @@ impl CodeInput {
     pub fn into_changes(self) -> Result<CodeChanges, ValidationError> {
         Ok(CodeChanges {
             name: self.name.as_deref().map(code::name).transpose()?,
-            colour: self.colour.as_deref().map(Colour::parse).transpose()?,
+            colour: self
+                .colour
+                .as_deref()
+                .filter(|c| !c.trim().is_empty())
+                .map(Colour::parse)
+                .transpose()?,
             definition: long("definition", self.definition.as_deref())?,
             inclusion: long("inclusion", self.inclusion.as_deref())?,
             exclusion: long("exclusion", self.exclusion.as_deref())?,
             example: long("example", self.example.as_deref())?,
-            shortcut: self
-                .shortcut
-                .map(|s| shortcut(s.as_deref()))
-                .transpose()?,
+            shortcut: self.shortcut.map(|s| shortcut(s.as_deref())).transpose()?,
             memo: long("memo", self.memo.as_deref())?,
             parent: self.parent_id,
             position: self.position,
@@ -101,7 +103,12 @@ impl CodeInput {
 }
 
 /// Create a code; answers it as the tree lists it.
-pub async fn create(db: &PgPool, project: ProjectId, user: UserId, input: CodeInput) -> Result<Code> {
+pub async fn create(
+    db: &PgPool,
+    project: ProjectId,
+    user: UserId,
+    input: CodeInput,
+) -> Result<Code> {
     let new = input.into_new()?;
     let id = store::codes::insert(db, project, user, &new).await?;
     store::codes::get(db, project, id)
@@ -169,18 +176,30 @@ pub async fn import_csv(
 }
 
 /// The codebook CSV as a download named after the project.
-pub fn csv_download(project_name: &str, tree: &[Code]) -> impl axum::response::IntoResponse + use<> {
+pub fn csv_download(
+    project_name: &str,
+    tree: &[Code],
+) -> impl axum::response::IntoResponse + use<> {
     use axum::http::header;
     let name: String = project_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}-codebook.csv\"", name.trim_matches('_')),
+                format!(
+                    "attachment; filename=\"{}-codebook.csv\"",
+                    name.trim_matches('_')
+                ),
             ),
         ],
         to_csv(tree),
@@ -195,13 +214,22 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/projects/{project_id}/codes/import", post(import_form))
         .route("/projects/{project_id}/codes/trash", get(trash_page))
-        .route("/projects/{project_id}/codes/trash/empty", post(empty_trash_form))
+        .route(
+            "/projects/{project_id}/codes/trash/empty",
+            post(empty_trash_form),
+        )
         .route(
             "/projects/{project_id}/codes/{code_id}",
             get(code_page).post(update_form),
         )
-        .route("/projects/{project_id}/codes/{code_id}/move", post(move_form))
-        .route("/projects/{project_id}/codes/{code_id}/merge", post(merge_form))
+        .route(
+            "/projects/{project_id}/codes/{code_id}/move",
+            post(move_form),
+        )
+        .route(
+            "/projects/{project_id}/codes/{code_id}/merge",
+            post(merge_form),
+        )
         .route(
             "/projects/{project_id}/codes/{code_id}/delete",
             get(confirm_delete).post(delete_form),
@@ -269,9 +297,15 @@ struct CodebookPage {
     can_edit: bool,
 }
 
-async fn codebook(State(state): State<AppState>, access: ProjectAccess, chrome: Chrome) -> Result<CodebookPage> {
+async fn codebook(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    chrome: Chrome,
+) -> Result<CodebookPage> {
     let tree = store::codes::tree(&state.db, access.id()).await?;
-    let trashed = store::codes::trash_list(&state.db, access.id()).await?.len();
+    let trashed = store::codes::trash_list(&state.db, access.id())
+        .await?
+        .len();
     Ok(CodebookPage {
         chrome,
         rows: rows(tree),
@@ -338,7 +372,14 @@ async fn create_form(
         Err(e) => Err(e),
     };
     match created {
-        Ok(c) => done(&session, &format!("{back}#code-{}", c.id), format!("Code “{}” added.", c.path)).await,
+        Ok(c) => {
+            done(
+                &session,
+                &format!("{back}#code-{}", c.id),
+                format!("Code “{}” added.", c.path),
+            )
+            .await
+        }
         Err(e) => back_with(&session, &back, e).await,
     }
 }
@@ -351,7 +392,11 @@ async fn update_form(
     Form(form): Form<CodeForm>,
 ) -> Result<Redirect> {
     let back = code_url(access.id(), id);
-    let what = if form.memo.is_some() && form.name.is_none() { "Memo saved." } else { "Code saved." };
+    let what = if form.memo.is_some() && form.name.is_none() {
+        "Memo saved."
+    } else {
+        "Code saved."
+    };
     let updated = match form.into_input() {
         Ok(input) => update(&state.db, access.id(), id, access.user.id, input).await,
         Err(e) => Err(e),
@@ -379,7 +424,10 @@ async fn move_form(
 ) -> Result<Redirect> {
     let tree = store::codes::tree(&state.db, access.id()).await?;
     let code = tree.iter().find(|c| c.id == id).ok_or(AppError::NotFound)?;
-    let siblings: Vec<&Code> = tree.iter().filter(|c| c.parent_id == code.parent_id).collect();
+    let siblings: Vec<&Code> = tree
+        .iter()
+        .filter(|c| c.parent_id == code.parent_id)
+        .collect();
     let index = siblings.iter().position(|c| c.id == id).unwrap_or(0) as i32 + 1;
     let mut changes = CodeChanges::default();
     let back = match form.direction.as_deref() {
@@ -424,16 +472,31 @@ async fn merge_form(
 ) -> Result<Redirect> {
     let back = code_url(access.id(), id);
     let Ok(into) = form.into.trim().parse::<CodeId>() else {
-        return back_with(&session, &back, AppError::BadRequest("choose the code to merge into".into())).await;
+        return back_with(
+            &session,
+            &back,
+            AppError::BadRequest("choose the code to merge into".into()),
+        )
+        .await;
     };
-    let from = store::codes::get(&state.db, access.id(), id).await?.ok_or(AppError::NotFound)?;
+    let from = store::codes::get(&state.db, access.id(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     match store::codes::merge(&state.db, access.id(), id, into, access.user.id).await {
         Ok(()) => {
-            let target = store::codes::get(&state.db, access.id(), into).await?.ok_or(AppError::NotFound)?;
+            let target = store::codes::get(&state.db, access.id(), into)
+                .await?
+                .ok_or(AppError::NotFound)?;
             done(
                 &session,
                 &code_url(access.id(), into),
-                format!("“{}” merged into “{}”: its {} coding{} are now here.", from.path, target.path, from.codings, if from.codings == 1 { "" } else { "s" }),
+                format!(
+                    "“{}” merged into “{}”: its {} coding{} are now here.",
+                    from.path,
+                    target.path,
+                    from.codings,
+                    if from.codings == 1 { "" } else { "s" }
+                ),
             )
             .await
         }
@@ -457,7 +520,9 @@ async fn confirm_delete(
     chrome: Chrome,
     Path((_, id)): Path<(ProjectId, CodeId)>,
 ) -> Result<DeletePage> {
-    let code = store::codes::get(&state.db, access.id(), id).await?.ok_or(AppError::NotFound)?;
+    let code = store::codes::get(&state.db, access.id(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let footprint = store::codes::footprint(&state.db, access.id(), id).await?;
     Ok(DeletePage {
         chrome,
@@ -474,7 +539,9 @@ async fn delete_form(
     session: Session,
     Path((_, id)): Path<(ProjectId, CodeId)>,
 ) -> Result<Redirect> {
-    let code = store::codes::get(&state.db, access.id(), id).await?.ok_or(AppError::NotFound)?;
+    let code = store::codes::get(&state.db, access.id(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let gone = store::codes::trash(&state.db, access.id(), id, access.user.id).await?;
     done(
         &session,
@@ -500,7 +567,11 @@ struct TrashPage {
     can_empty: bool,
 }
 
-async fn trash_page(State(state): State<AppState>, access: ProjectAccess, chrome: Chrome) -> Result<TrashPage> {
+async fn trash_page(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    chrome: Chrome,
+) -> Result<TrashPage> {
     Ok(TrashPage {
         chrome,
         items: store::codes::trash_list(&state.db, access.id()).await?,
@@ -547,7 +618,13 @@ async fn empty_trash_form(
     done(
         &session,
         &codebook_url(access.id()),
-        format!("Trash emptied: {} code{} and {} coding{} deleted for good.", gone.codes, if gone.codes == 1 { "" } else { "s" }, gone.codings, if gone.codings == 1 { "" } else { "s" }),
+        format!(
+            "Trash emptied: {} code{} and {} coding{} deleted for good.",
+            gone.codes,
+            if gone.codes == 1 { "" } else { "s" },
+            gone.codings,
+            if gone.codings == 1 { "" } else { "s" }
+        ),
     )
     .await
 }
@@ -566,14 +643,34 @@ async fn import_form(
         }
     }
     let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
-        return back_with(&session, &back, AppError::BadRequest("choose a CSV file to import".into())).await;
+        return back_with(
+            &session,
+            &back,
+            AppError::BadRequest("choose a CSV file to import".into()),
+        )
+        .await;
     };
     let imported = match crate::domain::text::decode_normalised(&bytes) {
         Ok(text) => import_csv(&state.db, access.id(), access.user.id, &text).await,
-        Err(e) => Err(AppError::Invalid(ValidationError::new("file", e.to_string()))),
+        Err(e) => Err(AppError::Invalid(ValidationError::new(
+            "file",
+            e.to_string(),
+        ))),
     };
     match imported {
-        Ok(o) => done(&session, &back, format!("Codebook imported: {} code{} added, {} updated.", o.created, if o.created == 1 { "" } else { "s" }, o.updated)).await,
+        Ok(o) => {
+            done(
+                &session,
+                &back,
+                format!(
+                    "Codebook imported: {} code{} added, {} updated.",
+                    o.created,
+                    if o.created == 1 { "" } else { "s" },
+                    o.updated
+                ),
+            )
+            .await
+        }
         Err(e) => back_with(&session, &back, e).await,
     }
 }
@@ -600,7 +697,12 @@ struct ExcerptQuery {
 
 impl ExcerptQuery {
     fn to_list_query(&self, code: CodeId) -> ListQuery {
-        let nonempty = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let nonempty = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
         ListQuery {
             code_id: Some(code),
             include_subcodes: self.subcodes.is_some(),
@@ -668,27 +770,51 @@ async fn code_page(
     let db = &state.db;
     let project = access.id();
     let tree = store::codes::tree(db, project).await?;
-    let code = tree.iter().find(|c| c.id == id).cloned().ok_or(AppError::NotFound)?;
+    let code = tree
+        .iter()
+        .find(|c| c.id == id)
+        .cloned()
+        .ok_or(AppError::NotFound)?;
     let below = store::codes::branch(&tree, id);
-    let others: Vec<Code> = tree.iter().filter(|c| !below.contains(&c.id)).cloned().collect();
+    let others: Vec<Code> = tree
+        .iter()
+        .filter(|c| !below.contains(&c.id))
+        .cloned()
+        .collect();
 
     let page = query.page.unwrap_or(1).max(1);
-    let (excerpts, total, error) = match super::coding::filter(db, project, &query.to_list_query(id)).await {
-        Ok(filter) => {
-            let (items, total) = store::codings::list(db, project, &filter, EXCERPTS_PER_PAGE, (page - 1) * EXCERPTS_PER_PAGE).await?;
-            (items, total, None)
-        }
-        Err(e) if e.status().is_client_error() => (Vec::new(), 0, Some(e.to_string())),
-        Err(e) => return Err(e),
-    };
+    let (excerpts, total, error) =
+        match super::coding::filter(db, project, &query.to_list_query(id)).await {
+            Ok(filter) => {
+                let (items, total) = store::codings::list(
+                    db,
+                    project,
+                    &filter,
+                    EXCERPTS_PER_PAGE,
+                    (page - 1) * EXCERPTS_PER_PAGE,
+                )
+                .await?;
+                (items, total, None)
+            }
+            Err(e) if e.status().is_client_error() => (Vec::new(), 0, Some(e.to_string())),
+            Err(e) => return Err(e),
+        };
 
     let selected = |v: &Option<String>, value: &str| v.as_deref() == Some(value);
     let group_list: Vec<Group> = store::groups::list(db, project).await?;
     let mut groups: Vec<Choice> = group_list
         .iter()
-        .map(|g| Choice { value: g.id.to_string(), label: g.name.clone(), selected: selected(&query.group, &g.id.to_string()) })
+        .map(|g| Choice {
+            value: g.id.to_string(),
+            label: g.name.clone(),
+            selected: selected(&query.group, &g.id.to_string()),
+        })
         .collect();
-    groups.push(Choice { value: "unassigned".into(), label: "Unassigned speakers".into(), selected: selected(&query.group, "unassigned") });
+    groups.push(Choice {
+        value: "unassigned".into(),
+        label: "Unassigned speakers".into(),
+        selected: selected(&query.group, "unassigned"),
+    });
 
     let participants = store::participants::list(db, project).await?;
     let mut pairs: Vec<(String, String)> = participants
@@ -701,20 +827,33 @@ async fn code_page(
         .into_iter()
         .map(|(k, v)| {
             let value = format!("{k}={v}");
-            Choice { selected: selected(&query.attribute, &value), label: format!("{k}: {v}"), value }
+            Choice {
+                selected: selected(&query.attribute, &value),
+                label: format!("{k}: {v}"),
+                value,
+            }
         })
         .collect();
 
-    let (docs, _): (Vec<DocumentSummary>, i64) = store::documents::list(db, project, 10_000, 0).await?;
+    let (docs, _): (Vec<DocumentSummary>, i64) =
+        store::documents::list(db, project, 10_000, 0).await?;
     let documents = docs
         .iter()
-        .map(|d| Choice { value: d.id.to_string(), label: d.title.clone(), selected: selected(&query.document_id, &d.id.to_string()) })
+        .map(|d| Choice {
+            value: d.id.to_string(),
+            label: d.title.clone(),
+            selected: selected(&query.document_id, &d.id.to_string()),
+        })
         .collect();
     let members: Vec<Member> = store::members::list(db, project).await?;
     let coders = members
         .iter()
         .filter(|m| m.role != Role::Viewer)
-        .map(|m| Choice { value: m.user_id.to_string(), label: m.name.clone(), selected: selected(&query.coder, &m.user_id.to_string()) })
+        .map(|m| Choice {
+            value: m.user_id.to_string(),
+            label: m.name.clone(),
+            selected: selected(&query.coder, &m.user_id.to_string()),
+        })
         .collect();
 
     Ok(CodePage {
@@ -755,10 +894,29 @@ async fn star_form(
     Form(form): Form<StarForm>,
 ) -> Result<Redirect> {
     let starred = form.starred.as_deref() == Some("1");
-    let changes = store::codings::CodingChanges { starred: Some(starred), ..Default::default() };
-    store::codings::update(&state.db, access.id(), id, super::coding::actor(&access), &changes).await?;
+    let changes = store::codings::CodingChanges {
+        starred: Some(starred),
+        ..Default::default()
+    };
+    store::codings::update(
+        &state.db,
+        access.id(),
+        id,
+        super::coding::actor(&access),
+        &changes,
+    )
+    .await?;
     let back = super::pages::safe_next(form.back.as_deref()).to_owned();
-    done(&session, &format!("{back}#coding-{id}"), if starred { "Starred as an illustrative quote." } else { "Star removed." }).await
+    done(
+        &session,
+        &format!("{back}#coding-{id}"),
+        if starred {
+            "Starred as an illustrative quote."
+        } else {
+            "Star removed."
+        },
+    )
+    .await
 }
 
 /// Links from an excerpt back to the exact spot in its document.

@@ -16,7 +16,12 @@ fn position(field: &'static str, value: i64) -> Result<i32, ValidationError> {
     i32::try_from(value)
         .ok()
         .filter(|v| *v >= 0)
-        .ok_or_else(|| ValidationError::new(field, format!("{field} must be a position in the text (0 or more), not {value}")))
+        .ok_or_else(|| {
+            ValidationError::new(
+                field,
+                format!("{field} must be a position in the text (0 or more), not {value}"),
+            )
+        })
 }
 
 /// `[start, end)` in code points, checked for order (the bound against the
@@ -26,7 +31,9 @@ pub fn range(start: i64, end: i64) -> Result<(i32, i32), ValidationError> {
     if start >= end {
         return Err(ValidationError::new(
             "end",
-            format!("end ({end}) must be after start ({start}): a coding covers at least one character"),
+            format!(
+                "end ({end}) must be after start ({start}): a coding covers at least one character"
+            ),
         ));
     }
     Ok((start, end))
@@ -134,7 +141,12 @@ pub async fn filter(db: &PgPool, project: ProjectId, query: &ListQuery) -> Resul
         }
         Some(id) => Some(vec![id]),
     };
-    let speech = match query.group.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+    let speech = match query
+        .group
+        .as_deref()
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+    {
         None => None,
         Some(g) if g.eq_ignore_ascii_case("unassigned") => Some(Speech::Unassigned),
         Some(g) => {
@@ -143,7 +155,10 @@ pub async fn filter(db: &PgPool, project: ProjectId, query: &ListQuery) -> Resul
                 .iter()
                 .find(|x| x.id.to_string() == g || x.name.eq_ignore_ascii_case(g))
                 .ok_or_else(|| {
-                    ValidationError::new("group", format!("there is no group “{g}” in this project"))
+                    ValidationError::new(
+                        "group",
+                        format!("there is no group “{g}” in this project"),
+                    )
                 })?;
             Some(Speech::Group(found.id))
         }
@@ -152,7 +167,10 @@ pub async fn filter(db: &PgPool, project: ProjectId, query: &ListQuery) -> Resul
         None => None,
         Some(a) => {
             let (name, value) = a.split_once('=').ok_or_else(|| {
-                ValidationError::new("attribute", "write an attribute filter as name=value, e.g. locality=North")
+                ValidationError::new(
+                    "attribute",
+                    "write an attribute filter as name=value, e.g. locality=North",
+                )
             })?;
             Some((name.trim().to_owned(), value.trim().to_owned()))
         }

@@ -244,7 +244,7 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
 
 impl From<store::codes::CodeError> for AppError {
     fn from(err: store::codes::CodeError) -> Self {
-        use store::codes::{CodeError, NAME_TAKEN, SHORTCUT_TAKEN};
+        use store::codes::{CodeError, NAME_TAKEN, SHORTCUT_ONE_CHAR, SHORTCUT_TAKEN};
         match err {
             CodeError::NotFound => AppError::NotFound,
             CodeError::NoSuchParent => AppError::Invalid(ValidationError::new(
@@ -262,6 +262,10 @@ impl From<store::codes::CodeError> for AppError {
                 Some(SHORTCUT_TAKEN) => {
                     AppError::Conflict("another code already uses this shortcut key".into())
                 }
+                Some(SHORTCUT_ONE_CHAR) => AppError::Invalid(ValidationError::new(
+                    "shortcut",
+                    "a shortcut is a single letter or digit",
+                )),
                 _ => e.into(),
             },
         }
@@ -283,6 +287,7 @@ impl From<store::codings::CodingError> for AppError {
                 AppError::Invalid(ValidationError::new("end", e.to_string()))
             }
             e @ CodingError::NotYours => AppError::Forbidden(e.to_string()),
+            e @ CodingError::Duplicate => AppError::Conflict(e.to_string()),
             CodingError::Db(e) => e.into(),
         }
     }

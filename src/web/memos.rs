@@ -41,7 +41,11 @@ struct MemosPage {
     can_edit: bool,
 }
 
-async fn memos_page(State(state): State<AppState>, access: ProjectAccess, chrome: Chrome) -> Result<MemosPage> {
+async fn memos_page(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    chrome: Chrome,
+) -> Result<MemosPage> {
     let memos: Vec<Memo> = store::memos::list(&state.db, access.id())
         .await?
         .into_iter()

@@ -98,6 +98,7 @@ struct ProjectPage {
     owners: usize,
     roles: [Role; 3],
     tab: &'static str,
+    stats: store::projects::Stats,
 }
 
 async fn show_project(
@@ -106,7 +107,9 @@ async fn show_project(
     chrome: Chrome,
 ) -> Result<ProjectPage> {
     let members = store::members::list(&state.db, access.id()).await?;
+    let stats = store::projects::stats(&state.db, access.id()).await?;
     Ok(ProjectPage {
+        stats,
         chrome,
         owners: members.iter().filter(|m| m.role == Role::Owner).count(),
         is_owner: access.role() == Role::Owner,

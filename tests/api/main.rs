@@ -3,6 +3,7 @@
 
 mod auth;
 mod cli;
+mod coding;
 mod documents;
 mod health;
 mod helpers;

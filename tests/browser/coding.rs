@@ -90,7 +90,11 @@ async fn a_coder_codes_accented_and_emoji_text_with_the_keyboard(pool: PgPool) {
     wait_for_url(&page, |u| u.ends_with("/projects")).await;
     let doc_url = app.url(&format!("/projects/{p}/documents/{doc}"));
     page.goto(&doc_url).await.unwrap();
-    wait_until(&page, "document.querySelectorAll('#code-list .code-item').length === 2").await;
+    wait_until(
+        &page,
+        "document.querySelectorAll('#code-list .code-item').length === 2",
+    )
+    .await;
 
     // Select "café … très" (accents and an emoji in between) and press the
     // code's shortcut key.
@@ -102,7 +106,11 @@ async fn a_coder_codes_accented_and_emoji_text_with_the_keyboard(pool: PgPool) {
     )
     .await
     .unwrap();
-    wait_until(&page, "document.getElementById('selection-status').textContent.includes('café')").await;
+    wait_until(
+        &page,
+        "document.getElementById('selection-status').textContent.includes('café')",
+    )
+    .await;
     press(&page, "s", "KeyS", 83, 0).await;
     let (start, end) = span(text, "café", "très");
     let rows = wait_for_codings(&app.db, |rows| rows.len() == 1).await;
@@ -120,19 +128,34 @@ async fn a_coder_codes_accented_and_emoji_text_with_the_keyboard(pool: PgPool) {
     .await
     .unwrap();
     press(&page, "End", "End", 35, 8).await;
-    wait_until(&page, "document.getElementById('selection-status').textContent.includes('No privacy')").await;
+    wait_until(
+        &page,
+        "document.getElementById('selection-status').textContent.includes('No privacy')",
+    )
+    .await;
     press(&page, "/", "Slash", 191, 0).await;
-    wait_until(&page, "document.activeElement && document.activeElement.id === 'code-filter'").await;
+    wait_until(
+        &page,
+        "document.activeElement && document.activeElement.id === 'code-filter'",
+    )
+    .await;
     fill(&page, "#code-filter", "priv").await;
     wait_until(&page, "document.querySelector('#code-list .code-item.active .code-label').textContent === 'Lack of privacy'").await;
     press(&page, "Enter", "Enter", 13, 0).await;
     let (start2, end2) = span(text, "No privacy", "there.");
     let rows = wait_for_codings(&app.db, |rows| rows.len() == 2).await;
-    assert_eq!((rows[1].1, rows[1].2, rows[1].3.as_str()), (start2, end2, "Lack of privacy"));
+    assert_eq!(
+        (rows[1].1, rows[1].2, rows[1].3.as_str()),
+        (start2, end2, "Lack of privacy")
+    );
 
     // After a reload both codings are drawn: highlights and margin stripes.
     page.goto(&doc_url).await.unwrap();
-    wait_until(&page, "document.querySelectorAll('#stripes .stripe').length === 2").await;
+    wait_until(
+        &page,
+        "document.querySelectorAll('#stripes .stripe').length === 2",
+    )
+    .await;
     let highlighted: bool = page
         .evaluate(format!(
             "CSS.highlights.has('code-{sanctuary}') && CSS.highlights.get('code-{sanctuary}').size === 1"
@@ -146,20 +169,36 @@ async fn a_coder_codes_accented_and_emoji_text_with_the_keyboard(pool: PgPool) {
 
     // Click its stripe, write a memo, save it.
     let first = rows[0].0;
-    click(&page, &format!("#stripes .stripe[data-coding='{first}']")).await;
+    // (Stripes are redrawn when the layout changes, so click in one step.)
+    page.evaluate(format!(
+        "document.querySelector(\"#stripes .stripe[data-coding='{first}']\").click()"
+    ))
+    .await
+    .unwrap();
     wait_until(&page, "!document.getElementById('here').hidden").await;
-    fill(&page, "#here .here-memo", "Sanctuary as calm — compare P04 ✔").await;
+    fill(
+        &page,
+        "#here .here-memo",
+        "Sanctuary as calm — compare P04 ✔",
+    )
+    .await;
     page.evaluate("[...document.querySelectorAll('#here button')].find(b => b.textContent === 'Save memo').click()")
         .await
         .unwrap();
-    wait_for_codings(&app.db, |rows| rows[0].4 == "Sanctuary as calm — compare P04 ✔").await;
+    wait_for_codings(&app.db, |rows| {
+        rows[0].4 == "Sanctuary as calm — compare P04 ✔"
+    })
+    .await;
     screenshot(&page, "coding-memo").await;
 
     // Remove it; undo brings it back with its memo; remove it again.
     page.evaluate("[...document.querySelectorAll('#here button')].find(b => b.textContent === 'Remove').click()")
         .await
         .unwrap();
-    wait_for_codings(&app.db, |rows| rows.len() == 1 && rows[0].3 == "Lack of privacy").await;
+    wait_for_codings(&app.db, |rows| {
+        rows.len() == 1 && rows[0].3 == "Lack of privacy"
+    })
+    .await;
     page.evaluate("document.getElementById('transcript').focus()")
         .await
         .unwrap();
@@ -195,7 +234,11 @@ async fn a_coder_codes_accented_and_emoji_text_with_the_keyboard(pool: PgPool) {
         )
         .await;
     assert_eq!(res.status(), 201);
-    wait_until(&page, "document.querySelectorAll('#stripes .stripe').length === 3").await;
+    wait_until(
+        &page,
+        "document.querySelectorAll('#stripes .stripe').length === 3",
+    )
+    .await;
     let kept: String = page
         .evaluate("getSelection().toString()")
         .await
@@ -213,7 +256,10 @@ async fn a_coder_codes_accented_and_emoji_text_with_the_keyboard(pool: PgPool) {
     click(&page, ".code-name").await;
     wait_for_url(&page, |u| u.contains("/codes/")).await;
     let html = page.content().await.unwrap();
-    assert!(html.contains("café was a sanctuary 😀 for me — très"), "the excerpt is listed");
+    assert!(
+        html.contains("café was a sanctuary 😀 for me — très"),
+        "the excerpt is listed"
+    );
     assert!(html.contains("Service user"), "with its speaker's group");
     screenshot(&page, "code-excerpts").await;
     chromium.close().await;
