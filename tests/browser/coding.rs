@@ -1,5 +1,6 @@
 use crate::harness::{Chromium, click, fill, press, screenshot, wait_for_url, wait_until};
 use crate::helpers::{PASSWORD, TestApp};
+use chromiumoxide::cdp::browser_protocol::emulation::SetEmulatedMediaParams;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use std::time::Duration;
@@ -253,6 +254,24 @@ async fn a_coder_codes_accented_and_emoji_text_with_the_keyboard(pool: PgPool) {
         .unwrap();
     wait_for_url(&page, |u| u.ends_with("/codes")).await;
     screenshot(&page, "codebook").await;
+    // Printed, the codebook is the study's codebook: no navigation or forms.
+    page.execute(SetEmulatedMediaParams::builder().media("print").build())
+        .await
+        .unwrap();
+    let printed: bool = page
+        .evaluate("getComputedStyle(document.querySelector('.site-header')).display === 'none' && getComputedStyle(document.querySelector('aside')).display === 'none' && document.querySelector('.code-fields').offsetHeight > 0")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(
+        printed,
+        "the print view hides the chrome and keeps definitions"
+    );
+    screenshot(&page, "codebook-print").await;
+    page.execute(SetEmulatedMediaParams::builder().media("").build())
+        .await
+        .unwrap();
     click(&page, ".code-name").await;
     wait_for_url(&page, |u| u.contains("/codes/")).await;
     let html = page.content().await.unwrap();
@@ -262,5 +281,10 @@ async fn a_coder_codes_accented_and_emoji_text_with_the_keyboard(pool: PgPool) {
     );
     assert!(html.contains("Service user"), "with its speaker's group");
     screenshot(&page, "code-excerpts").await;
+
+    // Its link opens the document at that coding, with the coding listed.
+    click(&page, ".excerpt .meta a").await;
+    wait_for_url(&page, |u| u.contains("#coding-")).await;
+    wait_until(&page, "!document.getElementById('here').hidden && [...document.querySelectorAll('#here .here-code')].some(a => a.textContent === 'Sanctuary')").await;
     chromium.close().await;
 }
