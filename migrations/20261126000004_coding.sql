@@ -75,6 +75,22 @@ create index coding_document_idx on coding (document_id, start_pos);
 create index coding_code_idx on coding (code_id);
 create index coding_project_idx on coding (project_id, coder_id);
 
+-- How each coding splits over the speakers whose turns it covers: one row
+-- per speaker label ('' for text outside any labelled turn), with the words
+-- of the coded text that speaker said. Turns never change after import, so
+-- this is written once with the coding (and again if its range changes);
+-- the speaker → participant mapping, which can change, is joined when
+-- counting. It is what the theme matrix counts, without re-reading text.
+create table coding_part (
+    coding_id   bigint not null references coding on delete cascade,
+    label       text not null,
+    -- Where the coding first meets this speaker (code points).
+    first_pos   integer not null,
+    words       integer not null,
+    constraint coding_part_pkey primary key (coding_id, label),
+    constraint coding_part_words_valid check (words >= 0)
+);
+
 -- Memos on a document and on the project (codings and codes carry theirs).
 alter table document
     add column memo    text not null default '',

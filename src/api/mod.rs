@@ -5,6 +5,7 @@
 mod codes;
 mod codings;
 mod documents;
+mod matrix;
 mod memos;
 mod participants;
 mod projects;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(codes::routes())
         .merge(codings::routes())
         .merge(memos::routes())
+        .merge(matrix::routes())
 }
 
 /// Who the token or session belongs to.

@@ -3,10 +3,12 @@
 //! `serde` and `sqlx::Type` so the other layers can carry them as they are).
 
 pub mod account;
+pub mod attribution;
 pub mod code;
 pub mod document;
 pub mod error;
 pub mod ids;
+pub mod matrix;
 pub mod participant;
 pub mod project;
 pub mod speakers;

@@ -4,12 +4,13 @@
 //! one statement that checks, against the same snapshot, that the document
 //! and the code belong to the project and the range fits the text.
 
+use crate::domain::attribution::{self, TurnSpan};
 use crate::domain::code::Colour;
 use crate::domain::ids::{CodeId, CodingId, DocumentId, GroupId, ParticipantId, ProjectId, UserId};
 use crate::domain::participant::Attributes;
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
 /// The same code on the same range by the same coder, twice.
@@ -42,7 +43,8 @@ pub type Result<T, E = CodingError> = std::result::Result<T, E>;
 /// A speaker whose turns a coding overlaps (interviewers left out).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attribution {
-    pub label: String,
+    /// `None`: text outside any labelled turn.
+    pub label: Option<String>,
     /// `None`: the speaker is not mapped to anyone ("Unassigned").
     pub participant_id: Option<ParticipantId>,
     pub participant: Option<String>,
@@ -154,22 +156,16 @@ pub async fn list(
         join document d on d.document_id = g.document_id
         join app_user u on u.user_id = g.coder_id
         cross join lateral (
-            select coalesce(jsonb_agg(q.x order by q.first), '[]'::jsonb) as speakers
-            from (
-                select jsonb_build_object(
-                           'label', s.label, 'participant_id', p.participant_id,
-                           'participant', p.label, 'group_id', p.group_id, 'group', sg.name,
-                           'attributes', coalesce(p.attributes, '{}'::jsonb)) as x,
-                       min(t.start_pos) as first
-                from turn t
-                join speaker s on s.document_id = t.document_id and s.label = t.speaker
-                left join participant p on p.participant_id = s.participant_id
-                left join stakeholder_group sg on sg.group_id = p.group_id
-                where t.document_id = g.document_id
-                  and t.start_pos < g.end_pos and t.end_pos > g.start_pos
-                  and not s.is_interviewer
-                group by s.label, p.participant_id, sg.name
-            ) q
+            select coalesce(jsonb_agg(jsonb_build_object(
+                       'label', nullif(cp.label, ''), 'participant_id', p.participant_id,
+                       'participant', p.label, 'group_id', p.group_id, 'group', sg.name,
+                       'attributes', coalesce(p.attributes, '{}'::jsonb))
+                     order by cp.first_pos), '[]'::jsonb) as speakers
+            from coding_part cp
+            left join speaker s on s.document_id = g.document_id and s.label = cp.label
+            left join participant p on p.participant_id = s.participant_id
+            left join stakeholder_group sg on sg.group_id = p.group_id
+            where cp.coding_id = g.coding_id and s.is_interviewer is not true
         ) a
         where g.project_id = $1
           and ($2::bigint is null or g.coding_id = $2)
@@ -184,7 +180,9 @@ pub async fn list(
                               else jsonb_build_object('attributes',
                                                       jsonb_build_object($8::text, $9::text))
                          end))
-          and (not $7 or a.speakers @> '[{"participant_id": null}]'::jsonb)
+          -- Unassigned: spoken by someone, but by no participant.
+          and (not $7 or (jsonb_array_length(a.speakers) > 0
+                          and not a.speakers @? '$[*] ? (@.participant_id != null)'))
           and ($10::boolean is null or g.starred = $10)
         order by lower(d.title), g.document_id, g.start_pos, g.end_pos, g.coding_id
         limit $11 offset $12
@@ -329,6 +327,7 @@ pub async fn insert(
     coder: UserId,
     new: &NewCoding,
 ) -> Result<(CodingId, bool)> {
+    let mut tx = pool.begin().await?;
     let inserted = sqlx::query_scalar!(
         r#"
         insert into coding (project_id, document_id, code_id, coder_id, start_pos, end_pos, memo)
@@ -348,11 +347,15 @@ pub async fn insert(
         new.end,
         new.memo
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await;
     match inserted {
-        Ok(Some(id)) => return Ok((id, true)),
-        Ok(None) => {}
+        Ok(Some(id)) => {
+            write_parts(&mut tx, id, new.document, new.start, new.end).await?;
+            tx.commit().await?;
+            return Ok((id, true));
+        }
+        Ok(None) => drop(tx),
         // The code was merged or emptied from the trash between our read and
         // the foreign-key check.
         Err(e) if crate::store::violated_constraint(&e) == Some("coding_code_fkey") => {
@@ -393,6 +396,70 @@ pub async fn insert(
         end: new.end,
         length,
     })
+}
+
+/// Record how the coding `[start, end)` splits over the document's
+/// speakers (see [`crate::domain::attribution`]), replacing what was there.
+async fn write_parts(
+    conn: &mut PgConnection,
+    coding: CodingId,
+    document: DocumentId,
+    start: i32,
+    end: i32,
+) -> sqlx::Result<()> {
+    let coded = sqlx::query_scalar!(
+        r#"select substr(body, $2 + 1, $3 - $2) as "coded!" from document where document_id = $1"#,
+        document as DocumentId,
+        start,
+        end
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let turns = sqlx::query!(
+        r#"select speaker, start_pos, end_pos from turn
+           where document_id = $1 and start_pos < $3 and end_pos > $2
+           order by turn_no"#,
+        document as DocumentId,
+        start,
+        end
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let spans: Vec<TurnSpan> = turns
+        .iter()
+        .map(|t| TurnSpan {
+            speaker: t.speaker.as_deref(),
+            start: t.start_pos as usize,
+            end: t.end_pos as usize,
+        })
+        .collect();
+    let parts = attribution::parts(&coded, start as usize, end as usize, &spans);
+    let labels: Vec<String> = parts
+        .iter()
+        .map(|p| p.label.clone().unwrap_or_default())
+        .collect();
+    let firsts: Vec<i32> = parts.iter().map(|p| p.first as i32).collect();
+    let words: Vec<i32> = parts.iter().map(|p| p.words as i32).collect();
+    sqlx::query!(
+        "delete from coding_part where coding_id = $1",
+        coding as CodingId
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"
+        insert into coding_part (coding_id, label, first_pos, words)
+        select $1, p.label, p.first_pos, p.words
+        from unnest($2::text[], $3::integer[], $4::integer[]) as p (label, first_pos, words)
+        "#,
+        coding as CodingId,
+        &labels,
+        &firsts,
+        &words
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Changes to a coding; `None` leaves a field as it is.
@@ -489,6 +556,9 @@ pub async fn update(
         Some(CODING_ONCE) => CodingError::Duplicate,
         _ => e.into(),
     })?;
+    if let Some((start, end)) = changes.range {
+        write_parts(&mut tx, id, row.document, start, end).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod codes;
 pub mod codings;
 pub mod documents;
 pub mod groups;
+pub mod matrix;
 pub mod members;
 pub mod memos;
 pub mod participants;

@@ -9,6 +9,7 @@ pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod matrix;
 pub mod memos;
 pub mod pages;
 pub mod participants;

@@ -1,0 +1,452 @@
+//! The theme matrix: codes × columns (stakeholder groups, the values of an
+//! attribute, or both combined), counted by PRODUCT.md's rules. The store
+//! aggregates in SQL; this module names the choices and assembles the
+//! table (column order, labels, N, percentages) so the rules live in one
+//! tested place.
+
+use super::ValidationError;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// What the columns are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Columns {
+    Group,
+    Attribute(String),
+    GroupAndAttribute(String),
+}
+
+impl Columns {
+    /// `group`, `attr:NAME`, or `group,attr:NAME`.
+    pub fn parse(raw: &str) -> Result<Columns, ValidationError> {
+        let raw = raw.trim();
+        let attr = |s: &str| -> Result<String, ValidationError> {
+            let name = s.trim();
+            if name.is_empty() {
+                Err(ValidationError::new(
+                    "columns",
+                    "name the attribute, e.g. columns=attr:locality",
+                ))
+            } else {
+                Ok(name.to_owned())
+            }
+        };
+        if raw.is_empty() || raw.eq_ignore_ascii_case("group") {
+            return Ok(Columns::Group);
+        }
+        if let Some(name) = raw.strip_prefix("attr:") {
+            return Ok(Columns::Attribute(attr(name)?));
+        }
+        if let Some(rest) = raw.strip_prefix("group,")
+            && let Some(name) = rest.trim().strip_prefix("attr:")
+        {
+            return Ok(Columns::GroupAndAttribute(attr(name)?));
+        }
+        Err(ValidationError::new(
+            "columns",
+            format!("columns must be group, attr:NAME or group,attr:NAME (not “{raw}”)"),
+        ))
+    }
+
+    pub fn by_group(&self) -> bool {
+        matches!(self, Columns::Group | Columns::GroupAndAttribute(_))
+    }
+
+    pub fn attribute(&self) -> Option<&str> {
+        match self {
+            Columns::Group => None,
+            Columns::Attribute(a) | Columns::GroupAndAttribute(a) => Some(a),
+        }
+    }
+
+    pub fn as_param(&self) -> String {
+        match self {
+            Columns::Group => "group".into(),
+            Columns::Attribute(a) => format!("attr:{a}"),
+            Columns::GroupAndAttribute(a) => format!("group,attr:{a}"),
+        }
+    }
+}
+
+/// What a cell counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    References,
+    Cases,
+    CasesPct,
+    Documents,
+    Words,
+}
+
+impl Measure {
+    pub const ALL: [Measure; 5] = [
+        Measure::References,
+        Measure::Cases,
+        Measure::CasesPct,
+        Measure::Documents,
+        Measure::Words,
+    ];
+
+    pub fn parse(raw: &str) -> Result<Measure, ValidationError> {
+        Measure::ALL
+            .into_iter()
+            .find(|m| m.as_str() == raw.trim())
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "measure",
+                    format!("measure must be references, cases, cases_pct, documents or words (not “{}”)", raw.trim()),
+                )
+            })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::References => "references",
+            Measure::Cases => "cases",
+            Measure::CasesPct => "cases_pct",
+            Measure::Documents => "documents",
+            Measure::Words => "words",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Measure::References => "References",
+            Measure::Cases => "Cases",
+            Measure::CasesPct => "Cases %",
+            Measure::Documents => "Documents",
+            Measure::Words => "Words",
+        }
+    }
+}
+
+/// Where an attributed coding falls: a participant's group and attribute
+/// value (as the columns ask for them), or Unassigned.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Slot {
+    pub unassigned: bool,
+    /// `Some(None)`: a participant without a group.
+    pub group: Option<Option<i64>>,
+    /// `Some(None)`: a participant without this attribute.
+    pub value: Option<Option<String>>,
+}
+
+/// The four counts of a cell (cases % is derived from cases and N).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub references: i64,
+    pub cases: i64,
+    pub documents: i64,
+    pub words: i64,
+}
+
+/// One column of the matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    /// Stable within a request: the group name, the attribute value,
+    /// `group|value`, or `Unassigned`.
+    pub key: String,
+    pub label: String,
+    /// N: participants in the column who speak in the documents counted
+    /// (`None` for Unassigned, which is no one).
+    pub participants: Option<i64>,
+    #[serde(skip)]
+    pub slot: Slot,
+    /// The group's id, if the column is (or includes) a group.
+    pub group_id: Option<i64>,
+    /// The attribute value, if the column is (or includes) one.
+    pub value: Option<String>,
+}
+
+/// A stakeholder group as the matrix needs it.
+#[derive(Debug, Clone)]
+pub struct GroupInfo {
+    pub id: i64,
+    pub name: String,
+}
+
+pub const UNASSIGNED: &str = "Unassigned";
+pub const NO_GROUP: &str = "(no group)";
+pub const NO_VALUE: &str = "(no value)";
+
+/// The columns, in order: groups by their position (all of them, even
+/// empty), values sorted, combinations of both; "(no group)" / "(no value)"
+/// when participants without one appear; Unassigned last, when anything
+/// was attributed to it.
+pub fn columns(
+    by: &Columns,
+    groups: &[GroupInfo],
+    n: &HashMap<Slot, i64>,
+    seen: &[Slot],
+) -> Vec<Column> {
+    let mut slots: Vec<Slot> = Vec::new();
+    let in_use = |s: &Slot| n.contains_key(s) || seen.contains(s);
+    let mut values: Vec<Option<String>> = n
+        .keys()
+        .chain(seen.iter())
+        .filter(|s| !s.unassigned)
+        .filter_map(|s| s.value.clone())
+        .collect();
+    values.sort_by(|a, b| match (a, b) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (Some(x), Some(y)) => natural(x).cmp(&natural(y)),
+    });
+    values.dedup();
+    let group_ids: Vec<Option<i64>> = groups
+        .iter()
+        .map(|g| Some(g.id))
+        .chain(std::iter::once(None))
+        .collect();
+    match by {
+        Columns::Group => {
+            for g in &group_ids {
+                let s = Slot {
+                    unassigned: false,
+                    group: Some(*g),
+                    value: None,
+                };
+                if g.is_some() || in_use(&s) {
+                    slots.push(s);
+                }
+            }
+        }
+        Columns::Attribute(_) => {
+            for v in &values {
+                slots.push(Slot {
+                    unassigned: false,
+                    group: None,
+                    value: Some(v.clone()),
+                });
+            }
+        }
+        Columns::GroupAndAttribute(_) => {
+            for g in &group_ids {
+                for v in &values {
+                    let s = Slot {
+                        unassigned: false,
+                        group: Some(*g),
+                        value: Some(v.clone()),
+                    };
+                    if in_use(&s) {
+                        slots.push(s);
+                    }
+                }
+            }
+        }
+    }
+    let unassigned = Slot {
+        unassigned: true,
+        group: by.by_group().then_some(None),
+        value: by.attribute().map(|_| None),
+    };
+    if seen.contains(&unassigned) {
+        slots.push(unassigned);
+    }
+    slots
+        .into_iter()
+        .map(|slot| {
+            let group_name = |g: Option<i64>| match g {
+                Some(id) => groups
+                    .iter()
+                    .find(|x| x.id == id)
+                    .map_or_else(|| format!("group {id}"), |x| x.name.clone()),
+                None => NO_GROUP.to_owned(),
+            };
+            let value_name = |v: &Option<String>| v.clone().unwrap_or_else(|| NO_VALUE.to_owned());
+            let (key, label) = if slot.unassigned {
+                (UNASSIGNED.to_owned(), UNASSIGNED.to_owned())
+            } else {
+                match (&slot.group, &slot.value) {
+                    (Some(g), None) => (group_name(*g), group_name(*g)),
+                    (None, Some(v)) => (value_name(v), value_name(v)),
+                    (Some(g), Some(v)) => (
+                        format!("{}|{}", group_name(*g), value_name(v)),
+                        format!("{} · {}", group_name(*g), value_name(v)),
+                    ),
+                    (None, None) => (String::new(), String::new()),
+                }
+            };
+            Column {
+                key,
+                label,
+                participants: (!slot.unassigned).then(|| n.get(&slot).copied().unwrap_or(0)),
+                group_id: slot.group.flatten(),
+                value: slot.value.clone().flatten(),
+                slot,
+            }
+        })
+        .collect()
+}
+
+/// Sort "Wave 10" after "Wave 9": digits compare as numbers.
+fn natural(s: &str) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut digits = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            if !digits.is_empty() {
+                out.push((
+                    std::mem::take(&mut text),
+                    digits.parse().unwrap_or(u64::MAX),
+                ));
+                digits.clear();
+            }
+            text.extend(c.to_lowercase());
+        }
+    }
+    out.push((text, digits.parse().unwrap_or(0)));
+    out
+}
+
+/// A cell's value for a measure. Cases % is cases ÷ N × 100 (`None` where
+/// there is no N: Unassigned, or a column with nobody in it).
+pub fn value(counts: Counts, measure: Measure, participants: Option<i64>) -> Option<f64> {
+    Some(match measure {
+        Measure::References => counts.references as f64,
+        Measure::Cases => counts.cases as f64,
+        Measure::Documents => counts.documents as f64,
+        Measure::Words => counts.words as f64,
+        Measure::CasesPct => match participants {
+            Some(n) if n > 0 => counts.cases as f64 * 100.0 / n as f64,
+            _ => return None,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_parameters_parse() {
+        assert_eq!(Columns::parse("group").unwrap(), Columns::Group);
+        assert_eq!(Columns::parse("").unwrap(), Columns::Group);
+        assert_eq!(
+            Columns::parse("attr:locality").unwrap(),
+            Columns::Attribute("locality".into())
+        );
+        assert_eq!(
+            Columns::parse("group,attr:locality").unwrap(),
+            Columns::GroupAndAttribute("locality".into())
+        );
+        assert!(Columns::parse("attr:").is_err());
+        assert!(Columns::parse("locality").is_err());
+        for c in [
+            Columns::Group,
+            Columns::Attribute("a b".into()),
+            Columns::GroupAndAttribute("x".into()),
+        ] {
+            assert_eq!(Columns::parse(&c.as_param()).unwrap(), c);
+        }
+    }
+
+    #[test]
+    fn measures_parse() {
+        for m in Measure::ALL {
+            assert_eq!(Measure::parse(m.as_str()).unwrap(), m);
+        }
+        assert!(Measure::parse("percent").is_err());
+    }
+
+    fn groups() -> Vec<GroupInfo> {
+        vec![
+            GroupInfo {
+                id: 1,
+                name: "Staff".into(),
+            },
+            GroupInfo {
+                id: 2,
+                name: "Service user".into(),
+            },
+            GroupInfo {
+                id: 3,
+                name: "Carer".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn group_columns_keep_every_group_and_add_unassigned_when_used() {
+        let slot = |g: Option<i64>| Slot {
+            unassigned: false,
+            group: Some(g),
+            value: None,
+        };
+        let n = HashMap::from([(slot(Some(1)), 4), (slot(Some(3)), 2)]);
+        let un = Slot {
+            unassigned: true,
+            group: Some(None),
+            value: None,
+        };
+        let cols = columns(&Columns::Group, &groups(), &n, &[un.clone()]);
+        let keys: Vec<&str> = cols.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys, ["Staff", "Service user", "Carer", "Unassigned"]);
+        assert_eq!(cols[0].participants, Some(4));
+        assert_eq!(cols[1].participants, Some(0));
+        assert_eq!(cols[3].participants, None);
+        let cols = columns(&Columns::Group, &groups(), &n, &[]);
+        assert_eq!(
+            cols.len(),
+            3,
+            "no Unassigned column when nothing was unassigned"
+        );
+        let n = HashMap::from([(slot(None), 1)]);
+        let cols = columns(&Columns::Group, &groups(), &n, &[]);
+        assert_eq!(cols.last().unwrap().key, NO_GROUP);
+    }
+
+    #[test]
+    fn attribute_columns_sort_values_naturally_and_pair_with_groups() {
+        let slot = |g: Option<Option<i64>>, v: Option<&str>| Slot {
+            unassigned: false,
+            group: g,
+            value: Some(v.map(str::to_owned)),
+        };
+        let n = HashMap::from([
+            (slot(None, Some("Wave 10")), 1),
+            (slot(None, Some("Wave 9")), 2),
+            (slot(None, None), 1),
+        ]);
+        let cols = columns(&Columns::Attribute("wave".into()), &groups(), &n, &[]);
+        let keys: Vec<&str> = cols.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys, ["Wave 9", "Wave 10", NO_VALUE]);
+
+        let n = HashMap::from([
+            (slot(Some(Some(1)), Some("North")), 2),
+            (slot(Some(Some(3)), Some("South")), 1),
+        ]);
+        let seen = [slot(Some(Some(2)), Some("North"))];
+        let cols = columns(
+            &Columns::GroupAndAttribute("locality".into()),
+            &groups(),
+            &n,
+            &seen,
+        );
+        let keys: Vec<&str> = cols.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys, ["Staff|North", "Service user|North", "Carer|South"]);
+        assert_eq!(cols[0].label, "Staff · North");
+        assert_eq!(cols[1].participants, Some(0));
+    }
+
+    #[test]
+    fn cases_percent_needs_a_population() {
+        let c = Counts {
+            references: 9,
+            cases: 7,
+            documents: 5,
+            words: 120,
+        };
+        assert_eq!(value(c, Measure::References, Some(12)), Some(9.0));
+        let pct = value(c, Measure::CasesPct, Some(12)).unwrap();
+        assert!((pct - 58.333).abs() < 0.001);
+        assert_eq!(value(c, Measure::CasesPct, None), None);
+        assert_eq!(value(c, Measure::CasesPct, Some(0)), None);
+        assert_eq!(value(c, Measure::Words, None), Some(120.0));
+    }
+}
