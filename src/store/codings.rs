@@ -100,6 +100,8 @@ pub struct Filter {
     /// A participant attribute `(name, value)` of a speaker the coding overlaps.
     pub attribute: Option<(String, String)>,
     pub starred: Option<bool>,
+    /// Only codings that share a character with a coding of this code.
+    pub overlapping: Option<CodeId>,
 }
 
 struct Row {
@@ -184,6 +186,12 @@ pub async fn list(
           and (not $7 or (jsonb_array_length(a.speakers) > 0
                           and not a.speakers @? '$[*] ? (@.participant_id != null)'))
           and ($10::boolean is null or g.starred = $10)
+          and ($13::bigint is null
+               or exists (select 1 from coding o
+                          join code oc on oc.code_id = o.code_id and oc.deleted_at is null
+                          where o.document_id = g.document_id and o.code_id = $13
+                            and o.coding_id <> g.coding_id
+                            and o.start_pos < g.end_pos and g.start_pos < o.end_pos))
         order by lower(d.title), g.document_id, g.start_pos, g.end_pos, g.coding_id
         limit $11 offset $12
         "#,
@@ -198,7 +206,8 @@ pub async fn list(
         attr_value,
         filter.starred,
         limit,
-        offset
+        offset,
+        filter.overlapping as Option<CodeId>
     )
     .fetch_all(pool)
     .await?;

@@ -172,3 +172,78 @@ pub async fn population(
     }
     Ok((n, total))
 }
+
+/// Code × code: how many pairs of codings (one of each code, same document)
+/// share at least one character, and in how many participants both codes
+/// occur. Keys are `(a, b)` with `a < b`; the diagonal `(a, a)` holds a
+/// code's own codings and cases.
+#[derive(Debug, Default)]
+pub struct Cooccurrence {
+    pub overlaps: HashMap<(i64, i64), i64>,
+    pub cases: HashMap<(i64, i64), i64>,
+}
+
+pub async fn cooccurrence(
+    pool: &PgPool,
+    project: ProjectId,
+    scope: &Scope,
+) -> sqlx::Result<Cooccurrence> {
+    let documents: Option<Vec<i64>> = scope
+        .documents
+        .as_ref()
+        .map(|d| d.iter().map(|d| d.0).collect());
+    let (filter_name, filter_value) = scope.attribute.clone().unzip();
+    let overlaps = sqlx::query!(
+        r#"
+        with live as (
+            select g.coding_id, g.code_id, g.document_id, g.start_pos, g.end_pos
+            from coding g join code c on c.code_id = g.code_id and c.deleted_at is null
+            where g.project_id = $1
+              and ($2::bigint is null or g.coder_id = $2)
+              and ($3::bigint[] is null or g.document_id = any($3))
+        )
+        select a.code_id as "a!", b.code_id as "b!", count(*) as "n!"
+        from live a
+        join live b on b.document_id = a.document_id and a.code_id < b.code_id
+                   and a.start_pos < b.end_pos and b.start_pos < a.end_pos
+        group by a.code_id, b.code_id
+        union all
+        select code_id, code_id, count(*) from live group by code_id
+        "#,
+        project as ProjectId,
+        scope.coder as Option<UserId>,
+        documents.as_deref() as Option<&[i64]>
+    )
+    .fetch_all(pool)
+    .await?;
+    let cases = sqlx::query!(
+        r#"
+        with att as (
+            select distinct g.code_id, s.participant_id
+            from coding g
+            join code c on c.code_id = g.code_id and c.deleted_at is null
+            join coding_part cp on cp.coding_id = g.coding_id
+            join speaker s on s.document_id = g.document_id and s.label = cp.label
+            join participant p on p.participant_id = s.participant_id
+            where g.project_id = $1 and not s.is_interviewer
+              and ($2::bigint is null or g.coder_id = $2)
+              and ($3::bigint[] is null or g.document_id = any($3))
+              and ($4::text is null or p.attributes ->> $4::text = $5::text)
+        )
+        select a.code_id as "a!", b.code_id as "b!", count(*) as "n!"
+        from att a join att b on a.participant_id = b.participant_id and a.code_id <= b.code_id
+        group by a.code_id, b.code_id
+        "#,
+        project as ProjectId,
+        scope.coder as Option<UserId>,
+        documents.as_deref() as Option<&[i64]>,
+        filter_name,
+        filter_value
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(Cooccurrence {
+        overlaps: overlaps.into_iter().map(|r| ((r.a, r.b), r.n)).collect(),
+        cases: cases.into_iter().map(|r| ((r.a, r.b), r.n)).collect(),
+    })
+}

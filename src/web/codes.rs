@@ -692,6 +692,7 @@ struct ExcerptQuery {
     coder: Option<String>,
     subcodes: Option<String>,
     starred: Option<String>,
+    overlaps: Option<String>,
     page: Option<i64>,
 }
 
@@ -711,6 +712,7 @@ impl ExcerptQuery {
             group: nonempty(&self.group),
             attribute: nonempty(&self.attribute),
             starred: self.starred.is_some().then_some(true),
+            overlaps: nonempty(&self.overlaps).and_then(|d| d.parse().ok()),
         }
     }
 
@@ -724,6 +726,7 @@ impl ExcerptQuery {
             ("coder", &self.coder),
             ("subcodes", &self.subcodes),
             ("starred", &self.starred),
+            ("overlaps", &self.overlaps),
         ] {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                 parts.push(format!("{k}={}", encode_query(v)));
@@ -756,6 +759,8 @@ struct CodePage {
     subcodes: bool,
     starred: bool,
     filtered: bool,
+    /// The code this list is narrowed to overlapping, if any.
+    overlapping: Option<Code>,
     error: Option<String>,
     can_edit: bool,
 }
@@ -871,6 +876,11 @@ async fn code_page(
         subcodes: query.subcodes.is_some(),
         starred: query.starred.is_some(),
         filtered: !query.base().is_empty(),
+        overlapping: query
+            .overlaps
+            .as_deref()
+            .and_then(|o| o.trim().parse::<CodeId>().ok())
+            .and_then(|o| tree.iter().find(|c| c.id == o).cloned()),
         error,
         can_edit: access.role() != Role::Viewer,
         code,

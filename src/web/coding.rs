@@ -129,6 +129,8 @@ pub struct ListQuery {
     /// A participant attribute as `name=value` (`locality=North`).
     pub attribute: Option<String>,
     pub starred: Option<bool>,
+    /// Only codings that overlap a coding of this code.
+    pub overlaps: Option<CodeId>,
 }
 
 /// Turn list filters into a store filter, resolving group names.
@@ -183,5 +185,6 @@ pub async fn filter(db: &PgPool, project: ProjectId, query: &ListQuery) -> Resul
         speech,
         attribute,
         starred: query.starred,
+        overlapping: query.overlaps,
     })
 }

@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(participants::routes())
         .merge(codes::routes())
         .merge(memos::routes())
+        .merge(matrix::routes())
         .merge(health::routes())
         .nest("/api/v1", crate::api::routes())
         .nest_service("/static", ServeDir::new(config.static_dir()))
