@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .merge(codings::routes())
         .merge(memos::routes())
         .merge(matrix::routes())
+        .merge(crate::web::exports::api_routes())
 }
 
 /// Who the token or session belongs to.

@@ -8,6 +8,7 @@ use crate::domain::attribution::{self, TurnSpan};
 use crate::domain::code::Colour;
 use crate::domain::ids::{CodeId, CodingId, DocumentId, GroupId, ParticipantId, ProjectId, UserId};
 use crate::domain::participant::Attributes;
+use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
@@ -133,6 +134,30 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(Vec<Coding>, i64)> {
+    let mut items = Vec::new();
+    let mut total = 0;
+    for_each(pool, project, filter, limit, offset, |coding, n| {
+        total = n;
+        items.push(coding);
+    })
+    .await?;
+    if items.is_empty() && offset > 0 {
+        total = Box::pin(list(pool, project, filter, 1, 0)).await?.1;
+    }
+    Ok((items, total))
+}
+
+/// Like [`list`], but hands each coding (and the total) to `f` as it
+/// arrives from the database, so an export of any size holds one row at a
+/// time.
+pub async fn for_each(
+    pool: &PgPool,
+    project: ProjectId,
+    filter: &Filter,
+    limit: i64,
+    offset: i64,
+    mut f: impl FnMut(Coding, i64),
+) -> sqlx::Result<()> {
     let codes: Option<Vec<i64>> = filter
         .codes
         .as_ref()
@@ -143,7 +168,7 @@ pub async fn list(
         None => (None, false),
     };
     let (attr_name, attr_value) = filter.attribute.clone().unzip();
-    let rows = sqlx::query_as!(
+    let mut rows = sqlx::query_as!(
         Row,
         r#"
         select g.coding_id as "id: CodingId", g.code_id as "code_id: CodeId",
@@ -209,35 +234,32 @@ pub async fn list(
         offset,
         filter.overlapping as Option<CodeId>
     )
-    .fetch_all(pool)
-    .await?;
-    let total = match rows.first() {
-        Some(r) => r.total,
-        None if offset > 0 => Box::pin(list(pool, project, filter, 1, 0)).await?.1,
-        None => 0,
-    };
-    let items = rows
-        .into_iter()
-        .map(|r| Coding {
-            id: r.id,
-            code_id: r.code_id,
-            document_id: r.document_id,
-            coder: r.coder,
-            coder_name: r.coder_name,
-            start: r.start,
-            end: r.end,
-            memo: r.memo,
-            starred: r.starred,
-            text: r.text,
-            code_name: r.code_name,
-            code_colour: r.code_colour,
-            document_title: r.document_title,
-            speakers: r.speakers.0,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        })
-        .collect();
-    Ok((items, total))
+    .fetch(pool);
+    while let Some(r) = rows.try_next().await? {
+        let total = r.total;
+        f(
+            Coding {
+                id: r.id,
+                code_id: r.code_id,
+                document_id: r.document_id,
+                coder: r.coder,
+                coder_name: r.coder_name,
+                start: r.start,
+                end: r.end,
+                memo: r.memo,
+                starred: r.starred,
+                text: r.text,
+                code_name: r.code_name,
+                code_colour: r.code_colour,
+                document_title: r.document_title,
+                speakers: r.speakers.0,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+            },
+            total,
+        );
+    }
+    Ok(())
 }
 
 pub async fn get(pool: &PgPool, project: ProjectId, id: CodingId) -> sqlx::Result<Option<Coding>> {

@@ -288,7 +288,8 @@ async fn matrix_page(
         measure: get("measure"),
         rollup: get("rollup"),
         coder: get("coder"),
-        documents: get("documents").or_else(|| (!chosen_docs.is_empty()).then(|| chosen_docs.join(","))),
+        documents: get("documents")
+            .or_else(|| (!chosen_docs.is_empty()).then(|| chosen_docs.join(","))),
         attribute: get("attribute"),
     };
     let (req, error) = match query.parse() {
@@ -320,7 +321,10 @@ async fn matrix_page(
                         q.push(format!("group={g}"));
                     }
                     if let (Some(name), Some(value)) = (req.columns.attribute(), &c.value) {
-                        q.push(format!("attribute={}", super::pages::encode_query(&format!("{name}={value}"))));
+                        q.push(format!(
+                            "attribute={}",
+                            super::pages::encode_query(&format!("{name}={value}"))
+                        ));
                     }
                     if req.rollup {
                         q.push("subcodes=1".into());
@@ -353,24 +357,44 @@ async fn matrix_page(
 
     let names = attribute_names(db, project).await?;
     let current = req.columns.as_param();
-    let mut column_choices = vec![Choice { value: "group".into(), label: "Stakeholder groups".into(), selected: current == "group" }];
+    let mut column_choices = vec![Choice {
+        value: "group".into(),
+        label: "Stakeholder groups".into(),
+        selected: current == "group",
+    }];
     for n in &names {
         let v = format!("attr:{n}");
-        column_choices.push(Choice { selected: current == v, label: format!("{n}"), value: v });
+        column_choices.push(Choice {
+            selected: current == v,
+            label: format!("{n}"),
+            value: v,
+        });
     }
     for n in &names {
         let v = format!("group,attr:{n}");
-        column_choices.push(Choice { selected: current == v, label: format!("Group × {n}"), value: v });
+        column_choices.push(Choice {
+            selected: current == v,
+            label: format!("Group × {n}"),
+            value: v,
+        });
     }
     let measure_choices = Measure::ALL
         .iter()
-        .map(|m| Choice { value: m.as_str().into(), label: m.label().into(), selected: *m == req.measure })
+        .map(|m| Choice {
+            value: m.as_str().into(),
+            label: m.label().into(),
+            selected: *m == req.measure,
+        })
         .collect();
     let coder_choices = store::members::list(db, project)
         .await?
         .into_iter()
         .filter(|m| m.role != Role::Viewer)
-        .map(|m| Choice { selected: req.scope.coder == Some(m.user_id), value: m.user_id.to_string(), label: m.name })
+        .map(|m| Choice {
+            selected: req.scope.coder == Some(m.user_id),
+            value: m.user_id.to_string(),
+            label: m.name,
+        })
         .collect();
     let participants = store::participants::list(db, project).await?;
     let mut pairs_av: Vec<(String, String)> = participants
@@ -383,14 +407,22 @@ async fn matrix_page(
         .into_iter()
         .map(|(k, v)| {
             let value = format!("{k}={v}");
-            Choice { selected: req.scope.attribute.as_ref() == Some(&(k.clone(), v.clone())), label: format!("{k}: {v}"), value }
+            Choice {
+                selected: req.scope.attribute.as_ref() == Some(&(k.clone(), v.clone())),
+                label: format!("{k}: {v}"),
+                value,
+            }
         })
         .collect();
     let (docs, _) = store::documents::list(db, project, i64::MAX, 0).await?;
     let document_choices: Vec<Choice> = docs
         .into_iter()
         .map(|d| Choice {
-            selected: req.scope.documents.as_ref().is_some_and(|ds| ds.contains(&d.id)),
+            selected: req
+                .scope
+                .documents
+                .as_ref()
+                .is_some_and(|ds| ds.contains(&d.id)),
             value: d.id.to_string(),
             label: d.title,
         })
@@ -473,7 +505,12 @@ async fn cooccurrence_page(
     let max = cells
         .iter()
         .enumerate()
-        .flat_map(|(i, row)| row.iter().enumerate().filter(move |(j, _)| *j != i).map(|(_, c)| c.0))
+        .flat_map(|(i, row)| {
+            row.iter()
+                .enumerate()
+                .filter(move |(j, _)| *j != i)
+                .map(|(_, c)| c.0)
+        })
         .max()
         .unwrap_or(0);
     let rows = codes
@@ -490,7 +527,11 @@ async fn cooccurrence_page(
                     overlaps,
                     cases,
                     diagonal: i == j,
-                    heat: if max > 0 { overlaps as f64 / max as f64 } else { 0.0 },
+                    heat: if max > 0 {
+                        overlaps as f64 / max as f64
+                    } else {
+                        0.0
+                    },
                 })
                 .collect(),
         })
@@ -505,7 +546,11 @@ async fn cooccurrence_page(
         notes.push(format!("codings by {name}"));
     }
     if let Some(d) = &req.scope.documents {
-        notes.push(format!("{} document{}", d.len(), if d.len() == 1 { "" } else { "s" }));
+        notes.push(format!(
+            "{} document{}",
+            d.len(),
+            if d.len() == 1 { "" } else { "s" }
+        ));
     }
     if let Some((n, v)) = &req.scope.attribute {
         notes.push(format!("participants with {n} = {v}"));
@@ -525,7 +570,10 @@ async fn cooccurrence_page(
 /// The query string that asks for `req` again.
 pub fn query_string(req: &MatrixRequest) -> String {
     let mut q = vec![
-        format!("columns={}", super::pages::encode_query(&req.columns.as_param())),
+        format!(
+            "columns={}",
+            super::pages::encode_query(&req.columns.as_param())
+        ),
         format!("measure={}", req.measure.as_str()),
     ];
     if req.rollup {
@@ -539,7 +587,10 @@ pub fn query_string(req: &MatrixRequest) -> String {
         q.push(format!("documents={}", ids.join(",")));
     }
     if let Some((n, v)) = &req.scope.attribute {
-        q.push(format!("attribute={}", super::pages::encode_query(&format!("{n}={v}"))));
+        q.push(format!(
+            "attribute={}",
+            super::pages::encode_query(&format!("{n}={v}"))
+        ));
     }
     q.join("&")
 }

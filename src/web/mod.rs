@@ -7,6 +7,7 @@ pub mod codes;
 pub mod coding;
 pub mod documents;
 pub mod error;
+pub mod exports;
 pub mod extract;
 pub mod health;
 pub mod matrix;
@@ -14,6 +15,7 @@ pub mod memos;
 pub mod pages;
 pub mod participants;
 pub mod projects;
+pub mod theme_table;
 
 use crate::app::AppState;
 use axum::Router;
@@ -71,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(codes::routes())
         .merge(memos::routes())
         .merge(matrix::routes())
+        .merge(exports::page_routes())
         .merge(health::routes())
         .nest("/api/v1", crate::api::routes())
         .nest_service("/static", ServeDir::new(config.static_dir()))

@@ -1,0 +1,637 @@
+//! Writers for the theme table and its companions: a Word table for a
+//! paper, workbook sheets (theme table, one matrix per measure, codebook,
+//! participants, excerpts), tidy CSV for R and pandas. Pure: they take
+//! plain rows and write bytes. Every text cell goes through
+//! [`neutralise`], so transcript text can never become a spreadsheet
+//! formula.
+
+use super::codebook_csv::neutralise;
+use docx_rs::{
+    AlignmentType, Docx, PageMargin, PageOrientationType, Paragraph, Run, Shading, ShdType, Table,
+    TableCell, TableRow, WidthType,
+};
+use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
+
+/// A column of the table: a group, attribute value or both, with its N.
+#[derive(Debug, Clone)]
+pub struct ColumnHead {
+    pub label: String,
+    /// `None` for Unassigned.
+    pub n: Option<i64>,
+}
+
+/// One cell's counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cell {
+    pub references: i64,
+    pub cases: i64,
+    pub documents: i64,
+    pub words: i64,
+    pub n: Option<i64>,
+}
+
+impl Cell {
+    pub fn cases_pct(&self) -> Option<f64> {
+        self.n
+            .filter(|n| *n > 0)
+            .map(|n| self.cases as f64 * 100.0 / n as f64)
+    }
+
+    /// `7/12 (58%)`, or `—` where there is no N.
+    pub fn cases_text(&self) -> String {
+        match (self.n, self.cases_pct()) {
+            (Some(n), Some(p)) => format!("{}/{n} ({p:.0}%)", self.cases),
+            (Some(n), None) => format!("{}/{n}", self.cases),
+            (None, _) => "—".into(),
+        }
+    }
+
+    pub fn refs_text(&self) -> String {
+        match self.references {
+            1 => "1 ref.".into(),
+            n => format!("{n} refs."),
+        }
+    }
+}
+
+/// A quote and who said it (`C07, Carer, North`).
+#[derive(Debug, Clone)]
+pub struct QuoteOut {
+    pub text: String,
+    pub tag: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ThemeRow {
+    pub depth: usize,
+    pub name: String,
+    pub path: String,
+    pub definition: String,
+    pub cells: Vec<Cell>,
+    pub total: Cell,
+    pub quotes: Vec<QuoteOut>,
+}
+
+/// The theme table, ready to write.
+#[derive(Debug, Clone)]
+pub struct ThemeSheet {
+    pub title: String,
+    /// What was counted ("codings by Ann; sub-codes rolled up"), or empty.
+    pub scope: String,
+    pub columns: Vec<ColumnHead>,
+    pub total_n: i64,
+    pub rows: Vec<ThemeRow>,
+}
+
+/// The measures, as named in the tidy CSV and the API.
+pub const MEASURES: [&str; 5] = ["references", "cases", "cases_pct", "documents", "words"];
+
+fn measure(cell: &Cell, m: &str) -> Option<f64> {
+    match m {
+        "references" => Some(cell.references as f64),
+        "cases" => Some(cell.cases as f64),
+        "cases_pct" => cell.cases_pct(),
+        "documents" => Some(cell.documents as f64),
+        "words" => Some(cell.words as f64),
+        _ => None,
+    }
+}
+
+fn column_head(c: &ColumnHead) -> String {
+    match c.n {
+        Some(n) => format!("{} (N = {n})", c.label),
+        None => c.label.clone(),
+    }
+}
+
+/// Tidy CSV: `code_path, column, measure, value`, one row per code, column
+/// (and `Total`) and measure; an empty value where a measure does not apply.
+pub fn tidy_csv(sheet: &ThemeSheet) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["code_path", "column", "measure", "value"]);
+    for row in &sheet.rows {
+        let cells = sheet
+            .columns
+            .iter()
+            .map(|c| c.label.as_str())
+            .zip(row.cells.iter())
+            .chain(std::iter::once(("Total", &row.total)));
+        for (column, cell) in cells {
+            for m in MEASURES {
+                let value = measure(cell, m).map(number).unwrap_or_default();
+                let _ = w.write_record([
+                    neutralise(&row.path).as_ref(),
+                    neutralise(column).as_ref(),
+                    m,
+                    value.as_str(),
+                ]);
+            }
+        }
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// A number as R and pandas read it: integers without a decimal point.
+fn number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+// ---- Word ----------------------------------------------------------------
+
+fn text_cell(text: &str, bold: bool) -> TableCell {
+    let mut run = Run::new().add_text(text).size(18);
+    if bold {
+        run = run.bold();
+    }
+    TableCell::new().add_paragraph(Paragraph::new().add_run(run))
+}
+
+fn lines_cell(lines: &[String]) -> TableCell {
+    let mut cell = TableCell::new();
+    for l in lines {
+        cell = cell.add_paragraph(
+            Paragraph::new()
+                .align(AlignmentType::Center)
+                .add_run(Run::new().add_text(l.as_str()).size(18)),
+        );
+    }
+    cell
+}
+
+/// The theme table as a Word document (landscape A4): a title, what was
+/// counted, and one table — theme (indented by level), definition, cases
+/// and references per column and in total, and quotes in italics.
+pub fn docx(sheet: &ThemeSheet) -> Result<Vec<u8>, String> {
+    let header_fill = Shading::new().shd_type(ShdType::Clear).fill("E7F0F7");
+    let mut head = vec![
+        text_cell("Theme", true).shading(header_fill.clone()),
+        text_cell("Definition", true).shading(header_fill.clone()),
+    ];
+    for c in &sheet.columns {
+        head.push(lines_cell(&[column_head(c)]).shading(header_fill.clone()));
+    }
+    head.push(lines_cell(&[format!("Total (N = {})", sheet.total_n)]).shading(header_fill.clone()));
+    head.push(text_cell("Illustrative quotes", true).shading(header_fill));
+    let mut rows = vec![TableRow::new(head)];
+    for r in &sheet.rows {
+        let name = Paragraph::new()
+            .indent(Some(r.depth as i32 * 240), None, None, None)
+            .add_run({
+                let run = Run::new().add_text(r.name.as_str()).size(18);
+                if r.depth == 0 { run.bold() } else { run }
+            });
+        let mut cells = vec![
+            TableCell::new().add_paragraph(name),
+            text_cell(&r.definition, false),
+        ];
+        for c in r.cells.iter().chain(std::iter::once(&r.total)) {
+            cells.push(lines_cell(&[c.cases_text(), c.refs_text()]));
+        }
+        let mut quotes = TableCell::new();
+        if r.quotes.is_empty() {
+            quotes = quotes.add_paragraph(Paragraph::new());
+        }
+        for q in &r.quotes {
+            quotes = quotes.add_paragraph(
+                Paragraph::new()
+                    .add_run(
+                        Run::new()
+                            .add_text(format!("“{}”", q.text))
+                            .italic()
+                            .size(18),
+                    )
+                    .add_run(Run::new().add_text(format!(" ({})", q.tag)).size(18)),
+            );
+        }
+        cells.push(quotes);
+        rows.push(TableRow::new(cells));
+    }
+    let table = Table::new(rows).width(5000, WidthType::Pct);
+    let mut doc = Docx::new()
+        .page_size(16838, 11906)
+        .page_orient(PageOrientationType::Landscape)
+        .page_margin(
+            PageMargin::new()
+                .top(1000)
+                .bottom(1000)
+                .left(1000)
+                .right(1000),
+        )
+        .add_paragraph(
+            Paragraph::new().add_run(Run::new().add_text(sheet.title.as_str()).bold().size(28)),
+        );
+    let mut note = String::from(
+        "Cells: cases/N (cases %) and references. Cases are participants with at least one coded passage; N is the column's participants who speak in the documents counted. Interviewer turns are not counted.",
+    );
+    if !sheet.scope.is_empty() {
+        note = format!("{note} Counted: {}.", sheet.scope);
+    }
+    doc = doc
+        .add_paragraph(Paragraph::new().add_run(Run::new().add_text(note).size(16).color("555555")))
+        .add_table(table);
+    let mut buf = std::io::Cursor::new(Vec::new());
+    doc.build()
+        .pack(&mut buf)
+        .map_err(|e| format!("cannot write the Word file: {e}"))?;
+    Ok(buf.into_inner())
+}
+
+// ---- Excel ----------------------------------------------------------------
+
+/// A text cell, neutralised.
+pub fn put_text(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    text: &str,
+    format: Option<&Format>,
+) -> Result<(), XlsxError> {
+    let text = neutralise(text);
+    match format {
+        Some(f) => sheet.write_string_with_format(row, col, text.as_ref(), f)?,
+        None => sheet.write_string(row, col, text.as_ref())?,
+    };
+    Ok(())
+}
+
+pub fn header_format() -> Format {
+    Format::new()
+        .set_bold()
+        .set_background_color("E7F0F7")
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
+}
+
+/// Write a header row, freeze it, and set column widths.
+pub fn header(sheet: &mut Worksheet, names: &[&str], widths: &[f64]) -> Result<(), XlsxError> {
+    let fmt = header_format();
+    for (i, name) in names.iter().enumerate() {
+        put_text(sheet, 0, i as u16, name, Some(&fmt))?;
+    }
+    for (i, w) in widths.iter().enumerate() {
+        sheet.set_column_width(i as u16, *w)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// The "Theme table" sheet and one "Matrix – measure" sheet per measure,
+/// numbers as numbers.
+pub fn xlsx_theme_sheets(workbook: &mut Workbook, sheet: &ThemeSheet) -> Result<(), XlsxError> {
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let pct = Format::new()
+        .set_num_format("0%")
+        .set_align(FormatAlign::Top);
+    let int = Format::new().set_align(FormatAlign::Top);
+    let quote = Format::new()
+        .set_italic()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top);
+
+    let ws = workbook.add_worksheet();
+    ws.set_name("Theme table")?;
+    let mut names: Vec<String> = vec!["Theme".into(), "Definition".into()];
+    for c in &sheet.columns {
+        let head = column_head(c);
+        names.push(format!("{head}: cases"));
+        names.push(format!("{head}: cases %"));
+        names.push(format!("{head}: references"));
+    }
+    names.push(format!("Total (N = {}): cases", sheet.total_n));
+    names.push("Total: cases %".into());
+    names.push("Total: references".into());
+    names.push("Illustrative quotes".into());
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut widths = vec![34.0, 50.0];
+    widths.extend(std::iter::repeat_n(11.0, (sheet.columns.len() + 1) * 3));
+    widths.push(80.0);
+    header(ws, &refs, &widths)?;
+    ws.set_row_height(0, 45)?;
+    for (i, r) in sheet.rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        let indent = Format::new()
+            .set_indent(r.depth as u8)
+            .set_align(FormatAlign::Top);
+        let indent = if r.depth == 0 {
+            indent.set_bold()
+        } else {
+            indent
+        };
+        put_text(ws, row, 0, &r.name, Some(&indent))?;
+        put_text(ws, row, 1, &r.definition, Some(&wrap))?;
+        let mut col = 2u16;
+        for c in r.cells.iter().chain(std::iter::once(&r.total)) {
+            if c.n.is_some() {
+                ws.write_number_with_format(row, col, c.cases as f64, &int)?;
+            }
+            if let Some(p) = c.cases_pct() {
+                ws.write_number_with_format(row, col + 1, p / 100.0, &pct)?;
+            }
+            ws.write_number_with_format(row, col + 2, c.references as f64, &int)?;
+            col += 3;
+        }
+        let quotes: Vec<String> = r
+            .quotes
+            .iter()
+            .map(|q| format!("“{}” ({})", q.text, q.tag))
+            .collect();
+        put_text(ws, row, col, &quotes.join("\n"), Some(&quote))?;
+    }
+
+    for m in MEASURES {
+        let ws = workbook.add_worksheet();
+        ws.set_name(format!(
+            "Matrix – {}",
+            m.replace('_', " ").replace("pct", "%")
+        ))?;
+        let mut names: Vec<String> = vec!["Code".into()];
+        names.extend(sheet.columns.iter().map(column_head));
+        names.push(format!("Total (N = {})", sheet.total_n));
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut widths = vec![40.0];
+        widths.extend(std::iter::repeat_n(14.0, sheet.columns.len() + 1));
+        header(ws, &refs, &widths)?;
+        let number_format = if m == "cases_pct" {
+            Format::new().set_num_format("0.0")
+        } else {
+            Format::new()
+        };
+        for (i, r) in sheet.rows.iter().enumerate() {
+            let row = i as u32 + 1;
+            put_text(ws, row, 0, &r.path, None)?;
+            for (j, c) in r.cells.iter().chain(std::iter::once(&r.total)).enumerate() {
+                if let Some(v) = measure(c, m) {
+                    ws.write_number_with_format(row, j as u16 + 1, v, &number_format)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One code for the "Codebook" sheet.
+pub struct CodebookRow<'a> {
+    pub path: &'a str,
+    pub definition: &'a str,
+    pub inclusion: &'a str,
+    pub exclusion: &'a str,
+    pub example: &'a str,
+    pub colour: &'a str,
+    pub codings: i64,
+}
+
+pub fn xlsx_codebook<'a>(
+    workbook: &mut Workbook,
+    rows: impl IntoIterator<Item = CodebookRow<'a>>,
+) -> Result<(), XlsxError> {
+    let ws = workbook.add_worksheet();
+    ws.set_name("Codebook")?;
+    header(
+        ws,
+        &[
+            "path",
+            "definition",
+            "inclusion",
+            "exclusion",
+            "example",
+            "colour",
+            "codings",
+        ],
+        &[40.0, 50.0, 40.0, 40.0, 40.0, 10.0, 10.0],
+    )?;
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    for (i, r) in rows.into_iter().enumerate() {
+        let row = i as u32 + 1;
+        put_text(ws, row, 0, r.path, Some(&wrap))?;
+        put_text(ws, row, 1, r.definition, Some(&wrap))?;
+        put_text(ws, row, 2, r.inclusion, Some(&wrap))?;
+        put_text(ws, row, 3, r.exclusion, Some(&wrap))?;
+        put_text(ws, row, 4, r.example, Some(&wrap))?;
+        put_text(ws, row, 5, r.colour, None)?;
+        ws.write_number(row, 6, r.codings as f64)?;
+    }
+    Ok(())
+}
+
+/// The "Participants" sheet: label, group, documents, then one column per
+/// attribute.
+pub fn xlsx_participants(
+    workbook: &mut Workbook,
+    attributes: &[String],
+    rows: &[(String, String, i64, Vec<String>)],
+) -> Result<(), XlsxError> {
+    let ws = workbook.add_worksheet();
+    ws.set_name("Participants")?;
+    let mut names = vec!["label", "group", "documents"];
+    names.extend(attributes.iter().map(String::as_str));
+    let mut widths = vec![14.0, 18.0, 11.0];
+    widths.extend(std::iter::repeat_n(16.0, attributes.len()));
+    header(ws, &names, &widths)?;
+    for (i, (label, group, docs, values)) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        put_text(ws, row, 0, label, None)?;
+        put_text(ws, row, 1, group, None)?;
+        ws.write_number(row, 2, *docs as f64)?;
+        for (j, v) in values.iter().enumerate() {
+            put_text(ws, row, 3 + j as u16, v, None)?;
+        }
+    }
+    Ok(())
+}
+
+/// The columns of an excerpts export, before one column per attribute.
+pub const EXCERPT_COLUMNS: [&str; 13] = [
+    "code_path",
+    "text",
+    "speaker",
+    "participant",
+    "group",
+    "document",
+    "document_id",
+    "start",
+    "end",
+    "coder",
+    "memo",
+    "starred",
+    "coding_id",
+];
+
+/// One excerpt as exported; a coding spanning several speakers lists them
+/// joined with "; ".
+#[derive(Debug, Clone, Default)]
+pub struct ExcerptRow {
+    pub code_path: String,
+    pub text: String,
+    pub speaker: String,
+    pub participant: String,
+    pub group: String,
+    pub document: String,
+    pub document_id: i64,
+    pub start: i64,
+    pub end: i64,
+    pub coder: String,
+    pub memo: String,
+    pub starred: bool,
+    pub coding_id: i64,
+    /// Values in the order of the export's attribute columns.
+    pub attributes: Vec<String>,
+}
+
+impl ExcerptRow {
+    /// The row as CSV cells, neutralised.
+    pub fn record(&self) -> Vec<String> {
+        let mut out: Vec<String> = [
+            self.code_path.as_str(),
+            self.text.as_str(),
+            self.speaker.as_str(),
+            self.participant.as_str(),
+            self.group.as_str(),
+            self.document.as_str(),
+        ]
+        .iter()
+        .map(|s| neutralise(s).into_owned())
+        .collect();
+        out.push(self.document_id.to_string());
+        out.push(self.start.to_string());
+        out.push(self.end.to_string());
+        out.push(neutralise(&self.coder).into_owned());
+        out.push(neutralise(&self.memo).into_owned());
+        out.push(self.starred.to_string());
+        out.push(self.coding_id.to_string());
+        out.extend(self.attributes.iter().map(|a| neutralise(a).into_owned()));
+        out
+    }
+
+    /// Write the row into an excerpts sheet, numbers as numbers.
+    pub fn write(&self, ws: &mut Worksheet, row: u32, wrap: &Format) -> Result<(), XlsxError> {
+        put_text(ws, row, 0, &self.code_path, None)?;
+        put_text(ws, row, 1, &self.text, Some(wrap))?;
+        put_text(ws, row, 2, &self.speaker, None)?;
+        put_text(ws, row, 3, &self.participant, None)?;
+        put_text(ws, row, 4, &self.group, None)?;
+        put_text(ws, row, 5, &self.document, None)?;
+        ws.write_number(row, 6, self.document_id as f64)?;
+        ws.write_number(row, 7, self.start as f64)?;
+        ws.write_number(row, 8, self.end as f64)?;
+        put_text(ws, row, 9, &self.coder, None)?;
+        put_text(ws, row, 10, &self.memo, None)?;
+        ws.write_boolean(row, 11, self.starred)?;
+        ws.write_number(row, 12, self.coding_id as f64)?;
+        for (j, v) in self.attributes.iter().enumerate() {
+            put_text(ws, row, 13 + j as u16, v, None)?;
+        }
+        Ok(())
+    }
+}
+
+/// Header and widths of an excerpts sheet with these attribute columns.
+pub fn excerpts_header(ws: &mut Worksheet, attributes: &[String]) -> Result<(), XlsxError> {
+    let mut names: Vec<&str> = EXCERPT_COLUMNS.to_vec();
+    names.extend(attributes.iter().map(String::as_str));
+    let mut widths = vec![
+        30.0, 70.0, 14.0, 14.0, 16.0, 24.0, 11.0, 9.0, 9.0, 14.0, 30.0, 9.0, 10.0,
+    ];
+    widths.extend(std::iter::repeat_n(14.0, attributes.len()));
+    header(ws, &names, &widths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sheet() -> ThemeSheet {
+        let cell = |refs, cases, n| Cell {
+            references: refs,
+            cases,
+            documents: 1,
+            words: 10,
+            n,
+        };
+        ThemeSheet {
+            title: "Study — themes".into(),
+            scope: String::new(),
+            columns: vec![
+                ColumnHead {
+                    label: "Staff".into(),
+                    n: Some(12),
+                },
+                ColumnHead {
+                    label: "Unassigned".into(),
+                    n: None,
+                },
+            ],
+            total_n: 12,
+            rows: vec![ThemeRow {
+                depth: 1,
+                name: "=Sanctuary".into(),
+                path: "=Frames / Sanctuary".into(),
+                definition: "@calm".into(),
+                cells: vec![cell(9, 7, Some(12)), cell(2, 0, None)],
+                total: cell(11, 7, Some(12)),
+                quotes: vec![QuoteOut {
+                    text: "It felt like a sanctuary".into(),
+                    tag: "C07, Carer, North".into(),
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn cells_read_like_a_paper() {
+        let s = sheet();
+        assert_eq!(s.rows[0].cells[0].cases_text(), "7/12 (58%)");
+        assert_eq!(s.rows[0].cells[0].refs_text(), "9 refs.");
+        assert_eq!(s.rows[0].cells[1].cases_text(), "—");
+    }
+
+    #[test]
+    fn tidy_csv_is_long_and_neutralised() {
+        let csv = tidy_csv(&sheet());
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "code_path,column,measure,value");
+        // 3 columns (2 + Total) × 5 measures.
+        assert_eq!(lines.len(), 1 + 15);
+        assert!(lines.contains(&"'=Frames / Sanctuary,Staff,references,9"));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("'=Frames / Sanctuary,Staff,cases_pct,58.33"))
+        );
+        assert!(lines.contains(&"'=Frames / Sanctuary,Unassigned,cases_pct,"));
+        assert!(lines.contains(&"'=Frames / Sanctuary,Total,words,10"));
+    }
+
+    #[test]
+    fn the_word_file_is_a_zip_with_the_table() {
+        let bytes = docx(&sheet()).unwrap();
+        assert_eq!(&bytes[..2], b"PK");
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml)
+            .unwrap();
+        assert!(xml.contains("7/12 (58%)"));
+        assert!(xml.contains("It felt like a sanctuary"));
+        assert!(
+            xml.contains("<w:i />") || xml.contains("<w:i/>"),
+            "quotes are in italics"
+        );
+    }
+
+    #[test]
+    fn excerpt_records_neutralise_formulas() {
+        let row = ExcerptRow {
+            text: "=HYPERLINK(\"http://x\")".into(),
+            memo: "+1".into(),
+            attributes: vec!["-North".into()],
+            ..ExcerptRow::default()
+        };
+        let rec = row.record();
+        assert_eq!(rec[1], "'=HYPERLINK(\"http://x\")");
+        assert_eq!(rec[10], "'+1");
+        assert_eq!(rec.last().unwrap(), "'-North");
+    }
+}

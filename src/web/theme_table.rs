@@ -1,0 +1,289 @@
+//! The theme table: what researchers paste into a paper. One row per theme
+//! (indented by level) with its definition, per-column cases as `7/12
+//! (58%)` and references, and illustrative quotes — starred excerpts first,
+//! else chosen to cover the columns — each tagged with the speaker's label,
+//! group and chosen attributes. Built from the matrix, so it counts by the
+//! same rules; the writers in `formats::export` turn it into files.
+
+use super::error::Result;
+use super::matrix::{self, Matrix, MatrixQuery, MatrixRequest};
+use crate::domain::ids::{CodeId, ProjectId};
+use crate::domain::matrix::Column;
+use crate::store;
+use crate::store::codings::{Coding, Filter};
+use serde::Deserialize;
+use sqlx::PgPool;
+
+/// Quotes per theme.
+pub const QUOTES: usize = 3;
+
+/// A quote with its tag: *"It felt like a sanctuary"* (C07, Carer, North).
+#[derive(Debug, Clone)]
+pub struct Quote {
+    pub text: String,
+    pub tag: String,
+    pub starred: bool,
+}
+
+/// The table's request: a matrix request plus which attributes tag quotes.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ThemeQuery {
+    #[serde(flatten)]
+    pub matrix: MatrixQuery,
+    /// Attribute names to add to each quote's tag, comma separated
+    /// (default: the attribute the columns are by, if any).
+    pub tags: Option<String>,
+}
+
+pub struct ThemeTable {
+    pub project: String,
+    pub request: MatrixRequest,
+    pub matrix: Matrix,
+    /// Quotes per row of `matrix.rows`.
+    pub quotes: Vec<Vec<Quote>>,
+    /// A line saying what was counted ("Codings by Ann; 12 documents").
+    pub scope: String,
+}
+
+impl ThemeTable {
+    /// A cell as a paper shows it: `7/12 (58%)`, or for Unassigned (no N)
+    /// just the references.
+    pub fn cases_text(column: &Column, cases: i64) -> String {
+        match column.participants {
+            Some(n) if n > 0 => format!("{cases}/{n} ({:.0}%)", cases as f64 * 100.0 / n as f64),
+            Some(_) => format!("{cases}/0"),
+            None => "—".into(),
+        }
+    }
+
+    pub fn total_cases_text(&self, cases: i64) -> String {
+        let n = self.matrix.participants;
+        if n > 0 {
+            format!("{cases}/{n} ({:.0}%)", cases as f64 * 100.0 / n as f64)
+        } else {
+            format!("{cases}/0")
+        }
+    }
+}
+
+/// Collapse white space, drop a speaker label the excerpt starts with, and
+/// keep quotes to a readable length.
+fn quote_text(c: &Coding) -> String {
+    let mut text = c.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for s in &c.speakers {
+        if let Some(label) = &s.label
+            && let Some(rest) = text.strip_prefix(label.as_str())
+            && let Some(rest) = rest.trim_start().strip_prefix(':')
+        {
+            text = rest.trim().to_owned();
+            break;
+        }
+    }
+    const MAX: usize = 400;
+    if text.chars().count() > MAX {
+        let cut: String = text.chars().take(MAX).collect();
+        let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(a, _)| a);
+        format!("{cut} …")
+    } else {
+        text
+    }
+}
+
+/// `C07, Carer, North`: who said it.
+fn tag(c: &Coding, tags: &[String]) -> String {
+    let mut parts = Vec::new();
+    for s in &c.speakers {
+        match &s.participant {
+            Some(p) => {
+                let mut bits = vec![p.clone()];
+                if let Some(g) = &s.group {
+                    bits.push(g.clone());
+                }
+                for t in tags {
+                    if let Some(v) = s.attributes.get(t) {
+                        bits.push(v.clone());
+                    }
+                }
+                parts.push(bits.join(", "));
+            }
+            None => parts.push(format!(
+                "{}, unassigned",
+                s.label.as_deref().unwrap_or("no speaker")
+            )),
+        }
+    }
+    if parts.is_empty() {
+        "no speaker".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// Whether a coding is attributed to a column.
+fn in_column(c: &Coding, column: &Column, attribute: Option<&str>) -> bool {
+    if column.slot.unassigned {
+        return !c.speakers.is_empty() && c.speakers.iter().all(|s| s.participant_id.is_none());
+    }
+    c.speakers.iter().any(|s| {
+        s.participant_id.is_some()
+            && match column.slot.group {
+                Some(g) => s.group_id.map(|x| x.0) == g,
+                None => true,
+            }
+            && match (&column.slot.value, attribute) {
+                (Some(v), Some(name)) => s.attributes.get(name) == v.as_ref(),
+                _ => true,
+            }
+    })
+}
+
+/// Pick quotes: starred ones first; then one excerpt for each column not
+/// yet represented, in column order; then the best of the rest. "Best"
+/// prefers quotable lengths (8–80 words), then the longer.
+fn choose(candidates: &[Coding], columns: &[Column], attribute: Option<&str>) -> Vec<usize> {
+    let mut chosen: Vec<usize> = candidates
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.starred)
+        .map(|(i, _)| i)
+        .take(QUOTES)
+        .collect();
+    let rank = |c: &Coding| {
+        let words = c.text.split_whitespace().count();
+        ((8..=80).contains(&words), words.min(80))
+    };
+    let best = |chosen: &[usize], col: Option<&Column>| {
+        candidates
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| {
+                !chosen.contains(i) && col.is_none_or(|col| in_column(c, col, attribute))
+            })
+            .max_by_key(|(i, c)| (rank(c), std::cmp::Reverse(*i)))
+            .map(|(i, _)| i)
+    };
+    for col in columns {
+        if chosen.len() >= QUOTES {
+            break;
+        }
+        if chosen
+            .iter()
+            .any(|&i| in_column(&candidates[i], col, attribute))
+        {
+            continue;
+        }
+        if let Some(i) = best(&chosen, Some(col)) {
+            chosen.push(i);
+        }
+    }
+    while chosen.len() < QUOTES {
+        match best(&chosen, None) {
+            Some(i) => chosen.push(i),
+            None => break,
+        }
+    }
+    chosen
+}
+
+/// Build the table for a request.
+pub async fn build(
+    db: &PgPool,
+    project: ProjectId,
+    query: &ThemeQuery,
+    name: &str,
+) -> Result<ThemeTable> {
+    let request = query.matrix.parse()?;
+    matrix::check_scope(db, project, &request.scope).await?;
+    let m = matrix::build(db, project, &request).await?;
+    let tags: Vec<String> = match query
+        .tags
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        Some(t) => t
+            .split(',')
+            .map(|x| x.trim().to_owned())
+            .filter(|x| !x.is_empty())
+            .collect(),
+        None => request
+            .columns
+            .attribute()
+            .map(|a| vec![a.to_owned()])
+            .unwrap_or_default(),
+    };
+    let tree: Vec<store::codes::Code> = m.rows.iter().map(|r| r.code.clone()).collect();
+    let attribute = request.columns.attribute();
+    let mut quotes = Vec::with_capacity(m.rows.len());
+    for row in &m.rows {
+        if row.total.references == 0 {
+            quotes.push(Vec::new());
+            continue;
+        }
+        let codes: Vec<CodeId> = if request.rollup {
+            store::codes::branch(&tree, row.code.id)
+        } else {
+            vec![row.code.id]
+        };
+        let filter = Filter {
+            codes: Some(codes),
+            coder: request.scope.coder,
+            attribute: request.scope.attribute.clone(),
+            ..Filter::default()
+        };
+        let mut candidates = Vec::new();
+        let documents = request.scope.documents.clone();
+        store::codings::for_each(db, project, &filter, 500, 0, |c, _| {
+            if documents
+                .as_ref()
+                .is_none_or(|d| d.contains(&c.document_id))
+            {
+                candidates.push(c);
+            }
+        })
+        .await?;
+        // Only what the matrix counts: codings attributed to someone
+        // (interviewer-only codings list no speakers).
+        candidates.retain(|c| !c.speakers.is_empty());
+        let picked = choose(&candidates, &m.columns, attribute);
+        quotes.push(
+            picked
+                .into_iter()
+                .map(|i| Quote {
+                    text: quote_text(&candidates[i]),
+                    tag: tag(&candidates[i], &tags),
+                    starred: candidates[i].starred,
+                })
+                .collect(),
+        );
+    }
+    let mut scope = Vec::new();
+    if let Some(c) = request.scope.coder {
+        let who = store::members::list(db, project)
+            .await?
+            .into_iter()
+            .find(|m| m.user_id == c)
+            .map_or_else(|| format!("user {c}"), |m| m.name);
+        scope.push(format!("codings by {who}"));
+    }
+    if let Some(d) = &request.scope.documents {
+        scope.push(format!(
+            "{} selected document{}",
+            d.len(),
+            if d.len() == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some((n, v)) = &request.scope.attribute {
+        scope.push(format!("participants with {n} = {v}"));
+    }
+    if request.rollup {
+        scope.push("sub-codes rolled up into their themes".into());
+    }
+    Ok(ThemeTable {
+        project: name.to_owned(),
+        request,
+        matrix: m,
+        quotes,
+        scope: scope.join("; "),
+    })
+}
