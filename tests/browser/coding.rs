@@ -286,5 +286,23 @@ async fn a_coder_codes_accented_and_emoji_text_with_the_keyboard(pool: PgPool) {
     click(&page, ".excerpt .meta a").await;
     wait_for_url(&page, |u| u.contains("#coding-")).await;
     wait_until(&page, "!document.getElementById('here').hidden && [...document.querySelectorAll('#here .here-code')].some(a => a.textContent === 'Sanctuary')").await;
+
+    // The matrix counts them by group; a cell opens the excerpts behind it.
+    page.goto(app.url(&format!("/projects/{p}/matrix")))
+        .await
+        .unwrap();
+    wait_for_url(&page, |u| u.ends_with("/matrix")).await;
+    let html = page.content().await.unwrap();
+    assert!(html.contains("Service user") && html.contains("N = 1"));
+    screenshot(&page, "matrix").await;
+    click(&page, "td.heat a").await;
+    wait_for_url(&page, |u| u.contains("/codes/") && u.contains("group=")).await;
+    assert!(page.content().await.unwrap().contains("P01"));
+    page.goto(app.url(&format!("/projects/{p}/theme-table")))
+        .await
+        .unwrap();
+    wait_for_url(&page, |u| u.ends_with("/theme-table")).await;
+    assert!(page.content().await.unwrap().contains("1/1 (100%)"));
+    screenshot(&page, "theme-table").await;
     chromium.close().await;
 }
