@@ -51,6 +51,14 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
     },
+    /// Create a ready demo project (synthetic transcripts, participants, a
+    /// codebook and codings), modelled on an evaluation of integrated
+    /// mental-health services. Prints the project's id and address.
+    Demo {
+        /// The owner's e-mail (default: the first administrator).
+        #[arg(long)]
+        email: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -121,6 +129,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             participant,
             files,
         } => import(&url, ProjectId(project), kind, participant, files).await,
+        Command::Demo { email } => crate::demo::run(&url, email.as_deref()).await,
         Command::Token(TokenCommand::Create { email, name }) => {
             let name = account::token_name(&name)?;
             let db = store::prepare(&url, 1).await?;

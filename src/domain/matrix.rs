@@ -384,7 +384,7 @@ mod tests {
             group: Some(None),
             value: None,
         };
-        let cols = columns(&Columns::Group, &groups(), &n, &[un.clone()]);
+        let cols = columns(&Columns::Group, &groups(), &n, std::slice::from_ref(&un));
         let keys: Vec<&str> = cols.iter().map(|c| c.key.as_str()).collect();
         assert_eq!(keys, ["Staff", "Service user", "Carer", "Unassigned"]);
         assert_eq!(cols[0].participants, Some(4));

@@ -167,3 +167,48 @@ mod tests {
         assert_eq!(slice(t, 3, 2), None);
     }
 }
+
+/// A text with the byte offset of every character, so many code-point
+/// slices of one document cost one pass, not one pass each.
+#[derive(Debug, Clone)]
+pub struct Indexed {
+    text: String,
+    /// Byte offset of each character, plus the text's length at the end.
+    bounds: Vec<usize>,
+}
+
+impl Indexed {
+    pub fn new(text: String) -> Self {
+        let bounds = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(text.len()))
+            .collect();
+        Indexed { text, bounds }
+    }
+
+    /// Characters `start..end` (clipped to the text).
+    pub fn slice(&self, start: usize, end: usize) -> &str {
+        let last = self.bounds.len() - 1;
+        let (a, b) = (start.min(last), end.min(last).max(start.min(last)));
+        &self.text[self.bounds[a]..self.bounds[b]]
+    }
+}
+
+#[cfg(test)]
+mod indexed_tests {
+    use super::*;
+
+    #[test]
+    fn indexed_slices_match_slice() {
+        let text = "Ça va? 😀 👩‍👩‍👧 naïve 中文";
+        let ix = Indexed::new(text.to_owned());
+        let n = text.chars().count();
+        for a in 0..=n {
+            for b in a..=n {
+                assert_eq!(ix.slice(a, b), slice(text, a, b).unwrap());
+            }
+        }
+        assert_eq!(ix.slice(n - 2, n + 5), "中文");
+    }
+}

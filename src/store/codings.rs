@@ -8,6 +8,7 @@ use crate::domain::attribution::{self, TurnSpan};
 use crate::domain::code::Colour;
 use crate::domain::ids::{CodeId, CodingId, DocumentId, GroupId, ParticipantId, ProjectId, UserId};
 use crate::domain::participant::Attributes;
+use crate::domain::text::Indexed;
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
@@ -115,7 +116,6 @@ struct Row {
     end: i32,
     memo: String,
     starred: bool,
-    text: String,
     code_name: String,
     code_colour: Colour,
     document_title: String,
@@ -123,6 +123,7 @@ struct Row {
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
     total: i64,
+    body: Option<String>,
 }
 
 /// Codings of live codes that match `filter`, by document and position, and
@@ -174,10 +175,15 @@ pub async fn for_each(
         select g.coding_id as "id: CodingId", g.code_id as "code_id: CodeId",
                g.document_id as "document_id: DocumentId", g.coder_id as "coder: UserId",
                u.name as coder_name, g.start_pos as start, g.end_pos as end, g.memo, g.starred,
-               substr(d.body, g.start_pos + 1, g.end_pos - g.start_pos) as "text!",
+
                c.name as code_name, c.colour as "code_colour: Colour", d.title as document_title,
                a.speakers as "speakers!: Json<Vec<Attribution>>",
-               g.created_at, g.updated_at, count(*) over () as "total!"
+               g.created_at, g.updated_at, count(*) over () as "total!",
+               -- The document's text rides along once per document (and on
+               -- the page's first row), to cut every coding's text from.
+               case when lag(g.document_id) over w is distinct from g.document_id
+                         or row_number() over w = $12::bigint + 1
+                    then d.body end as body
         from coding g
         join code c on c.code_id = g.code_id and c.deleted_at is null
         join document d on d.document_id = g.document_id
@@ -217,6 +223,7 @@ pub async fn for_each(
                           where o.document_id = g.document_id and o.code_id = $13
                             and o.coding_id <> g.coding_id
                             and o.start_pos < g.end_pos and g.start_pos < o.end_pos))
+        window w as (order by lower(d.title), g.document_id, g.start_pos, g.end_pos, g.coding_id)
         order by lower(d.title), g.document_id, g.start_pos, g.end_pos, g.coding_id
         limit $11 offset $12
         "#,
@@ -235,8 +242,18 @@ pub async fn for_each(
         filter.overlapping as Option<CodeId>
     )
     .fetch(pool);
+    // The covered text is cut here, from each document's text sent once:
+    // PostgreSQL's substr would decompress the whole document for every row.
+    let mut current: Option<(DocumentId, Indexed)> = None;
     while let Some(r) = rows.try_next().await? {
         let total = r.total;
+        if let Some(body) = r.body {
+            current = Some((r.document_id, Indexed::new(body)));
+        }
+        let text = current
+            .as_ref()
+            .map(|(_, ix)| ix.slice(r.start as usize, r.end as usize).to_owned())
+            .unwrap_or_default();
         f(
             Coding {
                 id: r.id,
@@ -248,7 +265,7 @@ pub async fn for_each(
                 end: r.end,
                 memo: r.memo,
                 starred: r.starred,
-                text: r.text,
+                text,
                 code_name: r.code_name,
                 code_colour: r.code_colour,
                 document_title: r.document_title,

@@ -366,7 +366,7 @@ async fn matrix_page(
         let v = format!("attr:{n}");
         column_choices.push(Choice {
             selected: current == v,
-            label: format!("{n}"),
+            label: n.clone(),
             value: v,
         });
     }

@@ -234,3 +234,205 @@ async fn import_reports_each_file_and_fails_when_one_is_bad(pool: PgPool) {
         stderr(&missing)
     );
 }
+
+/// One number from the test database.
+async fn count(pool: &PgPool, sql: &'static str, project: i64) -> i64 {
+    sqlx::query_scalar::<_, i64>(sql)
+        .bind(project)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// References of `code` per value of `column` (an expression over the
+/// speaking participant `p` and their group `g`): codings overlapping a
+/// participant's turn, each counted once per column value.
+async fn references(pool: &PgPool, project: i64, code: &str, column: &str) -> Vec<(String, i64)> {
+    let sql = format!(
+        r#"
+        select {column} as col, count(distinct c.coding_id) as n
+        from coding c
+        join code k on k.code_id = c.code_id
+        join turn t on t.document_id = c.document_id
+                   and t.start_pos < c.end_pos and c.start_pos < t.end_pos
+        join speaker s on s.document_id = t.document_id and s.label = t.speaker
+        join participant p on p.participant_id = s.participant_id
+        join stakeholder_group g on g.group_id = p.group_id
+        where c.project_id = $1 and k.name = $2
+        group by 1
+        "#
+    );
+    sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql))
+        .bind(project)
+        .bind(code)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+fn cell(rows: &[(String, i64)], column: &str) -> i64 {
+    rows.iter()
+        .find(|(c, _)| c == column)
+        .map_or(0, |(_, n)| *n)
+}
+
+#[sqlx::test]
+async fn demo_creates_a_ready_project_for_the_first_admin(pool: PgPool) {
+    let url = url_of(&pool);
+
+    let nobody = parley(&url, &["demo"], None);
+    assert_eq!(nobody.status.code(), Some(1), "{}", stderr(&nobody));
+    assert!(
+        stderr(&nobody).contains("parley user add") && !stderr(&nobody).contains("panicked"),
+        "{}",
+        stderr(&nobody)
+    );
+
+    let out = parley(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@example.org",
+            "--name",
+            "Ann",
+            "--admin",
+        ],
+        Some("correct horse battery"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let unknown = parley(&url, &["demo", "--email", "bo@example.org"], None);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("no account"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    let out = parley(&url, &["demo"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let projects: Vec<(i64, String)> =
+        sqlx::query_as("select project_id, name from project order by project_id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let [(project, name)] = projects.as_slice() else {
+        panic!("{projects:?}")
+    };
+    let project = *project;
+    assert_eq!(name, parley::demo::NAME);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains(&format!("/projects/{project}")), "{stdout}");
+
+    let n = |sql| count(&pool, sql, project);
+    assert_eq!(
+        n("select count(*) from document where project_id = $1").await,
+        12
+    );
+    assert_eq!(
+        n("select count(*) from document where project_id = $1 and kind = 'focus_group'").await,
+        2
+    );
+    assert_eq!(
+        n("select count(*) from participant where project_id = $1").await,
+        16
+    );
+    assert_eq!(
+        n("select count(*) from code where project_id = $1").await,
+        15
+    );
+    assert!(n("select count(*) from coding where project_id = $1").await > 100);
+    // Every speaker is the interviewer or a participant, and everyone speaks.
+    assert_eq!(
+        n("select count(*) from speaker
+           where project_id = $1 and participant_id is null and not is_interviewer")
+        .await,
+        0
+    );
+    assert_eq!(
+        n("select count(*) from participant p where project_id = $1
+           and not exists (select 1 from speaker s where s.participant_id = p.participant_id)")
+        .await,
+        0
+    );
+    assert_eq!(
+        n(
+            "select count(*) from turn t join document d using (document_id)
+           where d.project_id = $1 and t.speaker is null"
+        )
+        .await,
+        0
+    );
+    // Every coding covers some text, inside a participant's turn.
+    assert_eq!(
+        n(
+            "select count(*) from coding c join document d using (document_id)
+           where c.project_id = $1
+             and btrim(substr(d.body, c.start_pos + 1, c.end_pos - c.start_pos)) = ''"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        n("select count(*) from coding c where c.project_id = $1 and not exists (
+             select 1 from turn t join speaker s on s.document_id = t.document_id and s.label = t.speaker
+             where t.document_id = c.document_id and s.participant_id is not null
+               and t.start_pos <= c.start_pos and c.end_pos <= t.end_pos)")
+        .await,
+        0
+    );
+    assert!(n("select count(*) from coding where project_id = $1 and starred").await >= 4);
+    assert!(
+        n(
+            "select (select count(*) from document where project_id = $1 and memo <> '')
+                + (select count(*) from code where project_id = $1 and memo <> '')
+                + (select count(*) from project where project_id = $1 and memo <> '')"
+        )
+        .await
+            >= 4
+    );
+
+    // The matrix has a story to tell.
+    let sanctuary = references(&pool, project, "Sanctuary", "g.name").await;
+    assert!(
+        cell(&sanctuary, "Service user") > cell(&sanctuary, "Staff"),
+        "{sanctuary:?}"
+    );
+    let carers = references(&pool, project, "Carer focus", "g.name").await;
+    assert!(
+        cell(&carers, "Carer") > cell(&carers, "Service user"),
+        "{carers:?}"
+    );
+    let roles = references(&pool, project, "Role clarity", "g.name").await;
+    assert!(
+        cell(&roles, "Staff") > cell(&roles, "Carer") + cell(&roles, "Service user"),
+        "{roles:?}"
+    );
+    let privacy = references(
+        &pool,
+        project,
+        "Lack of privacy",
+        "p.attributes->>'locality'",
+    )
+    .await;
+    assert!(
+        cell(&privacy, "Northvale") > cell(&privacy, "Riverside") + cell(&privacy, "Eastmoor"),
+        "{privacy:?}"
+    );
+
+    // A second run makes a second project, for the owner named by e-mail.
+    let again = parley(&url, &["demo", "--email", "ANN@example.org"], None);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let names: Vec<String> = sqlx::query_scalar("select name from project order by project_id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        names,
+        [
+            parley::demo::NAME.to_owned(),
+            format!("{} (2)", parley::demo::NAME)
+        ]
+    );
+}
