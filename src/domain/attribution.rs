@@ -31,33 +31,49 @@ pub fn word_count(text: &str) -> usize {
         .count()
 }
 
-/// A turn's text without the speaker label (and any time mark) it starts
-/// with: "[00:03:12] P07: It was" → " It was". The label is not speech.
-fn without_label<'t>(text: &'t str, label: &str) -> &'t str {
-    match text.find(label) {
+/// How many characters open a turn before its speech: the time mark and
+/// speaker label ("[00:03:12] P07: It was" → 16). They are not speech.
+/// `opening` is the turn's first characters (80 are plenty).
+pub fn label_len(opening: &str, label: &str) -> usize {
+    match opening.find(label) {
         Some(i) if i < 40 => {
-            let rest = &text[i + label.len()..];
-            match rest.find(':') {
-                Some(j) if j <= 2 => &rest[j + 1..],
-                _ => rest,
-            }
+            let after = i + label.len();
+            let end = match opening[after..].find(':') {
+                Some(j) if j <= 2 => after + j + 1,
+                _ => after,
+            };
+            opening[..end].chars().count()
         }
-        _ => text,
+        _ => 0,
     }
 }
 
-/// Split the coding `[start, end)`, whose text is `coded` (the document's
-/// characters `start..end`), over `turns` (in document order, not
-/// overlapping). Text between or outside turns goes to the `None` part.
-/// Labels come out once each, in order of first appearance.
-pub fn parts(coded: &str, start: usize, end: usize, turns: &[TurnSpan<'_>]) -> Vec<Part> {
-    let chars: Vec<char> = coded.chars().collect();
+/// How many characters of a turn's start [`parts`] needs to see in its
+/// window to find the turn's label.
+pub const OPENING: usize = 80;
+
+/// Split the coding `[start, end)` over `turns` (in document order, not
+/// overlapping). `window` is the document's text from `window_start`; it
+/// must cover the coding and the first [`OPENING`] characters of every turn
+/// the coding overlaps (or up to the end of the text). Text between or
+/// outside turns goes to the `None` part. Labels come out once each, in
+/// order of first appearance.
+pub fn parts(
+    window: &str,
+    window_start: usize,
+    start: usize,
+    end: usize,
+    turns: &[TurnSpan<'_>],
+) -> Vec<Part> {
+    let chars: Vec<char> = window.chars().collect();
+    let at = |p: usize| p.saturating_sub(window_start).min(chars.len());
     let slice = |a: usize, b: usize| -> String {
-        chars[(a - start).min(chars.len())..(b - start).min(chars.len())]
-            .iter()
-            .collect()
+        if b <= a {
+            return String::new();
+        }
+        chars[at(a)..at(b)].iter().collect()
     };
-    // (label, first, text) pieces in order, then merged by label.
+    // (label, first, speech) pieces in order, then merged by label.
     let mut pieces: Vec<(Option<&str>, usize, String)> = Vec::new();
     let mut pos = start;
     for t in turns.iter().filter(|t| t.start < end && t.end > start) {
@@ -66,13 +82,13 @@ pub fn parts(coded: &str, start: usize, end: usize, turns: &[TurnSpan<'_>]) -> V
         if a > pos {
             pieces.push((None, pos, slice(pos, a)));
         }
-        let mut text = slice(a, b);
-        if a == t.start
-            && let Some(label) = t.speaker
-        {
-            text = without_label(&text, label).to_owned();
-        }
-        pieces.push((t.speaker, a, text));
+        let speech_from = match t.speaker {
+            Some(label) => {
+                t.start + label_len(&slice(t.start, t.end.min(t.start + OPENING)), label)
+            }
+            None => t.start,
+        };
+        pieces.push((t.speaker, a, slice(a.max(speech_from), b)));
         pos = pos.max(b);
     }
     if pos < end {
@@ -119,8 +135,7 @@ mod tests {
                 end: *b,
             })
             .collect();
-        let coded: String = body.chars().skip(start).take(end - start).collect();
-        parts(&coded, start, end, &spans)
+        parts(body, 0, start, end, &spans)
     }
 
     fn cp(body: &str, needle: &str) -> usize {
@@ -178,6 +193,28 @@ mod tests {
     }
 
     #[test]
+    fn a_label_is_no_words_wherever_a_coding_cuts_it() {
+        let body = "I: Go on.\n[00:00:07] C01: As a carer I never felt listened to.\n";
+        let words = |from: &str, to: &str| -> usize {
+            let a = cp(body, from);
+            let b = body[..body.find(to).unwrap() + to.len()].chars().count();
+            split(body, a, b)
+                .iter()
+                .filter(|p| p.label.as_deref() == Some("C01"))
+                .map(|p| p.words)
+                .sum()
+        };
+        assert_eq!(words("[00:00:07]", "a carer"), 3);
+        assert_eq!(words("01: As", "a carer"), 3);
+        assert_eq!(words("00:07]", "a carer"), 3);
+        assert_eq!(words("C01: As", "C01: As"), 1);
+        assert_eq!(words("[00:00:07]", "C0"), 0);
+        assert_eq!(words("Go on", "[00:00:07]"), 0);
+        assert_eq!(label_len("[00:03:12] Dr Shah: We met", "Dr Shah"), 19);
+        assert_eq!(label_len("no label here", "P01"), 0);
+    }
+
+    #[test]
     fn text_outside_turns_is_nobody_s() {
         let body = "Notes from the ward visit\n\nP01: It was calm.";
         let parts = split(body, 0, body.chars().count());
@@ -188,7 +225,7 @@ mod tests {
 
     #[test]
     fn a_document_without_turns_gives_one_unlabelled_part() {
-        let parts = parts("plain words here", 10, 26, &[]);
+        let parts = parts("plain words here", 10, 10, 26, &[]);
         assert_eq!(
             parts,
             vec![Part {

@@ -455,14 +455,6 @@ async fn write_parts(
     start: i32,
     end: i32,
 ) -> sqlx::Result<()> {
-    let coded = sqlx::query_scalar!(
-        r#"select substr(body, $2 + 1, $3 - $2) as "coded!" from document where document_id = $1"#,
-        document as DocumentId,
-        start,
-        end
-    )
-    .fetch_one(&mut *conn)
-    .await?;
     let turns = sqlx::query!(
         r#"select speaker, start_pos, end_pos from turn
            where document_id = $1 and start_pos < $3 and end_pos > $2
@@ -473,6 +465,21 @@ async fn write_parts(
     )
     .fetch_all(&mut *conn)
     .await?;
+    // One window of text covers the coding and the openings (time mark,
+    // label) of the turns it meets.
+    let window_start = turns.first().map_or(start, |t| t.start_pos.min(start));
+    let window_end = turns
+        .last()
+        .map_or(end, |t| end.max(t.start_pos + attribution::OPENING as i32));
+    let window = sqlx::query_scalar!(
+        r#"select substr(body, $2 + 1, least($3, char_count) - $2) as "window!"
+           from document where document_id = $1"#,
+        document as DocumentId,
+        window_start,
+        window_end
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     let spans: Vec<TurnSpan> = turns
         .iter()
         .map(|t| TurnSpan {
@@ -481,7 +488,13 @@ async fn write_parts(
             end: t.end_pos as usize,
         })
         .collect();
-    let parts = attribution::parts(&coded, start as usize, end as usize, &spans);
+    let parts = attribution::parts(
+        &window,
+        window_start as usize,
+        start as usize,
+        end as usize,
+        &spans,
+    );
     let labels: Vec<String> = parts
         .iter()
         .map(|p| p.label.clone().unwrap_or_default())
