@@ -142,8 +142,24 @@ fn number(x: f64) -> String {
 
 // ---- Word ----------------------------------------------------------------
 
+/// Text as XML 1.0 allows it: control characters other than tab and line
+/// breaks (which Word would refuse) become spaces.
+fn xml_text(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+                || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+            {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 fn text_cell(text: &str, bold: bool) -> TableCell {
-    let mut run = Run::new().add_text(text).size(18);
+    let mut run = Run::new().add_text(xml_text(text)).size(18);
     if bold {
         run = run.bold();
     }
@@ -156,7 +172,7 @@ fn lines_cell(lines: &[String]) -> TableCell {
         cell = cell.add_paragraph(
             Paragraph::new()
                 .align(AlignmentType::Center)
-                .add_run(Run::new().add_text(l.as_str()).size(18)),
+                .add_run(Run::new().add_text(xml_text(l)).size(18)),
         );
     }
     cell
@@ -181,7 +197,7 @@ pub fn docx(sheet: &ThemeSheet) -> Result<Vec<u8>, String> {
         let name = Paragraph::new()
             .indent(Some(r.depth as i32 * 240), None, None, None)
             .add_run({
-                let run = Run::new().add_text(r.name.as_str()).size(18);
+                let run = Run::new().add_text(xml_text(&r.name)).size(18);
                 if r.depth == 0 { run.bold() } else { run }
             });
         let mut cells = vec![
@@ -200,11 +216,15 @@ pub fn docx(sheet: &ThemeSheet) -> Result<Vec<u8>, String> {
                 Paragraph::new()
                     .add_run(
                         Run::new()
-                            .add_text(format!("“{}”", q.text))
+                            .add_text(xml_text(&format!("“{}”", q.text)))
                             .italic()
                             .size(18),
                     )
-                    .add_run(Run::new().add_text(format!(" ({})", q.tag)).size(18)),
+                    .add_run(
+                        Run::new()
+                            .add_text(xml_text(&format!(" ({})", q.tag)))
+                            .size(18),
+                    ),
             );
         }
         cells.push(quotes);
@@ -222,13 +242,13 @@ pub fn docx(sheet: &ThemeSheet) -> Result<Vec<u8>, String> {
                 .right(1000),
         )
         .add_paragraph(
-            Paragraph::new().add_run(Run::new().add_text(sheet.title.as_str()).bold().size(28)),
+            Paragraph::new().add_run(Run::new().add_text(xml_text(&sheet.title)).bold().size(28)),
         );
     let mut note = String::from(
         "Cells: cases/N (cases %) and references. Cases are participants with at least one coded passage; N is the column's participants who speak in the documents counted. Interviewer turns are not counted.",
     );
     if !sheet.scope.is_empty() {
-        note = format!("{note} Counted: {}.", sheet.scope);
+        note = format!("{note} Counted: {}.", xml_text(&sheet.scope));
     }
     doc = doc
         .add_paragraph(Paragraph::new().add_run(Run::new().add_text(note).size(16).color("555555")))

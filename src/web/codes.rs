@@ -181,16 +181,7 @@ pub fn csv_download(
     tree: &[Code],
 ) -> impl axum::response::IntoResponse + use<> {
     use axum::http::header;
-    let name: String = project_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let name = super::exports::file_stem(project_name);
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

@@ -67,7 +67,7 @@ const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessing
 
 /// `Partnership evaluation` → `Partnership-evaluation`: a file name safe in
 /// a header on every system.
-fn file_stem(project: &str) -> String {
+pub fn file_stem(project: &str) -> String {
     let stem: String = project
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })

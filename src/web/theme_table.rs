@@ -141,13 +141,21 @@ fn in_column(c: &Coding, column: &Column, attribute: Option<&str>) -> bool {
 /// yet represented, in column order; then the best of the rest. "Best"
 /// prefers quotable lengths (8–80 words), then the longer.
 fn choose(candidates: &[Coding], columns: &[Column], attribute: Option<&str>) -> Vec<usize> {
-    let mut chosen: Vec<usize> = candidates
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.starred)
-        .map(|(i, _)| i)
-        .take(QUOTES)
-        .collect();
+    // A passage coded by two coders is one quote.
+    let same = |a: &Coding, b: &Coding| {
+        a.document_id == b.document_id && a.start == b.start && a.end == b.end
+    };
+    let fresh = |chosen: &[usize], i: usize| {
+        !chosen
+            .iter()
+            .any(|&j| j == i || same(&candidates[j], &candidates[i]))
+    };
+    let mut chosen: Vec<usize> = Vec::new();
+    for (i, c) in candidates.iter().enumerate() {
+        if c.starred && chosen.len() < QUOTES && fresh(&chosen, i) {
+            chosen.push(i);
+        }
+    }
     let rank = |c: &Coding| {
         let words = c.text.split_whitespace().count();
         ((8..=80).contains(&words), words.min(80))
@@ -157,7 +165,7 @@ fn choose(candidates: &[Coding], columns: &[Column], attribute: Option<&str>) ->
             .iter()
             .enumerate()
             .filter(|(i, c)| {
-                !chosen.contains(i) && col.is_none_or(|col| in_column(c, col, attribute))
+                fresh(chosen, *i) && col.is_none_or(|col| in_column(c, col, attribute))
             })
             .max_by_key(|(i, c)| (rank(c), std::cmp::Reverse(*i)))
             .map(|(i, _)| i)
