@@ -59,6 +59,28 @@ pub enum Command {
         #[arg(long)]
         email: Option<String>,
     },
+    /// Export a project as a REFI-QDA project (`--format qdpx`, for NVivo,
+    /// ATLAS.ti, MAXQDA, QualCoder) or its codebook (`--format qdc`).
+    Export {
+        #[arg(long)]
+        project: i64,
+        #[arg(long, default_value = "qdpx")]
+        format: String,
+        /// Where to write the file.
+        #[arg(short = 'o', long)]
+        output: std::path::PathBuf,
+    },
+    /// Benchmarks at research-team scale: `parley bench seed` loads a
+    /// synthetic corpus; `parley bench run` measures a real server on it.
+    Bench(crate::bench::BenchArgs),
+    /// Import a REFI-QDA project (.qdpx) as a new project, and print what
+    /// was imported and what was not.
+    ImportProject {
+        file: std::path::PathBuf,
+        /// The new project's owner (default: the first administrator).
+        #[arg(long)]
+        email: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,6 +152,53 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             files,
         } => import(&url, ProjectId(project), kind, participant, files).await,
         Command::Demo { email } => crate::demo::run(&url, email.as_deref()).await,
+        Command::Export {
+            project,
+            format,
+            output,
+        } => {
+            let db = store::prepare(&url, 2).await?;
+            let project = ProjectId(project);
+            if !store::projects::exists(&db, project).await? {
+                bail!("there is no project {project}");
+            }
+            let bytes = match format.as_str() {
+                "qdpx" => crate::web::exchange::qdpx_bytes(&db, project)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+                "qdc" => crate::web::exchange::qdc_text(&db, project)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .into_bytes(),
+                other => bail!("--format must be qdpx or qdc (not {other})"),
+            };
+            std::fs::write(&output, &bytes)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            eprintln!("wrote {} ({} bytes)", output.display(), bytes.len());
+            Ok(())
+        }
+        Command::Bench(args) => crate::bench::run(&url, args).await,
+        Command::ImportProject { file, email } => {
+            let db = store::prepare(&url, 2).await?;
+            let owner = crate::demo::owner(&db, email.as_deref()).await?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let (id, report) = crate::web::exchange::import_bytes(&db, owner.id, bytes)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            println!(
+                "imported project {id}: {} documents, {} codes, {} codings, {} participants, {} memos",
+                report.documents, report.codes, report.codings, report.participants, report.memos
+            );
+            for line in report.positions.iter().chain(&report.adjusted) {
+                println!("  {line}");
+            }
+            for line in &report.not_imported {
+                println!("  not imported: {line}");
+            }
+            println!("open it at /projects/{id}");
+            Ok(())
+        }
         Command::Token(TokenCommand::Create { email, name }) => {
             let name = account::token_name(&name)?;
             let db = store::prepare(&url, 1).await?;

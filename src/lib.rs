@@ -8,10 +8,12 @@
 
 pub mod api;
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod exchange;
 pub mod formats;
 pub mod store;
 pub mod telemetry;

@@ -152,8 +152,8 @@ async fn empty_trash(
     ))
 }
 
-/// A codebook CSV as a multipart `file` part, or as the request body
-/// (`text/csv`).
+/// A codebook — CSV or REFI-QDA `.qdc` — as a multipart `file` part, or as
+/// the request body.
 async fn import_codes(
     State(state): State<AppState>,
     access: ProjectAccess<need::Coder>,
@@ -180,6 +180,11 @@ async fn import_codes(
             .await
             .map_err(|e| AppError::BadRequest(e.body_text()))?
     };
+    if crate::web::exchange::is_qdc(&bytes) {
+        let outcome =
+            crate::web::exchange::import_qdc(&state.db, access.id(), access.user.id, &bytes).await?;
+        return Ok((StatusCode::CREATED, Json(outcome)));
+    }
     let text = crate::domain::text::decode_normalised(&bytes).map_err(|e| {
         AppError::Invalid(crate::domain::ValidationError::new("file", e.to_string()))
     })?;

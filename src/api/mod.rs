@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .merge(memos::routes())
         .merge(matrix::routes())
         .merge(crate::web::exports::api_routes())
+        .merge(crate::web::exchange::api_routes())
 }
 
 /// Who the token or session belongs to.

@@ -6,6 +6,7 @@ pub mod captions;
 pub mod codebook_csv;
 pub mod docx;
 pub mod participants_csv;
+pub mod refi;
 pub mod theme_export;
 
 use crate::domain::turns::Turn;

@@ -238,3 +238,18 @@ pub async fn stats(pool: &PgPool, project: ProjectId) -> sqlx::Result<Stats> {
     .fetch_one(pool)
     .await
 }
+
+/// A project's name and description (for exports; callers have checked
+/// membership).
+pub async fn name_and_description(
+    pool: &PgPool,
+    project: ProjectId,
+) -> sqlx::Result<(String, String)> {
+    let row = sqlx::query!(
+        "select name, description from project where project_id = $1",
+        project as ProjectId
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((row.name, row.description))
+}

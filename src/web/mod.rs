@@ -7,6 +7,7 @@ pub mod codes;
 pub mod coding;
 pub mod documents;
 pub mod error;
+pub mod exchange;
 pub mod exports;
 pub mod extract;
 pub mod health;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .merge(memos::routes())
         .merge(matrix::routes())
         .merge(exports::page_routes())
+        .merge(exchange::page_routes())
         .merge(health::routes())
         .nest("/api/v1", crate::api::routes())
         .nest_service("/static", ServeDir::new(config.static_dir()))

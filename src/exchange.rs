@@ -1,0 +1,804 @@
+//! REFI-QDA exchange with the database: a project out as an
+//! [`Exchange`] (then `.qdpx` / `.qdc` by `formats::refi::write`), and an
+//! [`Exchange`] read from another tool's file in as a new project, with a
+//! report of everything that was mapped, adjusted or left out. Shared by
+//! pages, API and CLI.
+
+use crate::domain::account::{DisplayName, Email};
+use crate::domain::code::{self, Colour};
+use crate::domain::document::DocumentKind;
+use crate::domain::ids::{CodeId, DocumentId, GroupId, ParticipantId, ProjectId, UserId};
+use crate::domain::participant::{self, Attributes};
+use crate::domain::project::{ProjectName, Role};
+use crate::domain::speakers::SpeakerRole;
+use crate::formats::refi::positions::{self, Crlf, Unit};
+use crate::formats::refi::{Case, Code, Coding, Exchange, Note, Selection, TextSource, User, Value, Variable};
+use crate::store;
+use crate::store::codes::NewCode;
+use crate::store::codings::NewCoding;
+use crate::transcripts::{self, ImportOptions, Transcript};
+use serde::Serialize;
+use sqlx::PgPool;
+use std::collections::{BTreeMap, HashMap};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+/// Parley's namespace for stable GUIDs: the same object gets the same GUID
+/// in every export, so re-exports line up in other tools.
+const NAMESPACE: Uuid = Uuid::from_u128(0x6d2f_1c7a_9b4e_4f0a_8a61_2c3d_5e7f_9a0b);
+
+fn guid(project: ProjectId, kind: &str, id: i64) -> String {
+    Uuid::new_v5(&NAMESPACE, format!("{project}/{kind}/{id}").as_bytes())
+        .hyphenated()
+        .to_string()
+}
+
+const GROUP_VARIABLE: &str = "Stakeholder group";
+const KIND_VARIABLE: &str = "Document kind";
+const DATE_VARIABLE: &str = "Held on";
+const SPEAKERS_NOTE: &str = "Parley speaker mapping";
+
+/// Definition, inclusion, exclusion and example in one description.
+fn describe(c: &store::codes::Code) -> String {
+    let mut out = c.definition.clone();
+    for (label, text) in [("Include", &c.inclusion), ("Exclude", &c.exclusion), ("Example", &c.example)] {
+        if !text.is_empty() {
+            if !out.is_empty() {
+                out.push_str("\n\n");
+            }
+            out.push_str(&format!("{label}: {text}"));
+        }
+    }
+    out
+}
+
+/// The reverse of [`describe`]: (definition, inclusion, exclusion, example).
+fn undescribe(description: &str) -> (String, String, String, String) {
+    let mut fields = [String::new(), String::new(), String::new()];
+    let mut definition = Vec::new();
+    let mut current: Option<usize> = None;
+    for para in description.split("\n\n") {
+        let found = ["Include: ", "Exclude: ", "Example: "]
+            .iter()
+            .position(|p| para.starts_with(p));
+        match found {
+            Some(i) => {
+                fields[i] = para[9..].to_owned();
+                current = Some(i);
+            }
+            None => match current {
+                Some(i) => {
+                    fields[i].push_str("\n\n");
+                    fields[i].push_str(para);
+                }
+                None => definition.push(para),
+            },
+        }
+    }
+    let [inc, exc, ex] = fields;
+    (definition.join("\n\n").trim().to_owned(), inc.trim().to_owned(), exc.trim().to_owned(), ex.trim().to_owned())
+}
+
+fn rfc3339(t: OffsetDateTime) -> Option<String> {
+    t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok()
+}
+
+/// The whole project as an exchange model (users, codebook, participants
+/// as cases, documents with their codings, memos as notes).
+pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange> {
+    let (name, description) = store::projects::name_and_description(db, project).await?;
+    let members = store::members::list(db, project).await?;
+    let tree = store::codes::tree(db, project).await?;
+    let participants = store::participants::list(db, project).await?;
+    let (documents, _) = store::documents::list(db, project, i64::MAX, 0).await?;
+    let mut ex = Exchange {
+        name: name.clone(),
+        origin: Some(format!("Parley {}", env!("CARGO_PKG_VERSION"))),
+        description,
+        ..Exchange::default()
+    };
+    let mut coders: HashMap<UserId, String> = HashMap::new();
+    for m in &members {
+        let g = guid(project, "user", m.user_id.0);
+        coders.insert(m.user_id, g.clone());
+        ex.users.push(User { guid: g, name: Some(m.name.clone()) });
+    }
+    let note = |ex: &mut Exchange, kind: &str, id: i64, title: &str, text: &str| -> String {
+        let g = guid(project, kind, id);
+        ex.notes.push(Note { guid: g.clone(), name: Some(title.to_owned()), text: text.to_owned(), ..Note::default() });
+        g
+    };
+    let project_memo = store::memos::get_project(db, project).await?;
+    if !project_memo.is_empty() {
+        let g = note(&mut ex, "project-memo", project.0, "Project memo", &project_memo);
+        ex.project_notes.push(g);
+    }
+
+    // The codebook, nested.
+    fn build(tree: &[store::codes::Code], parent: Option<CodeId>, project: ProjectId, notes: &mut Vec<Note>) -> Vec<Code> {
+        tree.iter()
+            .filter(|c| c.parent_id == parent)
+            .map(|c| {
+                let mut memo_refs = Vec::new();
+                if !c.memo.is_empty() {
+                    let g = guid(project, "code-memo", c.id.0);
+                    notes.push(Note { guid: g.clone(), name: Some(format!("Memo: {}", c.name)), text: c.memo.clone(), ..Note::default() });
+                    memo_refs.push(g);
+                }
+                Code {
+                    guid: guid(project, "code", c.id.0),
+                    name: c.name.clone(),
+                    color: Some(c.colour.to_string()),
+                    description: describe(c),
+                    codable: true,
+                    notes: memo_refs,
+                    children: build(tree, Some(c.id), project, notes),
+                }
+            })
+            .collect()
+    }
+    let mut code_notes = Vec::new();
+    ex.codes = build(&tree, None, project, &mut code_notes);
+    ex.notes.extend(code_notes);
+
+    // Variables: the group, participant attributes, document attributes.
+    let mut variables: BTreeMap<String, String> = BTreeMap::new();
+    let mut variable = |name: &str| -> String {
+        let n = variables.len() as i64;
+        variables
+            .entry(name.to_owned())
+            .or_insert_with(|| guid(project, &format!("variable-{name}"), n))
+            .clone()
+    };
+    let mut cases: Vec<Case> = Vec::new();
+    for p in &participants {
+        let mut values = Vec::new();
+        if let Some(g) = &p.group {
+            values.push(Value { variable: variable(GROUP_VARIABLE), value: g.clone() });
+        }
+        for (k, v) in &p.attributes {
+            values.push(Value { variable: variable(k), value: v.clone() });
+        }
+        cases.push(Case {
+            guid: guid(project, "participant", p.id.0),
+            name: Some(p.label.clone()),
+            values,
+            ..Case::default()
+        });
+    }
+
+    for d in &documents {
+        let text = store::documents::text(db, project, d.id).await?.unwrap_or_default();
+        let speakers = store::documents::speakers(db, project, d.id).await?;
+        let source_guid = guid(project, "document", d.id.0);
+        let mut mapping = Vec::new();
+        for s in &speakers {
+            match (s.role, &s.participant_id) {
+                (SpeakerRole::Participant, Some(pid)) => {
+                    if let Some(i) = participants.iter().position(|p| p.id == *pid)
+                        && !cases[i].sources.contains(&source_guid)
+                    {
+                        cases[i].sources.push(source_guid.clone());
+                    }
+                    mapping.push(format!("{} = {}", s.label, s.participant.clone().unwrap_or_default()));
+                }
+                (SpeakerRole::Interviewer, _) => mapping.push(format!("{} = interviewer", s.label)),
+                _ => mapping.push(format!("{} = unassigned", s.label)),
+            }
+        }
+        let mut values = vec![Value { variable: variable(KIND_VARIABLE), value: d.kind.as_str().to_owned() }];
+        if let Some(date) = d.held_on {
+            values.push(Value { variable: variable(DATE_VARIABLE), value: date.to_string() });
+        }
+        for (k, v) in &d.attributes {
+            values.push(Value { variable: variable(k), value: v.clone() });
+        }
+        let mut source_notes = Vec::new();
+        if let Some(memo) = store::memos::get_document(db, project, d.id).await?.filter(|m| !m.is_empty()) {
+            source_notes.push(note(&mut ex, "document-memo", d.id.0, &format!("Memo: {}", d.title), &memo));
+        }
+        if !mapping.is_empty() {
+            source_notes.push(note(&mut ex, "document-speakers", d.id.0, SPEAKERS_NOTE, &mapping.join("\n")));
+        }
+        let mut selections = Vec::new();
+        for m in store::codings::marks(db, project, d.id).await? {
+            let mut coding_notes = Vec::new();
+            if !m.memo.is_empty() {
+                coding_notes.push(note(&mut ex, "coding-memo", m.id.0, "Coding memo", &m.memo));
+            }
+            let preview: String = text.chars().skip(m.start as usize).take((m.end - m.start).min(200) as usize).collect();
+            selections.push(Selection {
+                guid: guid(project, "selection", m.id.0),
+                name: Some(preview),
+                start: m.start.into(),
+                end: m.end.into(),
+                user: coders.get(&m.coder).cloned(),
+                created: rfc3339(m.created_at),
+                codings: vec![Coding {
+                    guid: guid(project, "coding", m.id.0),
+                    code: guid(project, "code", m.code_id.0),
+                    user: coders.get(&m.coder).cloned(),
+                    created: rfc3339(m.created_at),
+                    notes: coding_notes,
+                }],
+                ..Selection::default()
+            });
+        }
+        ex.sources.push(TextSource {
+            guid: source_guid,
+            name: d.title.clone(),
+            text: Some(text),
+            selections,
+            values,
+            notes: source_notes,
+            ..TextSource::default()
+        });
+    }
+    ex.cases = cases;
+    ex.variables = variables
+        .into_iter()
+        .map(|(name, guid)| Variable { guid, name, kind: "Text".into() })
+        .collect();
+    Ok(ex)
+}
+
+/// What an import did and did not do, for the person who ran it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub origin: Option<String>,
+    pub documents: usize,
+    pub codes: usize,
+    pub codings: usize,
+    pub participants: usize,
+    pub memos: usize,
+    pub coders: usize,
+    /// How positions were read, one line per document.
+    pub positions: Vec<String>,
+    /// Things adjusted on the way in (renamed duplicates, rebuilt
+    /// hierarchies, merged duplicate codings …).
+    pub adjusted: Vec<String>,
+    /// Things not imported, with why.
+    pub not_imported: Vec<String>,
+}
+
+/// Why an import was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+fn lenient_colour(raw: Option<&str>) -> Option<Colour> {
+    let raw = raw?.trim();
+    if let Ok(c) = Colour::parse(raw) {
+        return Some(c);
+    }
+    let hex = raw.trim_start_matches('#');
+    if hex.len() == 8 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Colour::parse(&hex[..6]).ok();
+    }
+    let nums: Vec<u8> = raw
+        .trim_start_matches("rgba(")
+        .trim_start_matches("rgb(")
+        .trim_end_matches(')')
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    if nums.len() >= 3 {
+        return Colour::parse(&format!("{:02x}{:02x}{:02x}", nums[0], nums[1], nums[2])).ok();
+    }
+    None
+}
+
+/// A name free among `taken` (case-insensitive): "Name", "Name (2)", …
+fn free_name(name: &str, taken: &mut Vec<String>) -> String {
+    let mut candidate = name.to_owned();
+    let mut n = 2;
+    while taken.contains(&candidate.to_lowercase()) {
+        candidate = format!("{name} ({n})");
+        n += 1;
+    }
+    taken.push(candidate.to_lowercase());
+    candidate
+}
+
+/// If a tool flattened its tree into names ("Coke::diet Coke"), rebuild the
+/// tree; answers whether it did.
+fn unflatten(codes: &mut Vec<Code>) -> bool {
+    let flat = codes.iter().all(|c| c.children.is_empty());
+    if !flat || !codes.iter().any(|c| c.name.contains("::")) {
+        return false;
+    }
+    let mut roots: Vec<Code> = Vec::new();
+    for c in std::mem::take(codes) {
+        let parts: Vec<String> = c.name.split("::").map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect();
+        let mut level = &mut roots;
+        for (i, part) in parts.iter().enumerate() {
+            let last = i + 1 == parts.len();
+            let pos = level.iter().position(|x| x.name == *part);
+            let idx = match (pos, last) {
+                (Some(p), true) if level[p].guid.starts_with("implied:") => {
+                    // The code itself, after an implied parent of the same name.
+                    let children = std::mem::take(&mut level[p].children);
+                    level[p] = Code { name: part.clone(), children, ..c.clone() };
+                    p
+                }
+                (Some(p), false) => p,
+                _ => {
+                    level.push(if last {
+                        Code { name: part.clone(), ..c.clone() }
+                    } else {
+                        Code { guid: format!("implied:{}", parts[..=i].join("::")), name: part.clone(), codable: false, ..Code::default() }
+                    });
+                    level.len() - 1
+                }
+            };
+            level = &mut level[idx].children;
+        }
+    }
+    *codes = roots;
+    true
+}
+
+/// Import an exchange as a new project owned by `owner`. All or nothing:
+/// on any failure the half-made project is removed again.
+pub async fn import(db: &PgPool, owner: UserId, mut ex: Exchange) -> Result<(ProjectId, Report), ImportError> {
+    let name = ProjectName::parse(if ex.name.trim().is_empty() { "Imported project" } else { ex.name.trim() })
+        .or_else(|_| ProjectName::parse("Imported project"))
+        .map_err(|e| ImportError::Invalid(e.message))?;
+    let project = store::projects::insert(db, owner, &name, &ex.description).await?;
+    match fill(db, owner, project.id, &mut ex).await {
+        Ok(report) => Ok((project.id, report)),
+        Err(e) => {
+            if let Err(cleanup) = store::projects::delete(db, project.id).await {
+                tracing::error!(error = %cleanup, "could not remove a failed import");
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange) -> Result<Report, ImportError> {
+    let mut report = Report { origin: ex.origin.clone(), ..Report::default() };
+    let notes: HashMap<String, &Note> = ex.notes.iter().map(|n| (n.guid.clone(), n)).collect();
+    let note_text = |refs: &[String]| -> Vec<String> {
+        refs.iter().filter_map(|r| notes.get(r)).map(|n| n.text.trim().to_owned()).filter(|t| !t.is_empty()).collect()
+    };
+    let mut used_notes: Vec<String> = Vec::new();
+
+    // Coders: the importer if the file names them, else a placeholder
+    // account per coder (it cannot sign in) so codings keep who made them.
+    let me = store::users::get(db, owner).await?.ok_or_else(|| ImportError::Invalid("no such user".into()))?;
+    let mut coders: HashMap<String, UserId> = HashMap::new();
+    for u in &ex.users {
+        let name = u.name.clone().unwrap_or_default();
+        let id = if name.trim().eq_ignore_ascii_case(&me.name) || name.trim().eq_ignore_ascii_case(&me.email) {
+            owner
+        } else {
+            let email = Email::parse(&format!("{}@imported.invalid", u.guid.replace(['{', '}'], "")))
+                .map_err(|e| ImportError::Invalid(e.message))?;
+            let display = DisplayName::parse(if name.trim().is_empty() { "Imported coder" } else { name.trim() })
+                .or_else(|_| DisplayName::parse("Imported coder"))
+                .map_err(|e| ImportError::Invalid(e.message))?;
+            let user = match store::users::by_email(db, email.as_str()).await? {
+                Some(u) => u,
+                None => store::users::insert(db, &email, &display, "!", false).await?,
+            };
+            store::members::add(db, project, user.id, Role::Coder).await?;
+            report.coders += 1;
+            user.id
+        };
+        coders.insert(u.guid.clone(), id);
+    }
+
+    // The codebook.
+    if unflatten(&mut ex.codes) {
+        report.adjusted.push("code names such as “A::B” were read as a hierarchy (B under A)".into());
+    }
+    let mut code_ids: HashMap<String, CodeId> = HashMap::new();
+    let mut stack: Vec<(Option<CodeId>, Vec<Code>)> = vec![(None, ex.codes.clone())];
+    while let Some((parent, level)) = stack.pop() {
+        let mut taken: Vec<String> = Vec::new();
+        for c in level {
+            let clean = code::name(&crate::domain::text::normalise(&c.name).replace(code::PATH_SEPARATOR, "/"))
+                .unwrap_or_else(|_| "Unnamed code".to_owned());
+            let name = free_name(&clean, &mut taken);
+            if name != clean {
+                report.adjusted.push(format!("two codes named “{clean}” under the same parent: the second is now “{name}”"));
+            }
+            let (definition, inclusion, exclusion, example) = undescribe(&c.description);
+            let long = |f: &'static str, s: &str| code::long_text(f, s).unwrap_or_else(|_| s.chars().take(20_000).collect());
+            let new = NewCode {
+                parent,
+                name,
+                colour: lenient_colour(c.color.as_deref()),
+                definition: long("definition", &definition),
+                inclusion: long("inclusion", &inclusion),
+                exclusion: long("exclusion", &exclusion),
+                example: long("example", &example),
+                shortcut: None,
+            };
+            let id = store::codes::insert(db, project, owner, &new).await.map_err(|e| match e {
+                store::codes::CodeError::Db(e) => ImportError::Db(e),
+                other => ImportError::Invalid(other.to_string()),
+            })?;
+            let memo = note_text(&c.notes).join("\n\n");
+            used_notes.extend(c.notes.iter().cloned());
+            if !memo.is_empty() {
+                let changes = store::codes::CodeChanges { memo: Some(memo), ..Default::default() };
+                store::codes::update(db, project, id, owner, &changes).await.map_err(|e| ImportError::Invalid(e.to_string()))?;
+                report.memos += 1;
+            }
+            if !c.guid.starts_with("implied:") {
+                code_ids.insert(c.guid.clone(), id);
+            }
+            report.codes += 1;
+            if !c.children.is_empty() {
+                stack.push((Some(id), c.children.clone()));
+            }
+        }
+    }
+
+    // Participants from cases.
+    let variables: HashMap<String, String> = ex.variables.iter().map(|v| (v.guid.clone(), v.name.clone())).collect();
+    let var_name = |v: &Value| variables.get(&v.variable).cloned().unwrap_or_else(|| "attribute".into());
+    let mut groups = store::groups::list(db, project).await?;
+    let mut case_ids: HashMap<String, ParticipantId> = HashMap::new();
+    let mut labels_taken: Vec<String> = Vec::new();
+    for (i, c) in ex.cases.iter().enumerate() {
+        let raw = c
+            .name
+            .as_deref()
+            .map(crate::domain::text::normalise)
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| format!("Case {}", i + 1));
+        let label = participant::label(&raw).unwrap_or_else(|_| format!("Case {}", i + 1));
+        let label = free_name(&label, &mut labels_taken);
+        let mut group: Option<GroupId> = None;
+        let mut attributes = Attributes::new();
+        for v in &c.values {
+            let n = var_name(v);
+            if n.eq_ignore_ascii_case(GROUP_VARIABLE) || n.eq_ignore_ascii_case("group") {
+                let gname = participant::group_name(&v.value).ok();
+                if let Some(gname) = gname {
+                    group = match groups.iter().find(|g| g.name.eq_ignore_ascii_case(&gname)) {
+                        Some(g) => Some(g.id),
+                        None => {
+                            let id = store::groups::insert(db, project, &gname).await?;
+                            groups = store::groups::list(db, project).await?;
+                            Some(id)
+                        }
+                    };
+                }
+            } else if !v.value.trim().is_empty() {
+                attributes.insert(n.trim().to_owned(), v.value.trim().to_owned());
+            }
+        }
+        let attributes = participant::attributes(attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .unwrap_or_default();
+        let new = store::participants::NewParticipant { label, group, attributes };
+        let p = {
+            let mut conn = db.acquire().await?;
+            store::participants::insert(&mut conn, project, &new).await?
+        };
+        case_ids.insert(c.guid.clone(), p);
+        report.participants += 1;
+    }
+
+    // Documents and their codings.
+    let set_names: Vec<(String, Vec<String>)> = ex.sets.iter().map(|s| (s.name.clone(), s.sources.clone())).collect();
+    let mut project_memo: Vec<String> = Vec::new();
+    for s in &ex.sources {
+        let Some(raw) = s.text.as_ref().map(|t| t.replace('\0', " ")) else {
+            report.not_imported.push(format!(
+                "document “{}”: its text file ({}) is missing from the archive; its {} selection(s) were not imported",
+                s.name,
+                s.path.clone().unwrap_or_else(|| "no path".into()),
+                s.selections.len()
+            ));
+            continue;
+        };
+        let sels: Vec<(i64, i64, Option<&str>)> = s.selections.iter().map(|x| (x.start, x.end, x.name.as_deref())).collect();
+        let (unit, crlf, _score) = positions::choose_unit(&raw, &sels, ex.origin.as_deref());
+        let (text, map) = positions::normalise_with_map(&raw, unit, crlf);
+        if text.trim().is_empty() {
+            report.not_imported.push(format!("document “{}”: its text is empty", s.name));
+            continue;
+        }
+        let unit_name = match unit {
+            Unit::CodePoints => "code points",
+            Unit::Utf16 => "UTF-16 units",
+        };
+        let crlf_name = match crlf {
+            Crlf::Two => "a CRLF line break as two",
+            Crlf::One => "a CRLF line break as one",
+        };
+        let has_crlf = raw.contains("\r\n");
+        let has_astral = raw.chars().any(|c| c as u32 > 0xFFFF);
+        if has_crlf || has_astral {
+            report.positions.push(format!("“{}”: positions read as {unit_name}{}", s.name, if has_crlf { format!(", counting {crlf_name}") } else { String::new() }));
+        }
+        // Attributes: the source's variables and the sets it is in.
+        let mut attributes = Attributes::new();
+        let mut kind = None;
+        let mut held_on = None;
+        for v in &s.values {
+            let n = var_name(v);
+            if n == KIND_VARIABLE {
+                kind = DocumentKind::parse(&v.value).ok();
+            } else if n == DATE_VARIABLE {
+                held_on = crate::domain::document::date(&v.value).ok().flatten();
+            } else if !v.value.trim().is_empty() {
+                attributes.insert(n, v.value.trim().to_owned());
+            }
+        }
+        let sets: Vec<&str> = set_names.iter().filter(|(_, m)| m.contains(&s.guid)).map(|(n, _)| n.as_str()).collect();
+        if !sets.is_empty() {
+            attributes.insert("set".into(), sets.join("; "));
+        }
+        let attributes = participant::attributes(attributes.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap_or_default();
+        // A case holding this whole source is its (one-to-one) participant.
+        let owners: Vec<ParticipantId> = ex.cases.iter().filter(|c| c.sources.contains(&s.guid)).filter_map(|c| case_ids.get(&c.guid).copied()).collect();
+        let transcript = Transcript { turns: crate::domain::turns::parse(&text), text: text.clone(), format: "qdpx" };
+        let options = ImportOptions {
+            title: Some(crate::domain::document::title(&s.name).unwrap_or_else(|_| "Untitled".into())),
+            kind,
+            held_on,
+            attributes,
+            participant: if owners.len() == 1 { Some(owners[0]) } else { None },
+        };
+        let doc: DocumentId = transcripts::store(db, project, Some(owner), None, transcript, &options).await?;
+        report.documents += 1;
+
+        // Speakers: Parley's own mapping note, else cases whose selections
+        // fall in a speaker's turns.
+        let mapping_note = s.notes.iter().filter_map(|r| notes.get(r)).find(|n| n.name.as_deref() == Some(SPEAKERS_NOTE));
+        let speakers = store::documents::speakers(db, project, doc).await?;
+        let mut wanted: Vec<crate::web::documents::WantedMapping> = Vec::new();
+        if let Some(n) = mapping_note {
+            used_notes.push(n.guid.clone());
+            for line in n.text.lines() {
+                if let Some((label, target)) = line.split_once(" = ") {
+                    let role = match target.trim() {
+                        "interviewer" => Some(SpeakerRole::Interviewer),
+                        "unassigned" => Some(SpeakerRole::Unassigned),
+                        _ => None,
+                    };
+                    wanted.push(crate::web::documents::WantedMapping {
+                        label: label.trim().to_owned(),
+                        participant: role.is_none().then(|| target.trim().to_owned()),
+                        role,
+                    });
+                }
+            }
+        } else {
+            let turns = store::documents::turns(db, project, doc).await?;
+            for c in &ex.cases {
+                let Some(pid) = case_ids.get(&c.guid) else { continue };
+                for sel in s.selections.iter().filter(|x| c.selections.contains(&x.guid)) {
+                    let Ok(m) = positions::map(&map, sel.start, sel.end) else { continue };
+                    for t in turns.iter().filter(|t| t.start < m.end && t.end > m.start) {
+                        if let Some(label) = &t.speaker
+                            && speakers.iter().any(|sp| &sp.label == label && sp.role == SpeakerRole::Unassigned)
+                            && !wanted.iter().any(|w| &w.label == label)
+                        {
+                            wanted.push(crate::web::documents::WantedMapping { label: label.clone(), participant: Some(pid.0.to_string()), role: None });
+                        }
+                    }
+                }
+            }
+        }
+        wanted.retain(|w| speakers.iter().any(|sp| sp.label == w.label));
+        if !wanted.is_empty() {
+            crate::web::documents::map_speakers(db, project, doc, &wanted, false)
+                .await
+                .map_err(|e| ImportError::Invalid(format!("“{}”: {e}", s.name)))?;
+        }
+
+        // Memos on the document, and selections that carry no code.
+        let mut memo = note_text(&s.notes.iter().filter(|r| mapping_note.is_none_or(|n| &n.guid != *r)).cloned().collect::<Vec<_>>());
+        used_notes.extend(s.notes.iter().cloned());
+        if !s.description.trim().is_empty() {
+            memo.insert(0, s.description.trim().to_owned());
+        }
+        let mut bad = 0usize;
+        let mut duplicates = 0usize;
+        let mut unknown_codes = 0usize;
+        for sel in &s.selections {
+            let mapped = match positions::map(&map, sel.start, sel.end) {
+                Ok(m) => m,
+                Err(e) => {
+                    bad += 1;
+                    if bad <= 5 {
+                        report.not_imported.push(format!("“{}”: a selection at {}–{} was not imported ({e})", s.name, sel.start, sel.end));
+                    }
+                    continue;
+                }
+            };
+            let mut sel_memo = note_text(&sel.notes);
+            used_notes.extend(sel.notes.iter().cloned());
+            if !sel.description.trim().is_empty() {
+                sel_memo.insert(0, sel.description.trim().to_owned());
+            }
+            if sel.codings.is_empty() {
+                let quoted: String = text.chars().skip(mapped.start).take((mapped.end - mapped.start).min(120)).collect();
+                let note = if sel_memo.is_empty() { String::new() } else { format!(" — {}", sel_memo.join(" ")) };
+                memo.push(format!("Annotation at {}–{} “{}”{note}", mapped.start, mapped.end, quoted.trim()));
+                continue;
+            }
+            for c in &sel.codings {
+                let Some(code) = code_ids.get(&c.code) else {
+                    unknown_codes += 1;
+                    continue;
+                };
+                let mut m = sel_memo.clone();
+                m.extend(note_text(&c.notes));
+                used_notes.extend(c.notes.iter().cloned());
+                let coder = c.user.as_ref().or(sel.user.as_ref()).and_then(|u| coders.get(u)).copied().unwrap_or(owner);
+                let new = NewCoding {
+                    document: doc,
+                    code: *code,
+                    start: mapped.start as i32,
+                    end: mapped.end as i32,
+                    memo: code::long_text("memo", &m.join("\n\n")).unwrap_or_default(),
+                };
+                match store::codings::insert(db, project, coder, &new).await {
+                    Ok((_, true)) => {
+                        report.codings += 1;
+                        if !new.memo.is_empty() {
+                            report.memos += 1;
+                        }
+                    }
+                    Ok((_, false)) => duplicates += 1,
+                    Err(store::codings::CodingError::Db(e)) => return Err(e.into()),
+                    Err(e) => return Err(ImportError::Invalid(format!("“{}”: {e}", s.name))),
+                }
+            }
+        }
+        if bad > 5 {
+            report.not_imported.push(format!("“{}”: {} more selections outside the text were not imported", s.name, bad - 5));
+        }
+        if duplicates > 0 {
+            report.adjusted.push(format!("“{}”: {duplicates} coding(s) repeated the same code on the same passage by the same coder and were kept once", s.name));
+        }
+        if unknown_codes > 0 {
+            report.not_imported.push(format!("“{}”: {unknown_codes} coding(s) name a code that is not in the codebook", s.name));
+        }
+        if !memo.is_empty() {
+            let text = code::long_text("memo", &memo.join("\n\n")).unwrap_or_else(|_| memo.join("\n\n").chars().take(20_000).collect());
+            store::memos::set_document(db, project, doc, owner, &text).await?;
+            report.memos += 1;
+        }
+    }
+
+    // The project's memo: its own notes, and notes nothing else used.
+    used_notes.sort();
+    for n in &ex.notes {
+        if ex.project_notes.contains(&n.guid) || used_notes.binary_search(&n.guid).is_err() {
+            let t = n.text.trim();
+            if !t.is_empty() {
+                project_memo.push(match &n.name {
+                    Some(name) if !name.trim().is_empty() && name != "Project memo" => format!("{}\n{t}", name.trim()),
+                    _ => t.to_owned(),
+                });
+            }
+        }
+    }
+    if !project_memo.is_empty() {
+        let text = code::long_text("memo", &project_memo.join("\n\n")).unwrap_or_else(|_| project_memo.join("\n\n").chars().take(20_000).collect());
+        store::memos::set_project(db, project, owner, &text).await?;
+        report.memos += 1;
+    }
+    for o in &ex.other_sources {
+        report.not_imported.push(format!(
+            "{} “{}”: only text sources can be imported{}",
+            o.kind,
+            o.name,
+            if o.codings > 0 { format!(" ({} coding(s) on it were left out)", o.codings) } else { String::new() }
+        ));
+    }
+    for s in &ex.skipped {
+        report.not_imported.push(s.clone());
+    }
+    Ok(report)
+}
+
+/// Codes of an exchange (a `.qdc`) added to an existing project's codebook
+/// by path, like a codebook CSV.
+pub fn codes_as_imported(ex: &mut Exchange) -> Vec<store::codes::ImportedCode> {
+    unflatten(&mut ex.codes);
+    let mut out = Vec::new();
+    let mut stack: Vec<(Vec<String>, &Code)> = ex.codes.iter().rev().map(|c| (vec![c.name.clone()], c)).collect();
+    while let Some((path, c)) = stack.pop() {
+        let (definition, inclusion, exclusion, example) = undescribe(&c.description);
+        let path: Vec<String> = path.iter().map(|p| code::name(&p.replace(code::PATH_SEPARATOR, "/")).unwrap_or_else(|_| "Unnamed code".into())).collect();
+        out.push(store::codes::ImportedCode {
+            path: path.clone(),
+            definition,
+            inclusion,
+            exclusion,
+            example,
+            colour: lenient_colour(c.color.as_deref()),
+            shortcut: None,
+        });
+        for child in c.children.iter().rev() {
+            let mut p = path.clone();
+            p.push(child.name.clone());
+            stack.push((p, child));
+        }
+    }
+    out
+}
+
+/// The codebook alone as an exchange (for `.qdc`).
+pub async fn export_codebook(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange> {
+    let mut ex = export(db, project).await?;
+    ex.sources.clear();
+    ex.cases.clear();
+    ex.variables.clear();
+    ex.notes.clear();
+    fn strip(codes: &mut [Code]) {
+        for c in codes {
+            c.notes.clear();
+            strip(&mut c.children);
+        }
+    }
+    strip(&mut ex.codes);
+    Ok(ex)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_fields_survive_the_description() {
+        let c = store::codes::Code {
+            id: CodeId(1),
+            parent_id: None,
+            name: "Sanctuary".into(),
+            path: "Sanctuary".into(),
+            depth: 0,
+            colour: Colour::parse("#4e79a7").unwrap(),
+            definition: "The ward as a refuge.\n\nTwo paragraphs.".into(),
+            inclusion: "Calm, safety".into(),
+            exclusion: "Asylum".into(),
+            example: "“It felt like a sanctuary”".into(),
+            shortcut: None,
+            position: 1,
+            memo: String::new(),
+            version: 1,
+            codings: 0,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        let (d, i, e, x) = undescribe(&describe(&c));
+        assert_eq!((d.as_str(), i.as_str(), e.as_str(), x.as_str()), (c.definition.as_str(), "Calm, safety", "Asylum", "“It felt like a sanctuary”"));
+        assert_eq!(undescribe("Just a description").0, "Just a description");
+    }
+
+    #[test]
+    fn colours_are_read_leniently() {
+        assert_eq!(lenient_colour(Some("#FF0000")).unwrap().as_str(), "#ff0000");
+        assert_eq!(lenient_colour(Some("#ff000080")).unwrap().as_str(), "#ff0000");
+        assert_eq!(lenient_colour(Some("rgb(0, 128, 255)")).unwrap().as_str(), "#0080ff");
+        assert_eq!(lenient_colour(Some("255,0,0")).unwrap().as_str(), "#ff0000");
+        assert!(lenient_colour(Some("blue-ish")).is_none());
+    }
+
+    #[test]
+    fn flattened_names_become_a_tree() {
+        let code = |g: &str, n: &str| Code { guid: g.into(), name: n.into(), codable: true, ..Code::default() };
+        let mut codes = vec![code("1", "Coke"), code("2", "Coke::diet Coke"), code("3", "Pepsi::max"), code("4", "Fanta")];
+        assert!(unflatten(&mut codes));
+        let names: Vec<&str> = codes.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["Coke", "Pepsi", "Fanta"]);
+        assert_eq!(codes[0].guid, "1");
+        assert_eq!(codes[0].children[0].name, "diet Coke");
+        assert_eq!(codes[0].children[0].guid, "2");
+        assert!(codes[1].guid.starts_with("implied:"));
+        assert_eq!(codes[1].children[0].guid, "3");
+    }
+}
