@@ -12,7 +12,9 @@ use crate::domain::participant::{self, Attributes};
 use crate::domain::project::{ProjectName, Role};
 use crate::domain::speakers::SpeakerRole;
 use crate::formats::refi::positions::{self, Crlf, Unit};
-use crate::formats::refi::{Case, Code, Coding, Exchange, Note, Selection, TextSource, User, Value, Variable};
+use crate::formats::refi::{
+    Case, Code, Coding, Exchange, Note, Selection, TextSource, User, Value, Variable,
+};
 use crate::store;
 use crate::store::codes::NewCode;
 use crate::store::codings::NewCoding;
@@ -42,7 +44,11 @@ const SPEAKERS_NOTE: &str = "Parley speaker mapping";
 /// Definition, inclusion, exclusion and example in one description.
 fn describe(c: &store::codes::Code) -> String {
     let mut out = c.definition.clone();
-    for (label, text) in [("Include", &c.inclusion), ("Exclude", &c.exclusion), ("Example", &c.example)] {
+    for (label, text) in [
+        ("Include", &c.inclusion),
+        ("Exclude", &c.exclusion),
+        ("Example", &c.example),
+    ] {
         if !text.is_empty() {
             if !out.is_empty() {
                 out.push_str("\n\n");
@@ -77,7 +83,12 @@ fn undescribe(description: &str) -> (String, String, String, String) {
         }
     }
     let [inc, exc, ex] = fields;
-    (definition.join("\n\n").trim().to_owned(), inc.trim().to_owned(), exc.trim().to_owned(), ex.trim().to_owned())
+    (
+        definition.join("\n\n").trim().to_owned(),
+        inc.trim().to_owned(),
+        exc.trim().to_owned(),
+        ex.trim().to_owned(),
+    )
 }
 
 fn rfc3339(t: OffsetDateTime) -> Option<String> {
@@ -102,28 +113,52 @@ pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange>
     for m in &members {
         let g = guid(project, "user", m.user_id.0);
         coders.insert(m.user_id, g.clone());
-        ex.users.push(User { guid: g, name: Some(m.name.clone()) });
+        ex.users.push(User {
+            guid: g,
+            name: Some(m.name.clone()),
+        });
     }
     let note = |ex: &mut Exchange, kind: &str, id: i64, title: &str, text: &str| -> String {
         let g = guid(project, kind, id);
-        ex.notes.push(Note { guid: g.clone(), name: Some(title.to_owned()), text: text.to_owned(), ..Note::default() });
+        ex.notes.push(Note {
+            guid: g.clone(),
+            name: Some(title.to_owned()),
+            text: text.to_owned(),
+            ..Note::default()
+        });
         g
     };
     let project_memo = store::memos::get_project(db, project).await?;
     if !project_memo.is_empty() {
-        let g = note(&mut ex, "project-memo", project.0, "Project memo", &project_memo);
+        let g = note(
+            &mut ex,
+            "project-memo",
+            project.0,
+            "Project memo",
+            &project_memo,
+        );
         ex.project_notes.push(g);
     }
 
     // The codebook, nested.
-    fn build(tree: &[store::codes::Code], parent: Option<CodeId>, project: ProjectId, notes: &mut Vec<Note>) -> Vec<Code> {
+    fn build(
+        tree: &[store::codes::Code],
+        parent: Option<CodeId>,
+        project: ProjectId,
+        notes: &mut Vec<Note>,
+    ) -> Vec<Code> {
         tree.iter()
             .filter(|c| c.parent_id == parent)
             .map(|c| {
                 let mut memo_refs = Vec::new();
                 if !c.memo.is_empty() {
                     let g = guid(project, "code-memo", c.id.0);
-                    notes.push(Note { guid: g.clone(), name: Some(format!("Memo: {}", c.name)), text: c.memo.clone(), ..Note::default() });
+                    notes.push(Note {
+                        guid: g.clone(),
+                        name: Some(format!("Memo: {}", c.name)),
+                        text: c.memo.clone(),
+                        ..Note::default()
+                    });
                     memo_refs.push(g);
                 }
                 Code {
@@ -155,10 +190,16 @@ pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange>
     for p in &participants {
         let mut values = Vec::new();
         if let Some(g) = &p.group {
-            values.push(Value { variable: variable(GROUP_VARIABLE), value: g.clone() });
+            values.push(Value {
+                variable: variable(GROUP_VARIABLE),
+                value: g.clone(),
+            });
         }
         for (k, v) in &p.attributes {
-            values.push(Value { variable: variable(k), value: v.clone() });
+            values.push(Value {
+                variable: variable(k),
+                value: v.clone(),
+            });
         }
         cases.push(Case {
             guid: guid(project, "participant", p.id.0),
@@ -169,7 +210,9 @@ pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange>
     }
 
     for d in &documents {
-        let text = store::documents::text(db, project, d.id).await?.unwrap_or_default();
+        let text = store::documents::text(db, project, d.id)
+            .await?
+            .unwrap_or_default();
         let speakers = store::documents::speakers(db, project, d.id).await?;
         let source_guid = guid(project, "document", d.id.0);
         let mut mapping = Vec::new();
@@ -181,25 +224,53 @@ pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange>
                     {
                         cases[i].sources.push(source_guid.clone());
                     }
-                    mapping.push(format!("{} = {}", s.label, s.participant.clone().unwrap_or_default()));
+                    mapping.push(format!(
+                        "{} = {}",
+                        s.label,
+                        s.participant.clone().unwrap_or_default()
+                    ));
                 }
                 (SpeakerRole::Interviewer, _) => mapping.push(format!("{} = interviewer", s.label)),
                 _ => mapping.push(format!("{} = unassigned", s.label)),
             }
         }
-        let mut values = vec![Value { variable: variable(KIND_VARIABLE), value: d.kind.as_str().to_owned() }];
+        let mut values = vec![Value {
+            variable: variable(KIND_VARIABLE),
+            value: d.kind.as_str().to_owned(),
+        }];
         if let Some(date) = d.held_on {
-            values.push(Value { variable: variable(DATE_VARIABLE), value: date.to_string() });
+            values.push(Value {
+                variable: variable(DATE_VARIABLE),
+                value: date.to_string(),
+            });
         }
         for (k, v) in &d.attributes {
-            values.push(Value { variable: variable(k), value: v.clone() });
+            values.push(Value {
+                variable: variable(k),
+                value: v.clone(),
+            });
         }
         let mut source_notes = Vec::new();
-        if let Some(memo) = store::memos::get_document(db, project, d.id).await?.filter(|m| !m.is_empty()) {
-            source_notes.push(note(&mut ex, "document-memo", d.id.0, &format!("Memo: {}", d.title), &memo));
+        if let Some(memo) = store::memos::get_document(db, project, d.id)
+            .await?
+            .filter(|m| !m.is_empty())
+        {
+            source_notes.push(note(
+                &mut ex,
+                "document-memo",
+                d.id.0,
+                &format!("Memo: {}", d.title),
+                &memo,
+            ));
         }
         if !mapping.is_empty() {
-            source_notes.push(note(&mut ex, "document-speakers", d.id.0, SPEAKERS_NOTE, &mapping.join("\n")));
+            source_notes.push(note(
+                &mut ex,
+                "document-speakers",
+                d.id.0,
+                SPEAKERS_NOTE,
+                &mapping.join("\n"),
+            ));
         }
         let mut selections = Vec::new();
         for m in store::codings::marks(db, project, d.id).await? {
@@ -207,7 +278,11 @@ pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange>
             if !m.memo.is_empty() {
                 coding_notes.push(note(&mut ex, "coding-memo", m.id.0, "Coding memo", &m.memo));
             }
-            let preview: String = text.chars().skip(m.start as usize).take((m.end - m.start).min(200) as usize).collect();
+            let preview: String = text
+                .chars()
+                .skip(m.start as usize)
+                .take((m.end - m.start).min(200) as usize)
+                .collect();
             selections.push(Selection {
                 guid: guid(project, "selection", m.id.0),
                 name: Some(preview),
@@ -238,7 +313,11 @@ pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange>
     ex.cases = cases;
     ex.variables = variables
         .into_iter()
-        .map(|(name, guid)| Variable { guid, name, kind: "Text".into() })
+        .map(|(name, guid)| Variable {
+            guid,
+            name,
+            kind: "Text".into(),
+        })
         .collect();
     Ok(ex)
 }
@@ -314,7 +393,12 @@ fn unflatten(codes: &mut Vec<Code>) -> bool {
     }
     let mut roots: Vec<Code> = Vec::new();
     for c in std::mem::take(codes) {
-        let parts: Vec<String> = c.name.split("::").map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect();
+        let parts: Vec<String> = c
+            .name
+            .split("::")
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect();
         let mut level = &mut roots;
         for (i, part) in parts.iter().enumerate() {
             let last = i + 1 == parts.len();
@@ -323,15 +407,27 @@ fn unflatten(codes: &mut Vec<Code>) -> bool {
                 (Some(p), true) if level[p].guid.starts_with("implied:") => {
                     // The code itself, after an implied parent of the same name.
                     let children = std::mem::take(&mut level[p].children);
-                    level[p] = Code { name: part.clone(), children, ..c.clone() };
+                    level[p] = Code {
+                        name: part.clone(),
+                        children,
+                        ..c.clone()
+                    };
                     p
                 }
                 (Some(p), false) => p,
                 _ => {
                     level.push(if last {
-                        Code { name: part.clone(), ..c.clone() }
+                        Code {
+                            name: part.clone(),
+                            ..c.clone()
+                        }
                     } else {
-                        Code { guid: format!("implied:{}", parts[..=i].join("::")), name: part.clone(), codable: false, ..Code::default() }
+                        Code {
+                            guid: format!("implied:{}", parts[..=i].join("::")),
+                            name: part.clone(),
+                            codable: false,
+                            ..Code::default()
+                        }
                     });
                     level.len() - 1
                 }
@@ -345,10 +441,18 @@ fn unflatten(codes: &mut Vec<Code>) -> bool {
 
 /// Import an exchange as a new project owned by `owner`. All or nothing:
 /// on any failure the half-made project is removed again.
-pub async fn import(db: &PgPool, owner: UserId, mut ex: Exchange) -> Result<(ProjectId, Report), ImportError> {
-    let name = ProjectName::parse(if ex.name.trim().is_empty() { "Imported project" } else { ex.name.trim() })
-        .or_else(|_| ProjectName::parse("Imported project"))
-        .map_err(|e| ImportError::Invalid(e.message))?;
+pub async fn import(
+    db: &PgPool,
+    owner: UserId,
+    mut ex: Exchange,
+) -> Result<(ProjectId, Report), ImportError> {
+    let name = ProjectName::parse(if ex.name.trim().is_empty() {
+        "Imported project"
+    } else {
+        ex.name.trim()
+    })
+    .or_else(|_| ProjectName::parse("Imported project"))
+    .map_err(|e| ImportError::Invalid(e.message))?;
     let project = store::projects::insert(db, owner, &name, &ex.description).await?;
     match fill(db, owner, project.id, &mut ex).await {
         Ok(report) => Ok((project.id, report)),
@@ -361,28 +465,51 @@ pub async fn import(db: &PgPool, owner: UserId, mut ex: Exchange) -> Result<(Pro
     }
 }
 
-async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange) -> Result<Report, ImportError> {
-    let mut report = Report { origin: ex.origin.clone(), ..Report::default() };
+async fn fill(
+    db: &PgPool,
+    owner: UserId,
+    project: ProjectId,
+    ex: &mut Exchange,
+) -> Result<Report, ImportError> {
+    let mut report = Report {
+        origin: ex.origin.clone(),
+        ..Report::default()
+    };
     let notes: HashMap<String, &Note> = ex.notes.iter().map(|n| (n.guid.clone(), n)).collect();
     let note_text = |refs: &[String]| -> Vec<String> {
-        refs.iter().filter_map(|r| notes.get(r)).map(|n| n.text.trim().to_owned()).filter(|t| !t.is_empty()).collect()
+        refs.iter()
+            .filter_map(|r| notes.get(r))
+            .map(|n| n.text.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect()
     };
     let mut used_notes: Vec<String> = Vec::new();
 
     // Coders: the importer if the file names them, else a placeholder
     // account per coder (it cannot sign in) so codings keep who made them.
-    let me = store::users::get(db, owner).await?.ok_or_else(|| ImportError::Invalid("no such user".into()))?;
+    let me = store::users::get(db, owner)
+        .await?
+        .ok_or_else(|| ImportError::Invalid("no such user".into()))?;
     let mut coders: HashMap<String, UserId> = HashMap::new();
     for u in &ex.users {
         let name = u.name.clone().unwrap_or_default();
-        let id = if name.trim().eq_ignore_ascii_case(&me.name) || name.trim().eq_ignore_ascii_case(&me.email) {
+        let id = if name.trim().eq_ignore_ascii_case(&me.name)
+            || name.trim().eq_ignore_ascii_case(&me.email)
+        {
             owner
         } else {
-            let email = Email::parse(&format!("{}@imported.invalid", u.guid.replace(['{', '}'], "")))
-                .map_err(|e| ImportError::Invalid(e.message))?;
-            let display = DisplayName::parse(if name.trim().is_empty() { "Imported coder" } else { name.trim() })
-                .or_else(|_| DisplayName::parse("Imported coder"))
-                .map_err(|e| ImportError::Invalid(e.message))?;
+            let email = Email::parse(&format!(
+                "{}@imported.invalid",
+                u.guid.replace(['{', '}'], "")
+            ))
+            .map_err(|e| ImportError::Invalid(e.message))?;
+            let display = DisplayName::parse(if name.trim().is_empty() {
+                "Imported coder"
+            } else {
+                name.trim()
+            })
+            .or_else(|_| DisplayName::parse("Imported coder"))
+            .map_err(|e| ImportError::Invalid(e.message))?;
             let user = match store::users::by_email(db, email.as_str()).await? {
                 Some(u) => u,
                 None => store::users::insert(db, &email, &display, "!", false).await?,
@@ -396,21 +523,29 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
 
     // The codebook.
     if unflatten(&mut ex.codes) {
-        report.adjusted.push("code names such as “A::B” were read as a hierarchy (B under A)".into());
+        report
+            .adjusted
+            .push("code names such as “A::B” were read as a hierarchy (B under A)".into());
     }
     let mut code_ids: HashMap<String, CodeId> = HashMap::new();
     let mut stack: Vec<(Option<CodeId>, Vec<Code>)> = vec![(None, ex.codes.clone())];
     while let Some((parent, level)) = stack.pop() {
         let mut taken: Vec<String> = Vec::new();
         for c in level {
-            let clean = code::name(&crate::domain::text::normalise(&c.name).replace(code::PATH_SEPARATOR, "/"))
-                .unwrap_or_else(|_| "Unnamed code".to_owned());
+            let clean = code::name(
+                &crate::domain::text::normalise(&c.name).replace(code::PATH_SEPARATOR, "/"),
+            )
+            .unwrap_or_else(|_| "Unnamed code".to_owned());
             let name = free_name(&clean, &mut taken);
             if name != clean {
-                report.adjusted.push(format!("two codes named “{clean}” under the same parent: the second is now “{name}”"));
+                report.adjusted.push(format!(
+                    "two codes named “{clean}” under the same parent: the second is now “{name}”"
+                ));
             }
             let (definition, inclusion, exclusion, example) = undescribe(&c.description);
-            let long = |f: &'static str, s: &str| code::long_text(f, s).unwrap_or_else(|_| s.chars().take(20_000).collect());
+            let long = |f: &'static str, s: &str| {
+                code::long_text(f, s).unwrap_or_else(|_| s.chars().take(20_000).collect())
+            };
             let new = NewCode {
                 parent,
                 name,
@@ -421,15 +556,22 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
                 example: long("example", &example),
                 shortcut: None,
             };
-            let id = store::codes::insert(db, project, owner, &new).await.map_err(|e| match e {
-                store::codes::CodeError::Db(e) => ImportError::Db(e),
-                other => ImportError::Invalid(other.to_string()),
-            })?;
+            let id = store::codes::insert(db, project, owner, &new)
+                .await
+                .map_err(|e| match e {
+                    store::codes::CodeError::Db(e) => ImportError::Db(e),
+                    other => ImportError::Invalid(other.to_string()),
+                })?;
             let memo = note_text(&c.notes).join("\n\n");
             used_notes.extend(c.notes.iter().cloned());
             if !memo.is_empty() {
-                let changes = store::codes::CodeChanges { memo: Some(memo), ..Default::default() };
-                store::codes::update(db, project, id, owner, &changes).await.map_err(|e| ImportError::Invalid(e.to_string()))?;
+                let changes = store::codes::CodeChanges {
+                    memo: Some(memo),
+                    ..Default::default()
+                };
+                store::codes::update(db, project, id, owner, &changes)
+                    .await
+                    .map_err(|e| ImportError::Invalid(e.to_string()))?;
                 report.memos += 1;
             }
             if !c.guid.starts_with("implied:") {
@@ -443,8 +585,17 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
     }
 
     // Participants from cases.
-    let variables: HashMap<String, String> = ex.variables.iter().map(|v| (v.guid.clone(), v.name.clone())).collect();
-    let var_name = |v: &Value| variables.get(&v.variable).cloned().unwrap_or_else(|| "attribute".into());
+    let variables: HashMap<String, String> = ex
+        .variables
+        .iter()
+        .map(|v| (v.guid.clone(), v.name.clone()))
+        .collect();
+    let var_name = |v: &Value| {
+        variables
+            .get(&v.variable)
+            .cloned()
+            .unwrap_or_else(|| "attribute".into())
+    };
     let mut groups = store::groups::list(db, project).await?;
     let mut case_ids: HashMap<String, ParticipantId> = HashMap::new();
     let mut labels_taken: Vec<String> = Vec::new();
@@ -477,9 +628,14 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
                 attributes.insert(n.trim().to_owned(), v.value.trim().to_owned());
             }
         }
-        let attributes = participant::attributes(attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .unwrap_or_default();
-        let new = store::participants::NewParticipant { label, group, attributes };
+        let attributes =
+            participant::attributes(attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .unwrap_or_default();
+        let new = store::participants::NewParticipant {
+            label,
+            group,
+            attributes,
+        };
         let p = {
             let mut conn = db.acquire().await?;
             store::participants::insert(&mut conn, project, &new).await?
@@ -489,7 +645,11 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
     }
 
     // Documents and their codings.
-    let set_names: Vec<(String, Vec<String>)> = ex.sets.iter().map(|s| (s.name.clone(), s.sources.clone())).collect();
+    let set_names: Vec<(String, Vec<String>)> = ex
+        .sets
+        .iter()
+        .map(|s| (s.name.clone(), s.sources.clone()))
+        .collect();
     let mut project_memo: Vec<String> = Vec::new();
     for s in &ex.sources {
         let Some(raw) = s.text.as_ref().map(|t| t.replace('\0', " ")) else {
@@ -501,11 +661,17 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
             ));
             continue;
         };
-        let sels: Vec<(i64, i64, Option<&str>)> = s.selections.iter().map(|x| (x.start, x.end, x.name.as_deref())).collect();
+        let sels: Vec<(i64, i64, Option<&str>)> = s
+            .selections
+            .iter()
+            .map(|x| (x.start, x.end, x.name.as_deref()))
+            .collect();
         let (unit, crlf, _score) = positions::choose_unit(&raw, &sels, ex.origin.as_deref());
         let (text, map) = positions::normalise_with_map(&raw, unit, crlf);
         if text.trim().is_empty() {
-            report.not_imported.push(format!("document “{}”: its text is empty", s.name));
+            report
+                .not_imported
+                .push(format!("document “{}”: its text is empty", s.name));
             continue;
         }
         let unit_name = match unit {
@@ -519,7 +685,15 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
         let has_crlf = raw.contains("\r\n");
         let has_astral = raw.chars().any(|c| c as u32 > 0xFFFF);
         if has_crlf || has_astral {
-            report.positions.push(format!("“{}”: positions read as {unit_name}{}", s.name, if has_crlf { format!(", counting {crlf_name}") } else { String::new() }));
+            report.positions.push(format!(
+                "“{}”: positions read as {unit_name}{}",
+                s.name,
+                if has_crlf {
+                    format!(", counting {crlf_name}")
+                } else {
+                    String::new()
+                }
+            ));
         }
         // Attributes: the source's variables and the sets it is in.
         let mut attributes = Attributes::new();
@@ -535,27 +709,53 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
                 attributes.insert(n, v.value.trim().to_owned());
             }
         }
-        let sets: Vec<&str> = set_names.iter().filter(|(_, m)| m.contains(&s.guid)).map(|(n, _)| n.as_str()).collect();
+        let sets: Vec<&str> = set_names
+            .iter()
+            .filter(|(_, m)| m.contains(&s.guid))
+            .map(|(n, _)| n.as_str())
+            .collect();
         if !sets.is_empty() {
             attributes.insert("set".into(), sets.join("; "));
         }
-        let attributes = participant::attributes(attributes.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap_or_default();
+        let attributes =
+            participant::attributes(attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .unwrap_or_default();
         // A case holding this whole source is its (one-to-one) participant.
-        let owners: Vec<ParticipantId> = ex.cases.iter().filter(|c| c.sources.contains(&s.guid)).filter_map(|c| case_ids.get(&c.guid).copied()).collect();
-        let transcript = Transcript { turns: crate::domain::turns::parse(&text), text: text.clone(), format: "qdpx" };
+        let owners: Vec<ParticipantId> = ex
+            .cases
+            .iter()
+            .filter(|c| c.sources.contains(&s.guid))
+            .filter_map(|c| case_ids.get(&c.guid).copied())
+            .collect();
+        let transcript = Transcript {
+            turns: crate::domain::turns::parse(&text),
+            text: text.clone(),
+            format: "qdpx",
+        };
         let options = ImportOptions {
-            title: Some(crate::domain::document::title(&s.name).unwrap_or_else(|_| "Untitled".into())),
+            title: Some(
+                crate::domain::document::title(&s.name).unwrap_or_else(|_| "Untitled".into()),
+            ),
             kind,
             held_on,
             attributes,
-            participant: if owners.len() == 1 { Some(owners[0]) } else { None },
+            participant: if owners.len() == 1 {
+                Some(owners[0])
+            } else {
+                None
+            },
         };
-        let doc: DocumentId = transcripts::store(db, project, Some(owner), None, transcript, &options).await?;
+        let doc: DocumentId =
+            transcripts::store(db, project, Some(owner), None, transcript, &options).await?;
         report.documents += 1;
 
         // Speakers: Parley's own mapping note, else cases whose selections
         // fall in a speaker's turns.
-        let mapping_note = s.notes.iter().filter_map(|r| notes.get(r)).find(|n| n.name.as_deref() == Some(SPEAKERS_NOTE));
+        let mapping_note = s
+            .notes
+            .iter()
+            .filter_map(|r| notes.get(r))
+            .find(|n| n.name.as_deref() == Some(SPEAKERS_NOTE));
         let speakers = store::documents::speakers(db, project, doc).await?;
         let mut wanted: Vec<crate::web::documents::WantedMapping> = Vec::new();
         if let Some(n) = mapping_note {
@@ -577,15 +777,29 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
         } else {
             let turns = store::documents::turns(db, project, doc).await?;
             for c in &ex.cases {
-                let Some(pid) = case_ids.get(&c.guid) else { continue };
-                for sel in s.selections.iter().filter(|x| c.selections.contains(&x.guid)) {
-                    let Ok(m) = positions::map(&map, sel.start, sel.end) else { continue };
+                let Some(pid) = case_ids.get(&c.guid) else {
+                    continue;
+                };
+                for sel in s
+                    .selections
+                    .iter()
+                    .filter(|x| c.selections.contains(&x.guid))
+                {
+                    let Ok(m) = positions::map(&map, sel.start, sel.end) else {
+                        continue;
+                    };
                     for t in turns.iter().filter(|t| t.start < m.end && t.end > m.start) {
                         if let Some(label) = &t.speaker
-                            && speakers.iter().any(|sp| &sp.label == label && sp.role == SpeakerRole::Unassigned)
+                            && speakers
+                                .iter()
+                                .any(|sp| &sp.label == label && sp.role == SpeakerRole::Unassigned)
                             && !wanted.iter().any(|w| &w.label == label)
                         {
-                            wanted.push(crate::web::documents::WantedMapping { label: label.clone(), participant: Some(pid.0.to_string()), role: None });
+                            wanted.push(crate::web::documents::WantedMapping {
+                                label: label.clone(),
+                                participant: Some(pid.0.to_string()),
+                                role: None,
+                            });
                         }
                     }
                 }
@@ -599,7 +813,13 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
         }
 
         // Memos on the document, and selections that carry no code.
-        let mut memo = note_text(&s.notes.iter().filter(|r| mapping_note.is_none_or(|n| &n.guid != *r)).cloned().collect::<Vec<_>>());
+        let mut memo = note_text(
+            &s.notes
+                .iter()
+                .filter(|r| mapping_note.is_none_or(|n| &n.guid != *r))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
         used_notes.extend(s.notes.iter().cloned());
         if !s.description.trim().is_empty() {
             memo.insert(0, s.description.trim().to_owned());
@@ -613,7 +833,10 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
                 Err(e) => {
                     bad += 1;
                     if bad <= 5 {
-                        report.not_imported.push(format!("“{}”: a selection at {}–{} was not imported ({e})", s.name, sel.start, sel.end));
+                        report.not_imported.push(format!(
+                            "“{}”: a selection at {}–{} was not imported ({e})",
+                            s.name, sel.start, sel.end
+                        ));
                     }
                     continue;
                 }
@@ -624,9 +847,22 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
                 sel_memo.insert(0, sel.description.trim().to_owned());
             }
             if sel.codings.is_empty() {
-                let quoted: String = text.chars().skip(mapped.start).take((mapped.end - mapped.start).min(120)).collect();
-                let note = if sel_memo.is_empty() { String::new() } else { format!(" — {}", sel_memo.join(" ")) };
-                memo.push(format!("Annotation at {}–{} “{}”{note}", mapped.start, mapped.end, quoted.trim()));
+                let quoted: String = text
+                    .chars()
+                    .skip(mapped.start)
+                    .take((mapped.end - mapped.start).min(120))
+                    .collect();
+                let note = if sel_memo.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", sel_memo.join(" "))
+                };
+                memo.push(format!(
+                    "Annotation at {}–{} “{}”{note}",
+                    mapped.start,
+                    mapped.end,
+                    quoted.trim()
+                ));
                 continue;
             }
             for c in &sel.codings {
@@ -637,7 +873,13 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
                 let mut m = sel_memo.clone();
                 m.extend(note_text(&c.notes));
                 used_notes.extend(c.notes.iter().cloned());
-                let coder = c.user.as_ref().or(sel.user.as_ref()).and_then(|u| coders.get(u)).copied().unwrap_or(owner);
+                let coder = c
+                    .user
+                    .as_ref()
+                    .or(sel.user.as_ref())
+                    .and_then(|u| coders.get(u))
+                    .copied()
+                    .unwrap_or(owner);
                 let new = NewCoding {
                     document: doc,
                     code: *code,
@@ -659,16 +901,24 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
             }
         }
         if bad > 5 {
-            report.not_imported.push(format!("“{}”: {} more selections outside the text were not imported", s.name, bad - 5));
+            report.not_imported.push(format!(
+                "“{}”: {} more selections outside the text were not imported",
+                s.name,
+                bad - 5
+            ));
         }
         if duplicates > 0 {
             report.adjusted.push(format!("“{}”: {duplicates} coding(s) repeated the same code on the same passage by the same coder and were kept once", s.name));
         }
         if unknown_codes > 0 {
-            report.not_imported.push(format!("“{}”: {unknown_codes} coding(s) name a code that is not in the codebook", s.name));
+            report.not_imported.push(format!(
+                "“{}”: {unknown_codes} coding(s) name a code that is not in the codebook",
+                s.name
+            ));
         }
         if !memo.is_empty() {
-            let text = code::long_text("memo", &memo.join("\n\n")).unwrap_or_else(|_| memo.join("\n\n").chars().take(20_000).collect());
+            let text = code::long_text("memo", &memo.join("\n\n"))
+                .unwrap_or_else(|_| memo.join("\n\n").chars().take(20_000).collect());
             store::memos::set_document(db, project, doc, owner, &text).await?;
             report.memos += 1;
         }
@@ -681,14 +931,17 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
             let t = n.text.trim();
             if !t.is_empty() {
                 project_memo.push(match &n.name {
-                    Some(name) if !name.trim().is_empty() && name != "Project memo" => format!("{}\n{t}", name.trim()),
+                    Some(name) if !name.trim().is_empty() && name != "Project memo" => {
+                        format!("{}\n{t}", name.trim())
+                    }
                     _ => t.to_owned(),
                 });
             }
         }
     }
     if !project_memo.is_empty() {
-        let text = code::long_text("memo", &project_memo.join("\n\n")).unwrap_or_else(|_| project_memo.join("\n\n").chars().take(20_000).collect());
+        let text = code::long_text("memo", &project_memo.join("\n\n"))
+            .unwrap_or_else(|_| project_memo.join("\n\n").chars().take(20_000).collect());
         store::memos::set_project(db, project, owner, &text).await?;
         report.memos += 1;
     }
@@ -697,7 +950,11 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
             "{} “{}”: only text sources can be imported{}",
             o.kind,
             o.name,
-            if o.codings > 0 { format!(" ({} coding(s) on it were left out)", o.codings) } else { String::new() }
+            if o.codings > 0 {
+                format!(" ({} coding(s) on it were left out)", o.codings)
+            } else {
+                String::new()
+            }
         ));
     }
     for s in &ex.skipped {
@@ -711,10 +968,21 @@ async fn fill(db: &PgPool, owner: UserId, project: ProjectId, ex: &mut Exchange)
 pub fn codes_as_imported(ex: &mut Exchange) -> Vec<store::codes::ImportedCode> {
     unflatten(&mut ex.codes);
     let mut out = Vec::new();
-    let mut stack: Vec<(Vec<String>, &Code)> = ex.codes.iter().rev().map(|c| (vec![c.name.clone()], c)).collect();
+    let mut stack: Vec<(Vec<String>, &Code)> = ex
+        .codes
+        .iter()
+        .rev()
+        .map(|c| (vec![c.name.clone()], c))
+        .collect();
     while let Some((path, c)) = stack.pop() {
         let (definition, inclusion, exclusion, example) = undescribe(&c.description);
-        let path: Vec<String> = path.iter().map(|p| code::name(&p.replace(code::PATH_SEPARATOR, "/")).unwrap_or_else(|_| "Unnamed code".into())).collect();
+        let path: Vec<String> = path
+            .iter()
+            .map(|p| {
+                code::name(&p.replace(code::PATH_SEPARATOR, "/"))
+                    .unwrap_or_else(|_| "Unnamed code".into())
+            })
+            .collect();
         out.push(store::codes::ImportedCode {
             path: path.clone(),
             definition,
@@ -775,23 +1043,47 @@ mod tests {
             updated_at: OffsetDateTime::UNIX_EPOCH,
         };
         let (d, i, e, x) = undescribe(&describe(&c));
-        assert_eq!((d.as_str(), i.as_str(), e.as_str(), x.as_str()), (c.definition.as_str(), "Calm, safety", "Asylum", "“It felt like a sanctuary”"));
+        assert_eq!(
+            (d.as_str(), i.as_str(), e.as_str(), x.as_str()),
+            (
+                c.definition.as_str(),
+                "Calm, safety",
+                "Asylum",
+                "“It felt like a sanctuary”"
+            )
+        );
         assert_eq!(undescribe("Just a description").0, "Just a description");
     }
 
     #[test]
     fn colours_are_read_leniently() {
         assert_eq!(lenient_colour(Some("#FF0000")).unwrap().as_str(), "#ff0000");
-        assert_eq!(lenient_colour(Some("#ff000080")).unwrap().as_str(), "#ff0000");
-        assert_eq!(lenient_colour(Some("rgb(0, 128, 255)")).unwrap().as_str(), "#0080ff");
+        assert_eq!(
+            lenient_colour(Some("#ff000080")).unwrap().as_str(),
+            "#ff0000"
+        );
+        assert_eq!(
+            lenient_colour(Some("rgb(0, 128, 255)")).unwrap().as_str(),
+            "#0080ff"
+        );
         assert_eq!(lenient_colour(Some("255,0,0")).unwrap().as_str(), "#ff0000");
         assert!(lenient_colour(Some("blue-ish")).is_none());
     }
 
     #[test]
     fn flattened_names_become_a_tree() {
-        let code = |g: &str, n: &str| Code { guid: g.into(), name: n.into(), codable: true, ..Code::default() };
-        let mut codes = vec![code("1", "Coke"), code("2", "Coke::diet Coke"), code("3", "Pepsi::max"), code("4", "Fanta")];
+        let code = |g: &str, n: &str| Code {
+            guid: g.into(),
+            name: n.into(),
+            codable: true,
+            ..Code::default()
+        };
+        let mut codes = vec![
+            code("1", "Coke"),
+            code("2", "Coke::diet Coke"),
+            code("3", "Pepsi::max"),
+            code("4", "Fanta"),
+        ];
         assert!(unflatten(&mut codes));
         let names: Vec<&str> = codes.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["Coke", "Pepsi", "Fanta"]);

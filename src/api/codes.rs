@@ -182,7 +182,8 @@ async fn import_codes(
     };
     if crate::web::exchange::is_qdc(&bytes) {
         let outcome =
-            crate::web::exchange::import_qdc(&state.db, access.id(), access.user.id, &bytes).await?;
+            crate::web::exchange::import_qdc(&state.db, access.id(), access.user.id, &bytes)
+                .await?;
         return Ok((StatusCode::CREATED, Json(outcome)));
     }
     let text = crate::domain::text::decode_normalised(&bytes).map_err(|e| {

@@ -57,7 +57,10 @@ fn attachment(content_type: &'static str, name: String, body: Body) -> Response 
     (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
         body,
     )
@@ -66,7 +69,9 @@ fn attachment(content_type: &'static str, name: String, body: Body) -> Response 
 
 /// The project as a `.qdpx` archive.
 pub async fn qdpx_bytes(db: &PgPool, project: ProjectId) -> Result<Vec<u8>> {
-    let ex = exchange::export(db, project).await.map_err(AppError::internal)?;
+    let ex = exchange::export(db, project)
+        .await
+        .map_err(AppError::internal)?;
     tokio::task::spawn_blocking(move || write::qdpx(&ex))
         .await?
         .map_err(AppError::internal)
@@ -74,7 +79,9 @@ pub async fn qdpx_bytes(db: &PgPool, project: ProjectId) -> Result<Vec<u8>> {
 
 /// The codebook as a `.qdc` document.
 pub async fn qdc_text(db: &PgPool, project: ProjectId) -> Result<String> {
-    let ex = exchange::export_codebook(db, project).await.map_err(AppError::internal)?;
+    let ex = exchange::export_codebook(db, project)
+        .await
+        .map_err(AppError::internal)?;
     Ok(write::qdc(&ex))
 }
 
@@ -97,7 +104,11 @@ async fn export_qdc(State(state): State<AppState>, access: ProjectAccess) -> Res
 }
 
 /// Read a `.qdpx` and import it as a new project owned by `user`.
-pub async fn import_bytes(db: &PgPool, user: UserId, bytes: Vec<u8>) -> Result<(ProjectId, Report)> {
+pub async fn import_bytes(
+    db: &PgPool,
+    user: UserId,
+    bytes: Vec<u8>,
+) -> Result<(ProjectId, Report)> {
     let ex = tokio::task::spawn_blocking(move || read::read_qdpx(&bytes, &ZipLimits::default()))
         .await?
         .map_err(|e| AppError::Invalid(ValidationError::new("file", e.to_string())))?;
@@ -115,7 +126,9 @@ async fn file_part(mut multipart: Multipart) -> Result<Vec<u8>> {
             return Ok(bytes.to_vec());
         }
     }
-    Err(AppError::BadRequest("send the .qdpx file as a multipart part named file".into()))
+    Err(AppError::BadRequest(
+        "send the .qdpx file as a multipart part named file".into(),
+    ))
 }
 
 #[derive(Serialize)]
@@ -136,7 +149,10 @@ async fn import_api(
     let project = store::projects::get_for_member(&state.db, id, user.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((StatusCode::CREATED, super::extract::Json(Imported { project, report })))
+    Ok((
+        StatusCode::CREATED,
+        super::extract::Json(Imported { project, report }),
+    ))
 }
 
 #[derive(Template, WebTemplate)]
@@ -163,7 +179,12 @@ async fn import_page(
             let project = store::projects::get_for_member(&state.db, id, user.id)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            Ok(ImportedPage { chrome, project, report }.into_response())
+            Ok(ImportedPage {
+                chrome,
+                project,
+                report,
+            }
+            .into_response())
         }
         Err(e) => Ok(back_with(&session, "/projects", e).await?.into_response()),
     }
@@ -178,12 +199,20 @@ pub fn is_qdc(bytes: &[u8]) -> bool {
 }
 
 /// Add a `.qdc` codebook's codes to a project (all or nothing).
-pub async fn import_qdc(db: &PgPool, project: ProjectId, user: UserId, bytes: &[u8]) -> Result<ImportOutcome> {
+pub async fn import_qdc(
+    db: &PgPool,
+    project: ProjectId,
+    user: UserId,
+    bytes: &[u8],
+) -> Result<ImportOutcome> {
     let mut ex = read::read_qdc(bytes)
         .map_err(|e| AppError::Invalid(ValidationError::new("file", e.to_string())))?;
     let codes = exchange::codes_as_imported(&mut ex);
     if codes.is_empty() {
-        return Err(AppError::Invalid(ValidationError::new("file", "the codebook has no codes")));
+        return Err(AppError::Invalid(ValidationError::new(
+            "file",
+            "the codebook has no codes",
+        )));
     }
     Ok(store::codes::import(db, project, user, &codes).await?)
 }

@@ -59,7 +59,13 @@ fn note_refs(out: &mut String, notes: &[String], indent: &str) {
 
 fn code(out: &mut String, c: &Code, depth: usize, with_notes: bool) {
     let indent = "  ".repeat(depth + 3);
-    let _ = write!(out, "{indent}<Code guid=\"{}\" name=\"{}\" isCodable=\"{}\"", g(&c.guid), esc(&c.name), c.codable);
+    let _ = write!(
+        out,
+        "{indent}<Code guid=\"{}\" name=\"{}\" isCodable=\"{}\"",
+        g(&c.guid),
+        esc(&c.name),
+        c.codable
+    );
     attr(out, "color", c.color.as_deref());
     let notes = with_notes && !c.notes.is_empty();
     if c.description.is_empty() && !notes && c.children.is_empty() {
@@ -68,7 +74,11 @@ fn code(out: &mut String, c: &Code, depth: usize, with_notes: bool) {
     }
     out.push_str(">\n");
     if !c.description.is_empty() {
-        let _ = writeln!(out, "{indent}  <Description>{}</Description>", text(&c.description));
+        let _ = writeln!(
+            out,
+            "{indent}  <Description>{}</Description>",
+            text(&c.description)
+        );
     }
     if with_notes {
         note_refs(out, &c.notes, &format!("{indent}  "));
@@ -93,7 +103,11 @@ fn case(out: &mut String, c: &Case) {
     attr(out, "name", c.name.as_deref());
     out.push_str(">\n");
     if !c.description.is_empty() {
-        let _ = writeln!(out, "      <Description>{}</Description>", text(&c.description));
+        let _ = writeln!(
+            out,
+            "      <Description>{}</Description>",
+            text(&c.description)
+        );
     }
     for v in &c.values {
         value(out, v, "      ");
@@ -108,18 +122,22 @@ fn case(out: &mut String, c: &Case) {
 }
 
 fn selection(out: &mut String, s: &Selection) {
+    let _ = write!(out, "      <PlainTextSelection guid=\"{}\"", g(&s.guid));
+    attr(out, "name", s.name.as_deref());
     let _ = write!(
         out,
-        "      <PlainTextSelection guid=\"{}\"",
-        g(&s.guid)
+        " startPosition=\"{}\" endPosition=\"{}\"",
+        s.start, s.end
     );
-    attr(out, "name", s.name.as_deref());
-    let _ = write!(out, " startPosition=\"{}\" endPosition=\"{}\"", s.start, s.end);
     attr(out, "creatingUser", s.user.as_deref().map(g).as_deref());
     attr(out, "creationDateTime", s.created.as_deref());
     out.push_str(">\n");
     if !s.description.is_empty() {
-        let _ = writeln!(out, "        <Description>{}</Description>", text(&s.description));
+        let _ = writeln!(
+            out,
+            "        <Description>{}</Description>",
+            text(&s.description)
+        );
     }
     for c in &s.codings {
         let _ = write!(out, "        <Coding guid=\"{}\"", g(&c.guid));
@@ -144,7 +162,11 @@ fn source(out: &mut String, s: &TextSource) {
     );
     out.push_str(">\n");
     if !s.description.is_empty() {
-        let _ = writeln!(out, "      <Description>{}</Description>", text(&s.description));
+        let _ = writeln!(
+            out,
+            "      <Description>{}</Description>",
+            text(&s.description)
+        );
     }
     for sel in &s.selections {
         selection(out, sel);
@@ -236,9 +258,18 @@ pub fn project_xml(ex: &Exchange) -> String {
     if !sets.is_empty() {
         out.push_str("  <Sets>\n");
         for s in sets {
-            let _ = writeln!(out, "    <Set guid=\"{}\" name=\"{}\">", g(&s.guid), esc(&s.name));
+            let _ = writeln!(
+                out,
+                "    <Set guid=\"{}\" name=\"{}\">",
+                g(&s.guid),
+                esc(&s.name)
+            );
             if !s.description.is_empty() {
-                let _ = writeln!(out, "      <Description>{}</Description>", text(&s.description));
+                let _ = writeln!(
+                    out,
+                    "      <Description>{}</Description>",
+                    text(&s.description)
+                );
             }
             for c in &s.codes {
                 let _ = writeln!(out, "      <MemberCode targetGUID=\"{}\"/>", g(c));
@@ -254,7 +285,11 @@ pub fn project_xml(ex: &Exchange) -> String {
         out.push_str("  </Sets>\n");
     }
     if !ex.description.is_empty() {
-        let _ = writeln!(out, "  <Description>{}</Description>", text(&ex.description));
+        let _ = writeln!(
+            out,
+            "  <Description>{}</Description>",
+            text(&ex.description)
+        );
     }
     note_refs(&mut out, &ex.project_notes, "  ");
     out.push_str("</Project>\n");
@@ -264,13 +299,17 @@ pub fn project_xml(ex: &Exchange) -> String {
 /// The `.qdpx` archive: `project.qde` and `sources/<GUID>.txt` for every
 /// text source (UTF-8, no BOM, Parley's `\n` line endings).
 pub fn qdpx(ex: &Exchange) -> Result<Vec<u8>, FormatError> {
-    let fail = |e: &dyn std::fmt::Display| FormatError::new(format!("cannot write the archive: {e}"));
+    let fail =
+        |e: &dyn std::fmt::Display| FormatError::new(format!("cannot write the archive: {e}"));
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
-    zip.start_file("project.qde", options).map_err(|e| fail(&e))?;
-    zip.write_all(project_xml(ex).as_bytes()).map_err(|e| fail(&e))?;
-    zip.add_directory("sources/", options).map_err(|e| fail(&e))?;
+    zip.start_file("project.qde", options)
+        .map_err(|e| fail(&e))?;
+    zip.write_all(project_xml(ex).as_bytes())
+        .map_err(|e| fail(&e))?;
+    zip.add_directory("sources/", options)
+        .map_err(|e| fail(&e))?;
     for s in &ex.sources {
         zip.start_file(format!("sources/{}.txt", g(&s.guid)), options)
             .map_err(|e| fail(&e))?;
@@ -296,7 +335,12 @@ pub fn qdc(ex: &Exchange) -> String {
     if !sets.is_empty() {
         out.push_str("  <Sets>\n");
         for s in sets {
-            let _ = writeln!(out, "    <Set guid=\"{}\" name=\"{}\">", g(&s.guid), esc(&s.name));
+            let _ = writeln!(
+                out,
+                "    <Set guid=\"{}\" name=\"{}\">",
+                g(&s.guid),
+                esc(&s.name)
+            );
             for c in &s.codes {
                 let _ = writeln!(out, "      <MemberCode guid=\"{}\"/>", g(c));
             }
@@ -317,7 +361,10 @@ mod tests {
         Exchange {
             name: "Study <1> & \"2\"".into(),
             origin: Some("Parley 0.1".into()),
-            users: vec![User { guid: "11111111-1111-4111-8111-111111111111".into(), name: Some("Ann".into()) }],
+            users: vec![User {
+                guid: "11111111-1111-4111-8111-111111111111".into(),
+                name: Some("Ann".into()),
+            }],
             codes: vec![Code {
                 guid: "22222222-2222-4222-8222-222222222222".into(),
                 name: "Inpatient frames".into(),
@@ -332,7 +379,11 @@ mod tests {
                     ..Code::default()
                 }],
             }],
-            variables: vec![Variable { guid: "44444444-4444-4444-8444-444444444444".into(), name: "Stakeholder group".into(), kind: "Text".into() }],
+            variables: vec![Variable {
+                guid: "44444444-4444-4444-8444-444444444444".into(),
+                name: "Stakeholder group".into(),
+                kind: "Text".into(),
+            }],
             sources: vec![TextSource {
                 guid: "66666666-6666-4666-8666-666666666666".into(),
                 name: "Interview 1".into(),
@@ -367,10 +418,18 @@ mod tests {
         let xml = project_xml(&sample());
         assert!(xml.contains("name=\"Study &lt;1&gt; &amp; &quot;2&quot;\""));
         assert!(!xml.contains('\u{1}'));
-        let order = ["<Users>", "<CodeBook>", "<Variables>", "<Sources>", "<Notes>"];
+        let order = [
+            "<Users>",
+            "<CodeBook>",
+            "<Variables>",
+            "<Sources>",
+            "<Notes>",
+        ];
         let at: Vec<usize> = order.iter().map(|t| xml.find(t).unwrap()).collect();
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{xml}");
-        assert!(xml.contains("plainTextPath=\"internal://66666666-6666-4666-8666-666666666666.txt\""));
+        assert!(
+            xml.contains("plainTextPath=\"internal://66666666-6666-4666-8666-666666666666.txt\"")
+        );
     }
 
     #[test]
@@ -379,7 +438,9 @@ mod tests {
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
         let mut text = String::new();
         std::io::Read::read_to_string(
-            &mut zip.by_name("sources/66666666-6666-4666-8666-666666666666.txt").unwrap(),
+            &mut zip
+                .by_name("sources/66666666-6666-4666-8666-666666666666.txt")
+                .unwrap(),
             &mut text,
         )
         .unwrap();
