@@ -166,6 +166,22 @@ pub fn branch(tree: &[Code], id: CodeId) -> Vec<CodeId> {
     out
 }
 
+/// Is `code` in the project's codebook and not in the trash?
+pub async fn is_live(
+    conn: &mut PgConnection,
+    project: ProjectId,
+    code: CodeId,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from code where project_id = $1 and code_id = $2
+                            and deleted_at is null) as "live!""#,
+        project as ProjectId,
+        code as CodeId
+    )
+    .fetch_one(conn)
+    .await
+}
+
 /// Create a code at the end of its siblings.
 pub async fn insert(
     pool: &PgPool,
@@ -186,15 +202,7 @@ async fn insert_in(
     new: &NewCode,
 ) -> Result<CodeId> {
     if let Some(parent) = new.parent {
-        let live = sqlx::query_scalar!(
-            r#"select exists (select 1 from code where project_id = $1 and code_id = $2
-                                and deleted_at is null) as "live!""#,
-            project as ProjectId,
-            parent as CodeId
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        if !live {
+        if !is_live(conn, project, parent).await? {
             return Err(CodeError::NoSuchParent);
         }
     }
@@ -344,15 +352,7 @@ async fn place(
     position: Option<i32>,
 ) -> Result<()> {
     if let Some(p) = parent {
-        let live = sqlx::query_scalar!(
-            r#"select exists (select 1 from code where project_id = $1 and code_id = $2
-                                and deleted_at is null) as "live!""#,
-            project as ProjectId,
-            p as CodeId
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        if !live {
+        if !is_live(conn, project, p).await? {
             return Err(CodeError::NoSuchParent);
         }
     }

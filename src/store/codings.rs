@@ -579,15 +579,7 @@ pub async fn update(
         });
     }
     if let Some(code) = changes.code {
-        let live = sqlx::query_scalar!(
-            r#"select exists (select 1 from code where project_id = $1 and code_id = $2
-                                and deleted_at is null) as "live!""#,
-            project as ProjectId,
-            code as CodeId
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if !live {
+        if !crate::store::codes::is_live(&mut tx, project, code).await? {
             return Err(CodingError::NoSuchCode(code));
         }
     }

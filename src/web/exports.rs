@@ -245,6 +245,21 @@ async fn attribute_names(db: &PgPool, project: ProjectId) -> Result<Vec<String>>
     super::matrix::attribute_names(db, project).await
 }
 
+/// What every excerpt row needs besides the coding: the attribute columns
+/// and each code's path.
+async fn excerpt_columns(
+    db: &PgPool,
+    project: ProjectId,
+) -> Result<(Vec<String>, Vec<(CodeId, String)>)> {
+    let attributes = attribute_names(db, project).await?;
+    let paths = store::codes::tree(db, project)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.path))
+        .collect();
+    Ok((attributes, paths))
+}
+
 fn excerpt_row(c: &Coding, paths: &[(CodeId, String)], attributes: &[String]) -> ExcerptRow {
     let join = |f: &dyn Fn(&store::codings::Attribution) -> Option<String>| {
         let mut v: Vec<String> = c.speakers.iter().filter_map(f).collect();
@@ -318,12 +333,7 @@ async fn excerpts_csv(
         query.include_subcodes,
     )
     .await?;
-    let attributes = attribute_names(db, access.id()).await?;
-    let paths: Vec<(CodeId, String)> = store::codes::tree(db, access.id())
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.path))
-        .collect();
+    let (attributes, paths) = excerpt_columns(db, access.id()).await?;
     let file = tempfile::tempfile().map_err(AppError::internal)?;
     let mut csv = csv::Writer::from_writer(std::io::BufWriter::new(file));
     let mut head: Vec<String> = theme_export::EXCERPT_COLUMNS
@@ -373,12 +383,7 @@ async fn excerpts_sheet(
     filter: &Filter,
     documents: Option<&[crate::domain::ids::DocumentId]>,
 ) -> Result<()> {
-    let attributes = attribute_names(db, project).await?;
-    let paths: Vec<(CodeId, String)> = store::codes::tree(db, project)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.path))
-        .collect();
+    let (attributes, paths) = excerpt_columns(db, project).await?;
     let ws = workbook
         .add_worksheet_with_constant_memory()
         .map_err(AppError::internal)?;
