@@ -40,6 +40,17 @@ const GROUP_VARIABLE: &str = "Stakeholder group";
 const KIND_VARIABLE: &str = "Document kind";
 const DATE_VARIABLE: &str = "Held on";
 const SPEAKERS_NOTE: &str = "Parley speaker mapping";
+/// A code's definition, inclusion, exclusion and example exactly, as JSON,
+/// beside the human-readable description (which other tools show).
+const FIELDS_NOTE: &str = "Parley code fields";
+
+#[derive(Serialize, serde::Deserialize)]
+struct CodeFields {
+    definition: String,
+    inclusion: String,
+    exclusion: String,
+    example: String,
+}
 
 /// Definition, inclusion, exclusion and example in one description.
 fn describe(c: &store::codes::Code) -> String {
@@ -59,36 +70,27 @@ fn describe(c: &store::codes::Code) -> String {
     out
 }
 
-/// The reverse of [`describe`]: (definition, inclusion, exclusion, example).
+/// The reverse of [`describe`] for files without Parley's exact fields:
+/// (definition, inclusion, exclusion, example). Only a trailing run of
+/// "Include:", "Exclude:", "Example:" paragraphs, in that order, is taken
+/// apart; anything else stays in the definition.
 fn undescribe(description: &str) -> (String, String, String, String) {
+    let mut rest = description.trim_end();
     let mut fields = [String::new(), String::new(), String::new()];
-    let mut definition = Vec::new();
-    let mut current: Option<usize> = None;
-    for para in description.split("\n\n") {
-        let found = ["Include: ", "Exclude: ", "Example: "]
-            .iter()
-            .position(|p| para.starts_with(p));
-        match found {
-            Some(i) => {
-                fields[i] = para[9..].to_owned();
-                current = Some(i);
-            }
-            None => match current {
-                Some(i) => {
-                    fields[i].push_str("\n\n");
-                    fields[i].push_str(para);
-                }
-                None => definition.push(para),
-            },
+    for (i, label) in ["Example: ", "Exclude: ", "Include: "].iter().enumerate() {
+        let marker = format!("\n\n{label}");
+        let found = if rest.starts_with(label) {
+            Some(0)
+        } else {
+            rest.rfind(&marker).map(|at| at + 2)
+        };
+        if let Some(at) = found {
+            fields[2 - i] = rest[at + label.len()..].trim().to_owned();
+            rest = rest[..at].trim_end();
         }
     }
     let [inc, exc, ex] = fields;
-    (
-        definition.join("\n\n").trim().to_owned(),
-        inc.trim().to_owned(),
-        exc.trim().to_owned(),
-        ex.trim().to_owned(),
-    )
+    (rest.trim().to_owned(), inc, exc, ex)
 }
 
 fn rfc3339(t: OffsetDateTime) -> Option<String> {
@@ -151,6 +153,31 @@ pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange>
             .filter(|c| c.parent_id == parent)
             .map(|c| {
                 let mut memo_refs = Vec::new();
+                let description = describe(c);
+                let exact = (
+                    c.definition.clone(),
+                    c.inclusion.clone(),
+                    c.exclusion.clone(),
+                    c.example.clone(),
+                );
+                // The exact fields travel in a note whenever the description
+                // alone would not give them back.
+                if undescribe(&description) != exact {
+                    let g = guid(project, "code-fields", c.id.0);
+                    let fields = CodeFields {
+                        definition: c.definition.clone(),
+                        inclusion: c.inclusion.clone(),
+                        exclusion: c.exclusion.clone(),
+                        example: c.example.clone(),
+                    };
+                    notes.push(Note {
+                        guid: g.clone(),
+                        name: Some(FIELDS_NOTE.into()),
+                        text: serde_json::to_string(&fields).unwrap_or_default(),
+                        ..Note::default()
+                    });
+                    memo_refs.push(g);
+                }
                 if !c.memo.is_empty() {
                     let g = guid(project, "code-memo", c.id.0);
                     notes.push(Note {
@@ -165,7 +192,7 @@ pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange>
                     guid: guid(project, "code", c.id.0),
                     name: c.name.clone(),
                     color: Some(c.colour.to_string()),
-                    description: describe(c),
+                    description,
                     codable: true,
                     notes: memo_refs,
                     children: build(tree, Some(c.id), project, notes),
@@ -273,7 +300,20 @@ pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange>
             ));
         }
         let mut selections = Vec::new();
-        for m in store::codings::marks(db, project, d.id).await? {
+        let marks = store::codings::marks(db, project, d.id).await?;
+        for m in &marks {
+            if !coders.contains_key(&m.coder)
+                && let Some(u) = store::users::get(db, m.coder).await?
+            {
+                let g = guid(project, "user", u.id.0);
+                coders.insert(u.id, g.clone());
+                ex.users.push(User {
+                    guid: g,
+                    name: Some(u.name.clone()),
+                });
+            }
+        }
+        for m in marks {
             let mut coding_notes = Vec::new();
             if !m.memo.is_empty() {
                 coding_notes.push(note(&mut ex, "coding-memo", m.id.0, "Coding memo", &m.memo));
@@ -542,7 +582,19 @@ async fn fill(
                     "two codes named “{clean}” under the same parent: the second is now “{name}”"
                 ));
             }
-            let (definition, inclusion, exclusion, example) = undescribe(&c.description);
+            // Parley's own exact fields if the file has them, else the
+            // description (read back as definition / Include / Exclude /
+            // Example paragraphs when it has that shape).
+            let exact = c
+                .notes
+                .iter()
+                .filter_map(|r| notes.get(r))
+                .find(|n| n.name.as_deref() == Some(FIELDS_NOTE))
+                .and_then(|n| serde_json::from_str::<CodeFields>(&n.text).ok());
+            let (definition, inclusion, exclusion, example) = match exact {
+                Some(f) => (f.definition, f.inclusion, f.exclusion, f.example),
+                None => undescribe(&c.description),
+            };
             let long = |f: &'static str, s: &str| {
                 code::long_text(f, s).unwrap_or_else(|_| s.chars().take(20_000).collect())
             };
@@ -562,7 +614,17 @@ async fn fill(
                     store::codes::CodeError::Db(e) => ImportError::Db(e),
                     other => ImportError::Invalid(other.to_string()),
                 })?;
-            let memo = note_text(&c.notes).join("\n\n");
+            let memo_notes: Vec<String> = c
+                .notes
+                .iter()
+                .filter(|r| {
+                    notes
+                        .get(*r)
+                        .is_none_or(|n| n.name.as_deref() != Some(FIELDS_NOTE))
+                })
+                .cloned()
+                .collect();
+            let memo = note_text(&memo_notes).join("\n\n");
             used_notes.extend(c.notes.iter().cloned());
             if !memo.is_empty() {
                 let changes = store::codes::CodeChanges {
@@ -846,6 +908,11 @@ async fn fill(
             if !sel.description.trim().is_empty() {
                 sel_memo.insert(0, sel.description.trim().to_owned());
             }
+            if sel.codings.is_empty() && sel_memo.is_empty() {
+                // A selection that only marks whose turn it is (a case's
+                // SelectionRef) carries nothing to keep.
+                continue;
+            }
             if sel.codings.is_empty() {
                 let quoted: String = text
                     .chars()
@@ -917,8 +984,15 @@ async fn fill(
             ));
         }
         if !memo.is_empty() {
-            let text = code::long_text("memo", &memo.join("\n\n"))
-                .unwrap_or_else(|_| memo.join("\n\n").chars().take(20_000).collect());
+            let all = memo.join("\n\n");
+            let text = code::long_text("memo", &all).unwrap_or_else(|_| {
+                report.adjusted.push(format!(
+                    "“{}”: its memo and annotations ({} characters) were cut to the first 20,000",
+                    s.name,
+                    all.chars().count()
+                ));
+                all.chars().take(20_000).collect()
+            });
             store::memos::set_document(db, project, doc, owner, &text).await?;
             report.memos += 1;
         }

@@ -82,6 +82,12 @@ pub async fn qdc_text(db: &PgPool, project: ProjectId) -> Result<String> {
     let ex = exchange::export_codebook(db, project)
         .await
         .map_err(AppError::internal)?;
+    if ex.codes.is_empty() {
+        // The codebook schema requires at least one code.
+        return Err(AppError::Conflict(
+            "the codebook is empty: add codes before exporting it as .qdc".into(),
+        ));
+    }
     Ok(write::qdc(&ex))
 }
 

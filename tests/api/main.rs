@@ -11,3 +11,4 @@ mod helpers;
 mod matrix;
 mod members;
 mod projects;
+mod refi;

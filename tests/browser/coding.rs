@@ -304,5 +304,14 @@ async fn a_coder_codes_accented_and_emoji_text_with_the_keyboard(pool: PgPool) {
     wait_for_url(&page, |u| u.ends_with("/theme-table")).await;
     assert!(page.content().await.unwrap().contains("1/1 (100%)"));
     screenshot(&page, "theme-table").await;
+
+    // The overview counts the work and offers the exchange files.
+    page.goto(app.url(&format!("/projects/{p}")))
+        .await
+        .unwrap();
+    wait_for_url(&page, |u| u.ends_with(&format!("/projects/{p}"))).await;
+    let html = page.content().await.unwrap();
+    assert!(html.contains("Export project (.qdpx)"));
+    screenshot(&page, "project-overview").await;
     chromium.close().await;
 }
