@@ -5,7 +5,7 @@
 //! and memos.
 //!
 //! Everything is synthetic, written for Parley and modelled on an
-//! evaluation of integrated mental-health services (see PRODUCT.md). The
+//! evaluation of integrated mental-health services. The
 //! data lives in readable files under `src/demo/`; codings are written as
 //! exact quotes and placed where the quote occurs in the stored text. It is
 //! all made through the same `store` and `transcripts` functions as the web.

@@ -1,5 +1,5 @@
 //! The theme matrix: codes × columns (stakeholder groups, the values of an
-//! attribute, or both combined), counted by PRODUCT.md's rules. The store
+//! attribute, or both combined), counted by docs/COUNTING.md's rules. The store
 //! aggregates in SQL; this module names the choices and assembles the
 //! table (column order, labels, N, percentages) so the rules live in one
 //! tested place.

@@ -30,7 +30,7 @@ impl Mapping {
     }
 }
 
-/// Labels that obviously mean the interviewer or facilitator (PRODUCT.md):
+/// Labels that obviously mean the interviewer or facilitator:
 /// Interviewer, I, Q, Facilitator, Moderator — also numbered ("Interviewer 2")
 /// and common variants.
 pub fn is_interviewer_label(label: &str) -> bool {

@@ -14,8 +14,7 @@ pub struct Turn {
     pub time_ms: Option<u64>,
 }
 
-/// Split a normalised transcript into speaker turns (PRODUCT.md, "Turns and
-/// speakers"): a line that starts with a speaker label starts a turn; lines
+/// Split a normalised transcript into speaker turns: a line that starts with a speaker label starts a turn; lines
 /// without one continue it. Blank lines do not end a turn, but a turn's range
 /// stops at its last non-blank line. Headings (`# …`, `---`) and time marks
 /// standing alone end the current turn and belong to none; a time mark just

@@ -1,7 +1,7 @@
 //! The theme matrix, counted in PostgreSQL from `coding_part` (how each
 //! coding splits over speakers) and the current speaker mapping.
 //!
-//! Attribution, as PRODUCT.md states it: a coding belongs to every
+//! Attribution, as docs/COUNTING.md states it: a coding belongs to every
 //! participant whose turns it covers (interviewer turns never count); a
 //! coding that covers no participant but some unmapped speaker or unlabelled
 //! text belongs to "Unassigned". A coding spanning two columns counts once

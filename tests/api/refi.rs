@@ -7,8 +7,9 @@
 //! - Real files (qc 1.3.2's demo, the spec's ATLAS.ti example) import with
 //!   exact counts and the texts their tools meant.
 //! - Hand-made files in the style of NVivo (Windows), MAXQDA, ATLAS.ti,
-//!   QualCoder/qc, Taguette and NVivo for Mac (../shared/refi-qda/NOTES.md
-//!   §4–6) import with every coding on exactly the intended words.
+//!   QualCoder/qc, Taguette and NVivo for Mac (UTF-16 offsets, CRLF as one
+//!   or two, BOMs, folder and GUID habits) import with every coding on
+//!   exactly the intended words.
 //! - Hostile uploads get a clear 4xx JSON error and leave no project behind.
 //! - Who may import and export; `parley export` and `parley import-project`.
 
@@ -29,15 +30,15 @@ use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 // ---- helpers ---------------------------------------------------------------
 
-/// The shared REFI-QDA folder: schemas, notes and real sample files.
-fn shared(name: &str) -> PathBuf {
+/// The REFI-QDA test files: real samples and the official schemas.
+fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/refi-qda")
+        .join("tests/fixtures/refi")
         .join(name)
 }
 
 fn sample(name: &str) -> Vec<u8> {
-    let path = shared(&format!("samples/{name}"));
+    let path = fixture(&format!("samples/{name}"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
@@ -52,7 +53,7 @@ fn xmllint(schema: &str, xml: &[u8]) -> Option<(bool, String)> {
         .arg("--noout")
         .arg("--nonet")
         .arg("--schema")
-        .arg(shared(schema))
+        .arg(fixture(&format!("schemas/{schema}")))
         .arg(&file)
         .output();
     match run {
