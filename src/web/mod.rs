@@ -97,6 +97,16 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),
         ))
+        // Scripts only from our own files (no inline script anywhere);
+        // style attributes are allowed for code colours and heatmap cells.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("content-security-policy"),
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                 img-src 'self' data:; object-src 'none'; base-uri 'self'; \
+                 form-action 'self'; frame-ancestors 'none'",
+            ),
+        ))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req
