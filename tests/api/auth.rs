@@ -527,7 +527,9 @@ async fn pages_carry_protective_headers_and_escape_user_text(pool: PgPool) {
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(res.headers()["x-frame-options"], "DENY");
     let csp = res.headers()["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("script-src 'self'") && !csp.contains("script-src 'self' 'unsafe-inline'"));
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("script-src 'self' 'unsafe-inline'")
+    );
     assert!(csp.contains("frame-ancestors 'none'"));
     assert!(res.headers().contains_key("x-request-id"));
     let page = res.text().await.unwrap();

@@ -306,9 +306,7 @@ async fn a_coder_codes_accented_and_emoji_text_with_the_keyboard(pool: PgPool) {
     screenshot(&page, "theme-table").await;
 
     // The overview counts the work and offers the exchange files.
-    page.goto(app.url(&format!("/projects/{p}")))
-        .await
-        .unwrap();
+    page.goto(app.url(&format!("/projects/{p}"))).await.unwrap();
     wait_for_url(&page, |u| u.ends_with(&format!("/projects/{p}"))).await;
     let html = page.content().await.unwrap();
     assert!(html.contains("Export project (.qdpx)"));
