@@ -201,10 +201,10 @@ async fn insert_in(
     user: UserId,
     new: &NewCode,
 ) -> Result<CodeId> {
-    if let Some(parent) = new.parent {
-        if !is_live(conn, project, parent).await? {
-            return Err(CodeError::NoSuchParent);
-        }
+    if let Some(parent) = new.parent
+        && !is_live(conn, project, parent).await?
+    {
+        return Err(CodeError::NoSuchParent);
     }
     let colour = match &new.colour {
         Some(c) => c.clone(),
@@ -351,10 +351,10 @@ async fn place(
     parent: Option<CodeId>,
     position: Option<i32>,
 ) -> Result<()> {
-    if let Some(p) = parent {
-        if !is_live(conn, project, p).await? {
-            return Err(CodeError::NoSuchParent);
-        }
+    if let Some(p) = parent
+        && !is_live(conn, project, p).await?
+    {
+        return Err(CodeError::NoSuchParent);
     }
     let mut siblings: Vec<i64> = sqlx::query_scalar!(
         r#"

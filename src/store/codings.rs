@@ -578,10 +578,10 @@ pub async fn update(
             length: row.char_count,
         });
     }
-    if let Some(code) = changes.code {
-        if !crate::store::codes::is_live(&mut tx, project, code).await? {
-            return Err(CodingError::NoSuchCode(code));
-        }
+    if let Some(code) = changes.code
+        && !crate::store::codes::is_live(&mut tx, project, code).await?
+    {
+        return Err(CodingError::NoSuchCode(code));
     }
     let (start, end) = changes.range.unzip();
     sqlx::query!(
