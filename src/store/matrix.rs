@@ -75,11 +75,17 @@ pub async fn tally(
               and ($4::bigint[] is null or g.document_id = any($4))
             group by g.coding_id, g.code_id, g.document_id, s.participant_id
         ),
+        -- Unassigned only for codings that reach no participant; a window
+        -- over each coding's rows says so without a self-join.
+        flagged as (
+            select a.*, bool_or(a.participant_id is not null)
+                            over (partition by a.coding_id) as reaches_someone
+            from att a
+        ),
         attributed as (
-            select a.* from att a
-            where a.participant_id is not null
-               or not exists (select 1 from att b
-                              where b.coding_id = a.coding_id and b.participant_id is not null)
+            select coding_id, code_id, document_id, participant_id, words
+            from flagged
+            where participant_id is not null or not reaches_someone
         ),
         cells as (
             select a.coding_id, a.code_id, a.document_id, a.participant_id, a.words,
