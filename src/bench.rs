@@ -18,11 +18,13 @@
 //! import projects.
 
 mod corpus;
+mod files;
 mod run;
 mod seed;
 
 use clap::{Args, Subcommand};
 
+pub use files::CorpusArgs;
 pub use run::RunArgs;
 pub use seed::SeedArgs;
 
@@ -38,6 +40,9 @@ pub enum BenchCommand {
     Seed(SeedArgs),
     /// Start a server as a child process and measure it over HTTP.
     Run(RunArgs),
+    /// Write the synthetic transcripts (and codings as CSV) to a folder, to
+    /// measure another tool on the same files.
+    Corpus(CorpusArgs),
 }
 
 pub async fn run(url: &str, args: BenchArgs) -> anyhow::Result<()> {
@@ -49,6 +54,11 @@ pub async fn run(url: &str, args: BenchArgs) -> anyhow::Result<()> {
             Ok(())
         }
         BenchCommand::Run(a) => run::run(url, a).await,
+        BenchCommand::Corpus(a) => {
+            let n = tokio::task::spawn_blocking(move || files::write(&a)).await??;
+            println!("Wrote {n} transcripts");
+            Ok(())
+        }
     }
 }
 

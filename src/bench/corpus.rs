@@ -301,6 +301,18 @@ impl Plan {
         out
     }
 
+    /// The code's full path, `Parent / Child`, as the codebook shows it.
+    pub fn path(&self, code: usize) -> String {
+        let mut names = vec![self.codes[code].name.as_str()];
+        let mut at = self.codes[code].parent;
+        while let Some(p) = at {
+            names.push(&self.codes[p].name);
+            at = self.codes[p].parent;
+        }
+        names.reverse();
+        crate::domain::code::join_path(&names)
+    }
+
     fn pick_code(&self, rng: &mut Rng) -> usize {
         rng.weighted(&self.code_weights)
     }
