@@ -102,7 +102,7 @@ fn rfc3339(t: OffsetDateTime) -> Option<String> {
 pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange> {
     let (name, description) = store::projects::name_and_description(db, project).await?;
     let members = store::members::list(db, project).await?;
-    let tree = store::codes::tree(db, project).await?;
+    let tree = store::codes::outline(db, project).await?;
     let participants = store::participants::list(db, project).await?;
     let (documents, _) = store::documents::list(db, project, i64::MAX, 0).await?;
     let mut ex = Exchange {

@@ -109,6 +109,17 @@ impl CodeChanges {
 /// The project's live codes in tree order (each parent before its children,
 /// siblings by position), with their paths and coding counts.
 pub async fn tree(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Code>> {
+    tree_counting(pool, project, true).await
+}
+
+/// The tree as [`tree`] gives it but without counting codings (`codings`
+/// is 0): for pages that only need names, paths and colours. Counting
+/// scans every coding of the project — ~65 ms at a million codings.
+pub async fn outline(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Code>> {
+    tree_counting(pool, project, false).await
+}
+
+async fn tree_counting(pool: &PgPool, project: ProjectId, count: bool) -> sqlx::Result<Vec<Code>> {
     sqlx::query_as!(
         Code,
         r#"
@@ -126,7 +137,7 @@ pub async fn tree(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Code>> 
         counts as (
             select code_id, count(*) as n
             from coding
-            where project_id = $1
+            where $3 and project_id = $1
             group by code_id
         )
         select c.code_id as "id: CodeId", c.parent_id as "parent_id: CodeId", c.name,
@@ -139,7 +150,8 @@ pub async fn tree(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Code>> 
         order by tree.sort_key
         "#,
         project as ProjectId,
-        PATH_SEPARATOR
+        PATH_SEPARATOR,
+        count
     )
     .fetch_all(pool)
     .await

@@ -413,7 +413,7 @@ async fn move_form(
     Path((_, id)): Path<(ProjectId, CodeId)>,
     Form(form): Form<MoveForm>,
 ) -> Result<Redirect> {
-    let tree = store::codes::tree(&state.db, access.id()).await?;
+    let tree = store::codes::outline(&state.db, access.id()).await?;
     let code = tree.iter().find(|c| c.id == id).ok_or(AppError::NotFound)?;
     let siblings: Vec<&Code> = tree
         .iter()

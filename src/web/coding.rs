@@ -138,7 +138,7 @@ pub async fn filter(db: &PgPool, project: ProjectId, query: &ListQuery) -> Resul
     let codes = match query.code_id {
         None => None,
         Some(id) if query.include_subcodes => {
-            let tree = store::codes::tree(db, project).await?;
+            let tree = store::codes::outline(db, project).await?;
             Some(store::codes::branch(&tree, id))
         }
         Some(id) => Some(vec![id]),
@@ -180,7 +180,7 @@ pub async fn filter(db: &PgPool, project: ProjectId, query: &ListQuery) -> Resul
     Ok(Filter {
         id: None,
         codes,
-        document: query.document_id,
+        documents: query.document_id.map(|d| vec![d]),
         coder: query.coder,
         speech,
         attribute,

@@ -624,7 +624,7 @@ async fn show_document(
         .collect();
     let db = &state.db;
     let project = access.id();
-    let codes = store::codes::tree(db, project).await?;
+    let codes = store::codes::outline(db, project).await?;
     let coders = store::members::list(db, project)
         .await?
         .into_iter()

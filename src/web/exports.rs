@@ -252,7 +252,7 @@ async fn excerpt_columns(
     project: ProjectId,
 ) -> Result<(Vec<String>, Vec<(CodeId, String)>)> {
     let attributes = attribute_names(db, project).await?;
-    let paths = store::codes::tree(db, project)
+    let paths = store::codes::outline(db, project)
         .await?
         .into_iter()
         .map(|c| (c.id, c.path))
@@ -297,26 +297,24 @@ async fn excerpt_filter(
     query: &MatrixQuery,
     code: Option<CodeId>,
     subcodes: bool,
-) -> Result<(Filter, Option<Vec<crate::domain::ids::DocumentId>>)> {
+) -> Result<Filter> {
     let req = query.parse()?;
     super::matrix::check_scope(db, project, &req.scope).await?;
     let codes = match code {
         None => None,
         Some(id) if subcodes => {
-            let tree = store::codes::tree(db, project).await?;
+            let tree = store::codes::outline(db, project).await?;
             Some(store::codes::branch(&tree, id))
         }
         Some(id) => Some(vec![id]),
     };
-    Ok((
-        Filter {
-            codes,
-            coder: req.scope.coder,
-            attribute: req.scope.attribute,
-            ..Filter::default()
-        },
-        req.scope.documents,
-    ))
+    Ok(Filter {
+        codes,
+        documents: req.scope.documents,
+        coder: req.scope.coder,
+        attribute: req.scope.attribute,
+        ..Filter::default()
+    })
 }
 
 async fn excerpts_csv(
@@ -325,7 +323,7 @@ async fn excerpts_csv(
     Query(query): Query<ExcerptsQuery>,
 ) -> Result<Response> {
     let db = &state.db;
-    let (filter, documents) = excerpt_filter(
+    let filter = excerpt_filter(
         db,
         access.id(),
         &query.matrix,
@@ -348,11 +346,7 @@ async fn excerpts_csv(
     csv.write_record(&head).map_err(AppError::internal)?;
     let mut failed = None;
     store::codings::for_each(db, access.id(), &filter, i64::MAX, 0, |c, _| {
-        if failed.is_some()
-            || documents
-                .as_ref()
-                .is_some_and(|d| !d.contains(&c.document_id))
-        {
+        if failed.is_some() {
             return;
         }
         if let Err(e) = csv.write_record(excerpt_row(&c, &paths, &attributes).record()) {
@@ -381,7 +375,6 @@ async fn excerpts_sheet(
     project: ProjectId,
     workbook: &mut Workbook,
     filter: &Filter,
-    documents: Option<&[crate::domain::ids::DocumentId]>,
 ) -> Result<()> {
     let (attributes, paths) = excerpt_columns(db, project).await?;
     let ws = workbook
@@ -393,7 +386,7 @@ async fn excerpts_sheet(
     let mut row = 0u32;
     let mut failed = None;
     store::codings::for_each(db, project, filter, i64::MAX, 0, |c, _| {
-        if failed.is_some() || documents.is_some_and(|d| !d.contains(&c.document_id)) {
+        if failed.is_some() {
             return;
         }
         row += 1;
@@ -428,7 +421,7 @@ async fn excerpts_xlsx(
     Query(query): Query<ExcerptsQuery>,
 ) -> Result<Response> {
     let db = &state.db;
-    let (filter, documents) = excerpt_filter(
+    let filter = excerpt_filter(
         db,
         access.id(),
         &query.matrix,
@@ -437,14 +430,7 @@ async fn excerpts_xlsx(
     )
     .await?;
     let mut workbook = Workbook::new();
-    excerpts_sheet(
-        db,
-        access.id(),
-        &mut workbook,
-        &filter,
-        documents.as_deref(),
-    )
-    .await?;
+    excerpts_sheet(db, access.id(), &mut workbook, &filter).await?;
     Ok(download(
         XLSX,
         format!("{}-excerpts.xlsx", file_stem(&access.project.project.name)),
@@ -463,8 +449,8 @@ async fn theme_xlsx(
     let sheet = sheet_of(&t);
     let mut workbook = Workbook::new();
     theme_export::xlsx_theme_sheets(&mut workbook, &sheet).map_err(AppError::internal)?;
-    let (filter, documents) = excerpt_filter(db, project, &query.matrix, None, false).await?;
-    excerpts_sheet(db, project, &mut workbook, &filter, documents.as_deref()).await?;
+    let filter = excerpt_filter(db, project, &query.matrix, None, false).await?;
+    excerpts_sheet(db, project, &mut workbook, &filter).await?;
     let tree = store::codes::tree(db, project).await?;
     theme_export::xlsx_codebook(
         &mut workbook,

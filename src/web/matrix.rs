@@ -138,7 +138,7 @@ impl Matrix {
 
 /// Count the matrix for a request.
 pub async fn build(db: &PgPool, project: ProjectId, req: &MatrixRequest) -> Result<Matrix> {
-    let codes = store::codes::tree(db, project).await?;
+    let codes = store::codes::outline(db, project).await?;
     let groups: Vec<GroupInfo> = store::groups::list(db, project)
         .await?
         .into_iter()
@@ -484,7 +484,7 @@ async fn cooccurrence_page(
     let project = access.id();
     let req = query.parse()?;
     check_scope(db, project, &req.scope).await?;
-    let codes = store::codes::tree(db, project).await?;
+    let codes = store::codes::outline(db, project).await?;
     let co = store::matrix::cooccurrence(db, project, &req.scope).await?;
     let key = |a: i64, b: i64| if a <= b { (a, b) } else { (b, a) };
     let cells: Vec<Vec<(i64, i64)>> = codes

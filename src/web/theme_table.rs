@@ -235,21 +235,12 @@ pub async fn build(
         };
         let filter = Filter {
             codes: Some(codes),
+            documents: request.scope.documents.clone(),
             coder: request.scope.coder,
             attribute: request.scope.attribute.clone(),
             ..Filter::default()
         };
-        let mut candidates = Vec::new();
-        let documents = request.scope.documents.clone();
-        store::codings::for_each(db, project, &filter, 500, 0, |c, _| {
-            if documents
-                .as_ref()
-                .is_none_or(|d| d.contains(&c.document_id))
-            {
-                candidates.push(c);
-            }
-        })
-        .await?;
+        let (mut candidates, _) = store::codings::list(db, project, &filter, 500, 0).await?;
         // Only what the matrix counts: codings attributed to someone
         // (interviewer-only codings list no speakers).
         candidates.retain(|c| !c.speakers.is_empty());
