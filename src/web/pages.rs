@@ -60,11 +60,13 @@ pub async fn done(session: &Session, to: &str, message: impl Into<String>) -> Re
     Ok(Redirect::to(to))
 }
 
-/// After a form post that was refused for something the user can fix (a
-/// 4xx): go back to `to` and say why. Other errors (503, 500) propagate to
-/// the error page.
+/// After a form post that was refused for something the user can fix (bad
+/// input, a conflict): go back to `to` and say why. Other errors (401, 403,
+/// 404, 503, …) propagate to the error page with their status.
 pub async fn back_with(session: &Session, to: &str, err: AppError) -> Result<Redirect> {
-    if err.status().is_client_error() {
+    // Only what the person can fix on the form goes back to it; "not
+    // signed in", "not allowed" and "no such thing" keep their status.
+    if matches!(err.status().as_u16(), 400 | 409 | 413 | 415 | 422) {
         flash(session, false, err.to_string()).await?;
         Ok(Redirect::to(to))
     } else {

@@ -1,6 +1,7 @@
 //! Integration tests: the real app over real PostgreSQL, one fresh database
 //! per test.
 
+mod access;
 mod auth;
 mod cli;
 mod coding;
