@@ -38,6 +38,12 @@ pub struct ServerConfig {
     #[arg(long, env = "PARLEY_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
 
+    /// Most excerpts one export file holds (an Excel sheet holds 1,048,576
+    /// rows); larger exports are refused with advice to narrow them.
+    #[arg(long, env = "PARLEY_MAX_EXPORT_EXCERPTS", default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(i64).range(1..=1_048_575))]
+    pub max_export_excerpts: i64,
+
     /// Most database connections the server holds.
     #[arg(long, env = "PARLEY_DB_POOL", default_value_t = 16)]
     pub db_pool: u32,
@@ -75,6 +81,7 @@ impl Default for ServerConfig {
             public_url: None,
             max_upload_mib: 50,
             static_dir: None,
+            max_export_excerpts: 1_000_000,
             db_pool: 16,
         }
     }

@@ -13,6 +13,7 @@ use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
+use std::ops::ControlFlow;
 use time::OffsetDateTime;
 
 /// The same code on the same range by the same coder, twice.
@@ -141,6 +142,7 @@ pub async fn list(
     for_each(pool, project, filter, limit, offset, |coding, n| {
         total = n;
         items.push(coding);
+        ControlFlow::Continue(())
     })
     .await?;
     if items.is_empty() && offset > 0 {
@@ -151,14 +153,14 @@ pub async fn list(
 
 /// Like [`list`], but hands each coding (and the total) to `f` as it
 /// arrives from the database, so an export of any size holds one row at a
-/// time.
+/// time. `f` may stop the stream early (`ControlFlow::Break`).
 pub async fn for_each(
     pool: &PgPool,
     project: ProjectId,
     filter: &Filter,
     limit: i64,
     offset: i64,
-    mut f: impl FnMut(Coding, i64),
+    mut f: impl FnMut(Coding, i64) -> ControlFlow<()>,
 ) -> sqlx::Result<()> {
     let codes: Option<Vec<i64>> = filter
         .codes
@@ -277,7 +279,7 @@ pub async fn for_each(
             .as_ref()
             .map(|(_, ix)| ix.slice(r.start as usize, r.end as usize).to_owned())
             .unwrap_or_default();
-        f(
+        let step = f(
             Coding {
                 id: r.id,
                 code_id: r.code_id,
@@ -298,6 +300,9 @@ pub async fn for_each(
             },
             total,
         );
+        if step.is_break() {
+            break;
+        }
     }
     Ok(())
 }

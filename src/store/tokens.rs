@@ -32,6 +32,20 @@ pub async fn insert(pool: &PgPool, user: UserId, name: &str, hash: &[u8]) -> sql
     .await
 }
 
+/// Tokens the account made in the last hour (revoked ones are gone and do
+/// not count), for the creation limit.
+pub async fn made_in_last_hour(pool: &PgPool, user: UserId) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"
+        select count(*) as "n!" from api_token
+        where user_id = $1 and created_at > now() - interval '1 hour'
+        "#,
+        user as UserId
+    )
+    .fetch_one(pool)
+    .await
+}
+
 pub async fn list(pool: &PgPool, user: UserId) -> sqlx::Result<Vec<Token>> {
     sqlx::query_as!(
         Token,

@@ -114,6 +114,9 @@ async fn change_password(
     .await
 }
 
+/// API tokens one account may make in an hour.
+pub const MAX_TOKENS_AN_HOUR: i64 = 10;
+
 #[derive(Deserialize)]
 struct TokenForm {
     #[serde(default)]
@@ -130,6 +133,14 @@ async fn create_token(
         Ok(n) => n,
         Err(e) => return back_with(&session, "/account", e.into()).await,
     };
+    // Tokens are for scripts: a handful is plenty, and a flood of them is
+    // someone using a stolen session.
+    if store::tokens::made_in_last_hour(&state.db, user.id).await? >= MAX_TOKENS_AN_HOUR {
+        return Err(AppError::TooManyRequests(format!(
+            "at most {MAX_TOKENS_AN_HOUR} API tokens can be made in an hour; \
+             revoke unused ones, or wait"
+        )));
+    }
     let (token, hash) = account::new_token();
     store::tokens::insert(&state.db, user.id, &name, &hash).await?;
     session.insert(NEW_TOKEN_KEY, token).await?;

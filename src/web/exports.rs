@@ -27,6 +27,7 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook};
 use serde::Deserialize;
 use sqlx::PgPool;
 use std::io::{Seek, SeekFrom, Write};
+use std::ops::ControlFlow;
 
 /// Routes under `/api/v1`.
 pub fn api_routes() -> Router<AppState> {
@@ -60,6 +61,19 @@ pub fn api_routes() -> Router<AppState> {
 /// The print view among the pages.
 pub fn page_routes() -> Router<AppState> {
     Router::new().route("/projects/{project_id}/theme-table", get(theme_html))
+}
+
+/// Past `PARLEY_MAX_EXPORT_EXCERPTS` an export is refused before anything
+/// is written (an Excel sheet holds 1,048,576 rows), with a way to narrow it.
+fn too_many(total: i64, max: i64) -> AppError {
+    AppError::Rejected {
+        status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        message: format!(
+            "this export would hold {total} excerpts; at most {max} fit in one file \
+             (an Excel sheet holds 1,048,576 rows). Narrow it by code, coder, documents \
+             or a participant attribute, and export in parts"
+        ),
+    }
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -345,17 +359,23 @@ async fn excerpts_csv(
     );
     csv.write_record(&head).map_err(AppError::internal)?;
     let mut failed = None;
-    store::codings::for_each(db, access.id(), &filter, i64::MAX, 0, |c, _| {
-        if failed.is_some() {
-            return;
+    let max = state.config.max_export_excerpts;
+    store::codings::for_each(db, access.id(), &filter, i64::MAX, 0, |c, total| {
+        if total > max {
+            failed = Some(too_many(total, max));
+            return ControlFlow::Break(());
         }
-        if let Err(e) = csv.write_record(excerpt_row(&c, &paths, &attributes).record()) {
-            failed = Some(e);
+        match csv.write_record(excerpt_row(&c, &paths, &attributes).record()) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                failed = Some(AppError::internal(e));
+                ControlFlow::Break(())
+            }
         }
     })
     .await?;
     if let Some(e) = failed {
-        return Err(AppError::internal(e));
+        return Err(e);
     }
     let file = csv
         .into_inner()
@@ -375,6 +395,7 @@ async fn excerpts_sheet(
     project: ProjectId,
     workbook: &mut Workbook,
     filter: &Filter,
+    max: i64,
 ) -> Result<()> {
     let (attributes, paths) = excerpt_columns(db, project).await?;
     let ws = workbook
@@ -385,18 +406,23 @@ async fn excerpts_sheet(
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let mut row = 0u32;
     let mut failed = None;
-    store::codings::for_each(db, project, filter, i64::MAX, 0, |c, _| {
-        if failed.is_some() {
-            return;
+    store::codings::for_each(db, project, filter, i64::MAX, 0, |c, total| {
+        if total > max {
+            failed = Some(too_many(total, max));
+            return ControlFlow::Break(());
         }
         row += 1;
-        if let Err(e) = excerpt_row(&c, &paths, &attributes).write(ws, row, &wrap) {
-            failed = Some(e);
+        match excerpt_row(&c, &paths, &attributes).write(ws, row, &wrap) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                failed = Some(AppError::internal(e));
+                ControlFlow::Break(())
+            }
         }
     })
     .await?;
     match failed {
-        Some(e) => Err(AppError::internal(e)),
+        Some(e) => Err(e),
         None => Ok(()),
     }
 }
@@ -430,7 +456,14 @@ async fn excerpts_xlsx(
     )
     .await?;
     let mut workbook = Workbook::new();
-    excerpts_sheet(db, access.id(), &mut workbook, &filter).await?;
+    excerpts_sheet(
+        db,
+        access.id(),
+        &mut workbook,
+        &filter,
+        state.config.max_export_excerpts,
+    )
+    .await?;
     Ok(download(
         XLSX,
         format!("{}-excerpts.xlsx", file_stem(&access.project.project.name)),
@@ -450,7 +483,14 @@ async fn theme_xlsx(
     let mut workbook = Workbook::new();
     theme_export::xlsx_theme_sheets(&mut workbook, &sheet).map_err(AppError::internal)?;
     let filter = excerpt_filter(db, project, &query.matrix, None, false).await?;
-    excerpts_sheet(db, project, &mut workbook, &filter).await?;
+    excerpts_sheet(
+        db,
+        project,
+        &mut workbook,
+        &filter,
+        state.config.max_export_excerpts,
+    )
+    .await?;
     let tree = store::codes::tree(db, project).await?;
     theme_export::xlsx_codebook(
         &mut workbook,

@@ -125,7 +125,12 @@ fn cases() -> Vec<Case> {
         case(post.clone(), "/account/tokens", SignedIn, |_| {
             Body::Form(vec![("name", "script".into())])
         }),
-        case(post.clone(), "/account/tokens/{token_id}/revoke", OwnToken, none),
+        case(
+            post.clone(),
+            "/account/tokens/{token_id}/revoke",
+            OwnToken,
+            none,
+        ),
         case(get.clone(), "/projects", SignedIn, none),
         case(post.clone(), "/projects", SignedIn, |_| {
             Body::Form(vec![("name", "Another study".into())])
@@ -136,21 +141,31 @@ fn cases() -> Vec<Case> {
         // Project pages.
         case(get.clone(), "/projects/{project_id}", Member, none),
         case(get.clone(), "/projects/{project_id}/settings", Coder, none),
-        case(post.clone(), "/projects/{project_id}/settings", Coder, |_| {
-            Body::Form(vec![
-                ("name", "Renamed".into()),
-                ("description", String::new()),
-            ])
-        }),
+        case(
+            post.clone(),
+            "/projects/{project_id}/settings",
+            Coder,
+            |_| {
+                Body::Form(vec![
+                    ("name", "Renamed".into()),
+                    ("description", String::new()),
+                ])
+            },
+        ),
         case(post.clone(), "/projects/{project_id}/delete", Owner, |_| {
             Body::Form(vec![("confirm", "Study".into())])
         }),
-        case(post.clone(), "/projects/{project_id}/members", Owner, |_| {
-            Body::Form(vec![
-                ("email", "nobody@example.org".into()),
-                ("role", "viewer".into()),
-            ])
-        }),
+        case(
+            post.clone(),
+            "/projects/{project_id}/members",
+            Owner,
+            |_| {
+                Body::Form(vec![
+                    ("email", "nobody@example.org".into()),
+                    ("role", "viewer".into()),
+                ])
+            },
+        ),
         case(
             post.clone(),
             "/projects/{project_id}/members/{user_id}/role",
@@ -163,10 +178,18 @@ fn cases() -> Vec<Case> {
             SelfOrOwner,
             none,
         ),
-        case(get.clone(), "/projects/{project_id}/documents", Member, none),
-        case(post.clone(), "/projects/{project_id}/documents", Coder, |_| {
-            Body::File("new.txt", b"Interviewer: Hello?\nP01: Hello.".to_vec())
-        }),
+        case(
+            get.clone(),
+            "/projects/{project_id}/documents",
+            Member,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/projects/{project_id}/documents",
+            Coder,
+            |_| Body::File("new.txt", b"Interviewer: Hello?\nP01: Hello.".to_vec()),
+        ),
         case(
             get.clone(),
             "/projects/{project_id}/documents/{document_id}",
@@ -214,10 +237,18 @@ fn cases() -> Vec<Case> {
             Coder,
             |_| Body::Form(vec![("role:P01", "unassigned".into())]),
         ),
-        case(get.clone(), "/projects/{project_id}/participants", Member, none),
-        case(post.clone(), "/projects/{project_id}/participants", Coder, |_| {
-            Body::Form(vec![("label", "P77".into())])
-        }),
+        case(
+            get.clone(),
+            "/projects/{project_id}/participants",
+            Member,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/projects/{project_id}/participants",
+            Coder,
+            |_| Body::Form(vec![("label", "P77".into())]),
+        ),
         case(
             post.clone(),
             "/projects/{project_id}/participants/import",
@@ -261,10 +292,18 @@ fn cases() -> Vec<Case> {
         case(post.clone(), "/projects/{project_id}/codes", Coder, |_| {
             Body::Form(vec![("name", "Waiting".into())])
         }),
-        case(post.clone(), "/projects/{project_id}/codes/import", Coder, |_| {
-            Body::File("codes.csv", b"name\nHousing\n".to_vec())
-        }),
-        case(get.clone(), "/projects/{project_id}/codes/trash", Member, none),
+        case(
+            post.clone(),
+            "/projects/{project_id}/codes/import",
+            Coder,
+            |_| Body::File("codes.csv", b"name\nHousing\n".to_vec()),
+        ),
+        case(
+            get.clone(),
+            "/projects/{project_id}/codes/trash",
+            Member,
+            none,
+        ),
         case(
             post.clone(),
             "/projects/{project_id}/codes/trash/empty",
@@ -330,7 +369,12 @@ fn cases() -> Vec<Case> {
             Member,
             none,
         ),
-        case(get.clone(), "/projects/{project_id}/theme-table", Member, none),
+        case(
+            get.clone(),
+            "/projects/{project_id}/theme-table",
+            Member,
+            none,
+        ),
         // The API.
         case(get.clone(), "/api/v1/me", SignedIn, none),
         case(get.clone(), "/api/v1/projects", SignedIn, none),
@@ -341,14 +385,25 @@ fn cases() -> Vec<Case> {
             Body::File("project.qdpx", b"not a zip".to_vec())
         }),
         case(get.clone(), "/api/v1/projects/{project_id}", Member, none),
-        case(patch.clone(), "/api/v1/projects/{project_id}", Coder, |_| {
-            Body::Json(json!({"description": "Changed"}))
-        }),
+        case(
+            patch.clone(),
+            "/api/v1/projects/{project_id}",
+            Coder,
+            |_| Body::Json(json!({"description": "Changed"})),
+        ),
         case(delete.clone(), "/api/v1/projects/{project_id}", Owner, none),
-        case(get.clone(), "/api/v1/projects/{project_id}/members", Member, none),
-        case(post.clone(), "/api/v1/projects/{project_id}/members", Owner, |_| {
-            Body::Json(json!({"email": "nobody@example.org", "role": "viewer"}))
-        }),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/members",
+            Member,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/api/v1/projects/{project_id}/members",
+            Owner,
+            |_| Body::Json(json!({"email": "nobody@example.org", "role": "viewer"})),
+        ),
         case(
             get.clone(),
             "/api/v1/projects/{project_id}/members/{user_id}",
@@ -457,10 +512,18 @@ fn cases() -> Vec<Case> {
             Coder,
             none,
         ),
-        case(get.clone(), "/api/v1/projects/{project_id}/groups", Member, none),
-        case(post.clone(), "/api/v1/projects/{project_id}/groups", Coder, |_| {
-            Body::Json(json!({"name": "Volunteers"}))
-        }),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/groups",
+            Member,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/api/v1/projects/{project_id}/groups",
+            Coder,
+            |_| Body::Json(json!({"name": "Volunteers"})),
+        ),
         case(
             patch.clone(),
             "/api/v1/projects/{project_id}/groups/{group_id}",
@@ -473,10 +536,18 @@ fn cases() -> Vec<Case> {
             Coder,
             none,
         ),
-        case(get.clone(), "/api/v1/projects/{project_id}/codes", Member, none),
-        case(post.clone(), "/api/v1/projects/{project_id}/codes", Coder, |_| {
-            Body::Json(json!({"name": "Waiting"}))
-        }),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/codes",
+            Member,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/api/v1/projects/{project_id}/codes",
+            Coder,
+            |_| Body::Json(json!({"name": "Waiting"})),
+        ),
         case(
             post.clone(),
             "/api/v1/projects/{project_id}/codes/import",
@@ -525,7 +596,12 @@ fn cases() -> Vec<Case> {
             Coder,
             none,
         ),
-        case(get.clone(), "/api/v1/projects/{project_id}/codings", Member, none),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/codings",
+            Member,
+            none,
+        ),
         case(
             post.clone(),
             "/api/v1/projects/{project_id}/codings",
@@ -554,12 +630,30 @@ fn cases() -> Vec<Case> {
             AuthorOrOwner,
             none,
         ),
-        case(get.clone(), "/api/v1/projects/{project_id}/memo", Member, none),
-        case(put.clone(), "/api/v1/projects/{project_id}/memo", Coder, |_| {
-            Body::Json(json!({"memo": "Project note"}))
-        }),
-        case(get.clone(), "/api/v1/projects/{project_id}/memos", Member, none),
-        case(get.clone(), "/api/v1/projects/{project_id}/matrix", Member, none),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/memo",
+            Member,
+            none,
+        ),
+        case(
+            put.clone(),
+            "/api/v1/projects/{project_id}/memo",
+            Coder,
+            |_| Body::Json(json!({"memo": "Project note"})),
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/memos",
+            Member,
+            none,
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/matrix",
+            Member,
+            none,
+        ),
         case(
             get.clone(),
             "/api/v1/projects/{project_id}/exports/codebook.csv",
@@ -685,7 +779,10 @@ async fn every_route_has_an_access_rule() {
         missing.is_empty(),
         "routes without an access rule in tests/api/access.rs: {missing:?}"
     );
-    assert!(stale.is_empty(), "rules for routes that do not exist: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "rules for routes that do not exist: {stale:?}"
+    );
 }
 
 /// What a request should get.
@@ -799,8 +896,16 @@ async fn world(
         json!({"title": "Interview 1", "text": "Interviewer: How was it?\nP01: The waiting list was long."}),
     )
     .await);
-    let code = id(&post(format!("/projects/{project}/codes"), json!({"name": "Trust"})).await);
-    let code2 = id(&post(format!("/projects/{project}/codes"), json!({"name": "Access"})).await);
+    let code = id(&post(
+        format!("/projects/{project}/codes"),
+        json!({"name": "Trust"}),
+    )
+    .await);
+    let code2 = id(&post(
+        format!("/projects/{project}/codes"),
+        json!({"name": "Access"}),
+    )
+    .await);
     let trashed = id(&post(format!("/projects/{project}/codes"), json!({"name": "Old"})).await);
     let res = owner
         .delete(api(&format!("/projects/{project}/codes/{trashed}")))
@@ -821,9 +926,7 @@ async fn world(
         .json::<Value>()
         .await
         .unwrap();
-    let group = groups["items"][0]["id"]
-        .as_i64()
-        .expect("a default group");
+    let group = groups["items"][0]["id"].as_i64().expect("a default group");
     let participant = id(&post(
         format!("/projects/{project}/participants"),
         json!({"label": "P01", "group": "Staff"}),
@@ -868,10 +971,10 @@ async fn send(app: &TestApp, client: &Client, c: &Case, w: &Ids) -> (StatusCode,
         Body::Json(v) => req.json(&v),
         Body::Form(pairs) => req.form(&pairs),
         Body::Csv(text) => req.header("content-type", "text/csv").body(text),
-        Body::File(name, bytes) => req.multipart(
-            reqwest::multipart::Form::new()
-                .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name)),
-        ),
+        Body::File(name, bytes) => req.multipart(reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name),
+        )),
     };
     let res = req.send().await.unwrap();
     let status = res.status();
@@ -1019,7 +1122,11 @@ async fn every_route_lets_in_exactly_who_it_should(pool: PgPool) {
                         "{} {} as {role:?}{}: expected {want:?}, got {status} {location}",
                         c.method,
                         c.path,
-                        if foreign { " (another project's object)" } else { "" },
+                        if foreign {
+                            " (another project's object)"
+                        } else {
+                            ""
+                        },
                     ));
                 }
             }

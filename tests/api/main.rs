@@ -9,6 +9,7 @@ mod documents;
 mod exports;
 mod health;
 mod helpers;
+mod limits;
 mod matrix;
 mod members;
 mod projects;
