@@ -1154,3 +1154,162 @@ async fn every_route_lets_in_exactly_who_it_should(pool: PgPool) {
     assert_eq!(coding["memo"], "", "another project's coding was edited");
     assert_eq!(coding["code_id"], theirs.code);
 }
+
+/// Markup typed anywhere a person can type.
+const PAYLOADS: [&str; 3] = [
+    "<script>alert(1)</script>",
+    "\"><img src=x onerror=alert(2)>",
+    "'><svg onload=alert(3)>",
+];
+
+/// Something that is markup if it comes out raw.
+fn raw_markup(body: &str) -> Option<&'static str> {
+    ["<script>alert", "<img src=x", "<svg onload"]
+        .into_iter()
+        .find(|m| body.contains(m))
+}
+
+#[sqlx::test]
+async fn stored_markup_renders_inert_on_every_page(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let [a, b, c] = PAYLOADS;
+    // The owner's display name is markup too (members lists, coder names).
+    app.user("owner@example.org", &format!("Ann {a}")).await;
+    app.user("viewer@example.org", &format!("Vic {b}")).await;
+    app.user("coder@example.org", &format!("Cy {c}")).await;
+    let owner = app.signed_in("owner@example.org").await;
+    let token = {
+        let res = owner
+            .post(app.url("/account/tokens"))
+            .form(&[("name", a)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        token_of(&app.db, "owner@example.org").await
+    };
+    let w = world(
+        &app,
+        &owner,
+        "viewer@example.org",
+        Some("coder@example.org"),
+        token,
+    )
+    .await;
+    let api = |p: String| app.url(&format!("/api/v1/projects/{}{p}", w.project));
+    let send = |req: reqwest::RequestBuilder| async move {
+        let res = req.send().await.unwrap();
+        assert!(res.status().is_success(), "{}", res.status());
+    };
+    send(owner.patch(api(String::new())).json(&json!({
+        "name": format!("Study {a}"), "description": format!("About {b}")
+    })))
+    .await;
+    // A transcript whose text, speaker labels and file name carry markup.
+    let text = format!(
+        "Interviewer: Tell me about {a}?\nDr {b}: It was {c} and worse.\nP01: {a} again.\n"
+    );
+    send(
+        owner.post(api("/documents".into())).multipart(
+            reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(text.into_bytes())
+                    .file_name(format!("{b}.txt")),
+            ),
+        ),
+    )
+    .await;
+    send(owner.patch(api(format!("/documents/{}", w.document))).json(&json!({
+        "title": format!("Interview {a}")
+    })))
+    .await;
+    let code: Value = owner
+        .post(api("/codes".into()))
+        .json(&json!({
+            "name": format!("Theme {a}"), "definition": format!("Means {b}"),
+            "inclusion": c, "exclusion": a, "example": b, "parent_id": w.code
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    send(owner.post(api("/codings".into())).json(&json!({
+        "document_id": w.document, "code_id": code["id"], "start": 0, "end": 11,
+        "memo": format!("Memo {c}")
+    })))
+    .await;
+    send(owner.patch(api(format!("/codings/{}", w.coding))).json(&json!({
+        "memo": format!("Note {a}"), "starred": true
+    })))
+    .await;
+    send(owner.put(api("/memo".into())).json(&json!({"memo": format!("Project {b}")}))).await;
+    send(
+        owner
+            .put(api(format!("/documents/{}/memo", w.document)))
+            .json(&json!({"memo": format!("Document {c}")})),
+    )
+    .await;
+    send(owner.patch(api(format!("/groups/{}", w.group))).json(&json!({
+        "name": format!("Staff {a}")
+    })))
+    .await;
+    send(owner.patch(api(format!("/participants/{}", w.participant))).json(&json!({
+        "label": format!("P01 {b}"),
+        "attributes": {format!("locality {c}"): format!("North {a}")}
+    })))
+    .await;
+
+    // Every page, the HTML export, and pages that echo a bad query back.
+    let mut urls: Vec<String> = cases()
+        .iter()
+        .filter(|c| c.method == Method::GET)
+        .map(|c| app.url(&fill(c.path, &w)))
+        .collect();
+    for extra in [
+        format!("/projects/{}/matrix?columns={}", w.project, a),
+        format!("/projects/{}/codes/{}?coder={}", w.project, w.code, b),
+        format!("/projects/{}/theme-table?tags={}", w.project, c),
+        format!("/login?next={a}"),
+        format!("/projects/{}/codes/{}", w.project, code["id"]),
+    ] {
+        urls.push(app.url(&extra));
+    }
+    let mut html_pages = 0;
+    for url in urls {
+        let res = owner.get(&url).send().await.unwrap();
+        let status = res.status();
+        assert!(!status.is_server_error(), "{url}: {status}");
+        let kind = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = String::from_utf8_lossy(&res.bytes().await.unwrap()).into_owned();
+        if kind.starts_with("text/html") {
+            html_pages += 1;
+            if let Some(found) = raw_markup(&body) {
+                panic!("{url} ({status}) shows stored markup raw: {found}");
+            }
+        } else {
+            // JSON, CSV, XLSX and friends are never sniffed as HTML.
+            assert!(
+                !kind.starts_with("text/html"),
+                "{url}: served as {kind}"
+            );
+        }
+    }
+    assert!(html_pages >= 20, "only {html_pages} HTML pages were read");
+    // The payloads did get stored: the check above read them back escaped.
+    let page = owner
+        .get(app.url(&format!("/projects/{}/codes/{}", w.project, code["id"])))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || page.contains("&#60;script"));
+}
