@@ -54,7 +54,10 @@ impl App {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let sweeper = tokio::spawn(sweep_sessions(PgSessionStore::new(self.state.db.clone())));
+        let sweeper = tokio::spawn(sweep(
+            PgSessionStore::new(self.state.db.clone()),
+            self.state.db.clone(),
+        ));
         let router = crate::web::router(self.state);
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(stop)
@@ -65,13 +68,19 @@ impl App {
     }
 }
 
-/// Remove expired sessions once an hour.
-async fn sweep_sessions(store: PgSessionStore) {
+/// At start and then once an hour: remove expired sessions, and projects
+/// left half-imported by a server that died during the import.
+async fn sweep(sessions: PgSessionStore, db: PgPool) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every.tick().await;
-        if let Err(e) = store.delete_expired().await {
+        if let Err(e) = sessions.delete_expired().await {
             tracing::warn!(error = %e, "could not remove expired sessions");
+        }
+        match crate::store::projects::remove_abandoned_imports(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(projects = n, "removed projects left by interrupted imports"),
+            Err(e) => tracing::warn!(error = %e, "could not look for interrupted imports"),
         }
     }
 }

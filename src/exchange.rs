@@ -480,7 +480,9 @@ fn unflatten(codes: &mut Vec<Code>) -> bool {
 }
 
 /// Import an exchange as a new project owned by `owner`. All or nothing:
-/// on any failure the half-made project is removed again.
+/// the project stays invisible until it is complete; on any failure the
+/// half-made project is removed again, and if the server dies midway the
+/// next sweep removes it ([`store::projects::remove_abandoned_imports`]).
 pub async fn import(
     db: &PgPool,
     owner: UserId,
@@ -493,8 +495,23 @@ pub async fn import(
     })
     .or_else(|_| ProjectName::parse("Imported project"))
     .map_err(|e| ImportError::Invalid(e.message))?;
-    let project = store::projects::insert(db, owner, &name, &ex.description).await?;
-    match fill(db, owner, project.id, &mut ex).await {
+    let project = store::projects::insert_importing(db, owner, &name, &ex.description).await?;
+    let guard = match store::projects::ImportGuard::take(db, project.id).await {
+        Ok(g) => g,
+        Err(e) => {
+            let _ = store::projects::delete(db, project.id).await;
+            return Err(e.into());
+        }
+    };
+    let filled = match fill(db, owner, project.id, &mut ex).await {
+        Ok(report) => store::projects::finish_import(db, project.id)
+            .await
+            .map(|()| report)
+            .map_err(ImportError::from),
+        Err(e) => Err(e),
+    };
+    guard.release().await;
+    match filled {
         Ok(report) => Ok((project.id, report)),
         Err(e) => {
             if let Err(cleanup) = store::projects::delete(db, project.id).await {

@@ -6,7 +6,7 @@ use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::participant::DEFAULT_GROUPS;
 use crate::domain::project::{ProjectName, Role};
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,16 +38,39 @@ pub async fn insert(
     name: &ProjectName,
     description: &str,
 ) -> sqlx::Result<Project> {
+    insert_marked(pool, owner, name, description, false).await
+}
+
+/// Like [`insert`], for a project import: the project stays invisible to
+/// everyone until [`finish_import`], and is removed if its importer dies
+/// (see [`ImportGuard`]).
+pub async fn insert_importing(
+    pool: &PgPool,
+    owner: UserId,
+    name: &ProjectName,
+    description: &str,
+) -> sqlx::Result<Project> {
+    insert_marked(pool, owner, name, description, true).await
+}
+
+async fn insert_marked(
+    pool: &PgPool,
+    owner: UserId,
+    name: &ProjectName,
+    description: &str,
+    importing: bool,
+) -> sqlx::Result<Project> {
     let mut tx = pool.begin().await?;
     let project = sqlx::query_as!(
         Project,
         r#"
-        insert into project (name, description)
-        values ($1, $2)
+        insert into project (name, description, importing)
+        values ($1, $2, $3)
         returning project_id as "id: ProjectId", name, description, created_at, updated_at
         "#,
         name.as_str(),
-        description
+        description,
+        importing
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -89,7 +112,7 @@ pub async fn list_for_member(
                count(*) over () as "total!"
         from project_member m
         join project p using (project_id)
-        where m.user_id = $1
+        where m.user_id = $1 and not p.importing
         order by p.updated_at desc, p.project_id desc
         limit $2 offset $3
         "#,
@@ -123,7 +146,10 @@ pub async fn list_for_member(
 
 async fn count_for_member(pool: &PgPool, user: UserId) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
-        r#"select count(*) as "n!" from project_member where user_id = $1"#,
+        r#"
+        select count(*) as "n!" from project_member m join project p using (project_id)
+        where m.user_id = $1 and not p.importing
+        "#,
         user as UserId
     )
     .fetch_one(pool)
@@ -144,7 +170,7 @@ pub async fn get_for_member(
                (select count(*) from project_member c where c.project_id = p.project_id) as "members!"
         from project p
         join project_member m using (project_id)
-        where p.project_id = $1 and m.user_id = $2
+        where p.project_id = $1 and m.user_id = $2 and not p.importing
         "#,
         project as ProjectId,
         user as UserId
@@ -252,4 +278,80 @@ pub async fn name_and_description(
     .fetch_one(pool)
     .await?;
     Ok((row.name, row.description))
+}
+
+/// The advisory-lock key of a project import (namespaced so that it cannot
+/// meet another lock).
+fn import_lock_key(project: ProjectId) -> i64 {
+    (0x5041_5254_i64 << 32) | (project.0 & 0xffff_ffff)
+}
+
+/// Held by the server filling an imported project: a session advisory lock
+/// on a connection of its own. If the server dies, PostgreSQL ends the
+/// session and frees the lock, which is how a half-made import is told
+/// from one still running.
+pub struct ImportGuard {
+    conn: Option<PgConnection>,
+}
+
+impl ImportGuard {
+    pub async fn take(pool: &PgPool, project: ProjectId) -> sqlx::Result<ImportGuard> {
+        let mut conn = pool.acquire().await?.detach();
+        sqlx::query!("select pg_advisory_lock($1)", import_lock_key(project))
+            .execute(&mut conn)
+            .await?;
+        Ok(ImportGuard { conn: Some(conn) })
+    }
+
+    /// Close the lock's connection (which frees the lock).
+    pub async fn release(mut self) {
+        if let Some(conn) = self.conn.take() {
+            let _ = sqlx::Connection::close(conn).await;
+        }
+    }
+}
+
+/// Make an imported project visible: the import is complete.
+pub async fn finish_import(pool: &PgPool, project: ProjectId) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update project set importing = false where project_id = $1",
+        project as ProjectId
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Remove projects left half-imported by a server that died midway (their
+/// import lock is free). Returns how many were removed.
+pub async fn remove_abandoned_imports(pool: &PgPool) -> sqlx::Result<u64> {
+    let pending =
+        sqlx::query_scalar!(r#"select project_id as "id: ProjectId" from project where importing"#)
+            .fetch_all(pool)
+            .await?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let mut conn = pool.acquire().await?;
+    let mut removed = 0;
+    for project in pending {
+        let key = import_lock_key(project);
+        let free = sqlx::query_scalar!(r#"select pg_try_advisory_lock($1) as "free!""#, key)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !free {
+            continue; // still being imported
+        }
+        let gone = sqlx::query!(
+            "delete from project where project_id = $1 and importing",
+            project as ProjectId
+        )
+        .execute(&mut *conn)
+        .await;
+        sqlx::query_scalar!("select pg_advisory_unlock($1)", key)
+            .fetch_one(&mut *conn)
+            .await?;
+        removed += gone?.rows_affected();
+    }
+    Ok(removed)
 }

@@ -1210,18 +1210,21 @@ async fn stored_markup_renders_inert_on_every_page(pool: PgPool) {
         "Interviewer: Tell me about {a}?\nDr {b}: It was {c} and worse.\nP01: {a} again.\n"
     );
     send(
-        owner.post(api("/documents".into())).multipart(
-            reqwest::multipart::Form::new().part(
+        owner
+            .post(api("/documents".into()))
+            .multipart(reqwest::multipart::Form::new().part(
                 "file",
-                reqwest::multipart::Part::bytes(text.into_bytes())
-                    .file_name(format!("{b}.txt")),
-            ),
-        ),
+                reqwest::multipart::Part::bytes(text.into_bytes()).file_name(format!("{b}.txt")),
+            )),
     )
     .await;
-    send(owner.patch(api(format!("/documents/{}", w.document))).json(&json!({
-        "title": format!("Interview {a}")
-    })))
+    send(
+        owner
+            .patch(api(format!("/documents/{}", w.document)))
+            .json(&json!({
+                "title": format!("Interview {a}")
+            })),
+    )
     .await;
     let code: Value = owner
         .post(api("/codes".into()))
@@ -1240,25 +1243,42 @@ async fn stored_markup_renders_inert_on_every_page(pool: PgPool) {
         "memo": format!("Memo {c}")
     })))
     .await;
-    send(owner.patch(api(format!("/codings/{}", w.coding))).json(&json!({
-        "memo": format!("Note {a}"), "starred": true
-    })))
+    send(
+        owner
+            .patch(api(format!("/codings/{}", w.coding)))
+            .json(&json!({
+                "memo": format!("Note {a}"), "starred": true
+            })),
+    )
     .await;
-    send(owner.put(api("/memo".into())).json(&json!({"memo": format!("Project {b}")}))).await;
+    send(
+        owner
+            .put(api("/memo".into()))
+            .json(&json!({"memo": format!("Project {b}")})),
+    )
+    .await;
     send(
         owner
             .put(api(format!("/documents/{}/memo", w.document)))
             .json(&json!({"memo": format!("Document {c}")})),
     )
     .await;
-    send(owner.patch(api(format!("/groups/{}", w.group))).json(&json!({
-        "name": format!("Staff {a}")
-    })))
+    send(
+        owner
+            .patch(api(format!("/groups/{}", w.group)))
+            .json(&json!({
+                "name": format!("Staff {a}")
+            })),
+    )
     .await;
-    send(owner.patch(api(format!("/participants/{}", w.participant))).json(&json!({
-        "label": format!("P01 {b}"),
-        "attributes": {format!("locality {c}"): format!("North {a}")}
-    })))
+    send(
+        owner
+            .patch(api(format!("/participants/{}", w.participant)))
+            .json(&json!({
+                "label": format!("P01 {b}"),
+                "attributes": {format!("locality {c}"): format!("North {a}")}
+            })),
+    )
     .await;
 
     // Every page, the HTML export, and pages that echo a bad query back.
@@ -1295,10 +1315,7 @@ async fn stored_markup_renders_inert_on_every_page(pool: PgPool) {
             }
         } else {
             // JSON, CSV, XLSX and friends are never sniffed as HTML.
-            assert!(
-                !kind.starts_with("text/html"),
-                "{url}: served as {kind}"
-            );
+            assert!(!kind.starts_with("text/html"), "{url}: served as {kind}");
         }
     }
     assert!(html_pages >= 20, "only {html_pages} HTML pages were read");

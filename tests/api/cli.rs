@@ -2,7 +2,7 @@ use sqlx::PgPool;
 use std::process::{Command, Output, Stdio};
 
 /// The URL of the test's own database, for the `parley` binary.
-fn url_of(pool: &PgPool) -> String {
+pub fn url_of(pool: &PgPool) -> String {
     let o = pool.connect_options();
     format!(
         "postgres://{}@{}:{}/{}",

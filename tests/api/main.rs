@@ -7,6 +7,7 @@ mod cli;
 mod coding;
 mod documents;
 mod exports;
+mod faults;
 mod health;
 mod helpers;
 mod limits;
