@@ -978,6 +978,7 @@ async fn send(app: &TestApp, client: &Client, c: &Case, w: &Ids) -> (StatusCode,
     };
     let res = req.send().await.unwrap();
     let status = res.status();
+    assert_security_headers(&res, &url);
     let location = res
         .headers()
         .get("location")
@@ -985,6 +986,80 @@ async fn send(app: &TestApp, client: &Client, c: &Case, w: &Ids) -> (StatusCode,
         .unwrap_or_default()
         .to_owned();
     (status, location)
+}
+
+/// Every answer, whatever its status, carries the security headers.
+fn assert_security_headers(res: &reqwest::Response, url: &str) {
+    let h = res.headers();
+    let get = |name: &str| {
+        h.get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let csp = get("content-security-policy");
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ] {
+        assert!(
+            csp.contains(directive),
+            "{url}: CSP without {directive}: {csp:?}"
+        );
+    }
+    assert!(
+        !csp.split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap_or_default()
+            .contains("unsafe"),
+        "{url}: scripts may run inline: {csp}"
+    );
+    assert_eq!(get("x-content-type-options"), "nosniff", "{url}");
+    assert_eq!(get("referrer-policy"), "same-origin", "{url}");
+    assert_eq!(get("x-frame-options"), "DENY", "{url}");
+}
+
+#[sqlx::test]
+async fn static_files_and_unknown_paths_carry_the_security_headers(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    for path in [
+        "/static/app.css",
+        "/static/js/coding.js",
+        "/no/such/page",
+        "/api/v1/nothing",
+    ] {
+        let url = app.url(path);
+        let res = reqwest::get(&url).await.unwrap();
+        assert!(!res.status().is_server_error(), "{url}");
+        assert_security_headers(&res, &url);
+    }
+    // The session cookie is HttpOnly and SameSite=Lax.
+    app.user("ann@example.org", "Ann").await;
+    let res = app
+        .browser()
+        .post(app.url("/login"))
+        .form(&[
+            ("email", "ann@example.org"),
+            ("password", crate::helpers::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(cookie.starts_with("parley_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
 }
 
 fn meets(expect: Expect, status: StatusCode, location: &str, method: &Method) -> bool {
