@@ -15,6 +15,8 @@ use std::time::Duration;
 pub struct AppState {
     pub db: PgPool,
     pub config: Arc<ServerConfig>,
+    /// Every coding's attribution, kept for the matrix.
+    pub attributions: Arc<store::matrix::Attributions>,
 }
 
 /// A bound, ready-to-run server.
@@ -34,6 +36,7 @@ impl App {
             state: AppState {
                 db,
                 config: Arc::new(config),
+                attributions: Arc::default(),
             },
         })
     }
@@ -68,14 +71,18 @@ impl App {
     }
 }
 
-/// At start and then once an hour: remove expired sessions, and projects
-/// left half-imported by a server that died during the import.
+/// At start and then once an hour: remove expired sessions, old rows of
+/// the matrix change log, and projects left half-imported by a server that
+/// died during the import.
 async fn sweep(sessions: PgSessionStore, db: PgPool) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every.tick().await;
         if let Err(e) = sessions.delete_expired().await {
             tracing::warn!(error = %e, "could not remove expired sessions");
+        }
+        if let Err(e) = crate::store::matrix::prune_changes(&db).await {
+            tracing::warn!(error = %e, "could not prune the matrix change log");
         }
         match crate::store::projects::remove_abandoned_imports(&db).await {
             Ok(0) => {}

@@ -53,7 +53,7 @@ async fn matrix(
 ) -> Result<Json<MatrixOut>> {
     let req = query.parse()?;
     rules::check_scope(&state.db, access.id(), &req.scope).await?;
-    let m = rules::build(&state.db, access.id(), &req).await?;
+    let m = rules::build(&state, access.id(), &req).await?;
     let rows = m
         .rows
         .iter()

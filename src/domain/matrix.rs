@@ -1,8 +1,9 @@
 //! The theme matrix: codes × columns (stakeholder groups, the values of an
-//! attribute, or both combined), counted by docs/COUNTING.md's rules. The store
-//! aggregates in SQL; this module names the choices and assembles the
-//! table (column order, labels, N, percentages) so the rules live in one
-//! tested place.
+//! attribute, or both combined), counted by docs/COUNTING.md's rules. The
+//! store attributes each coding to participants (in SQL, kept in memory per
+//! project); [`count`] counts those attributions, and the rest of this
+//! module names the choices and assembles the table (column order, labels,
+//! N, percentages) so the rules live in one tested place.
 
 use super::ValidationError;
 use serde::Serialize;
@@ -317,6 +318,205 @@ pub fn value(counts: Counts, measure: Measure, participants: Option<i64>) -> Opt
             _ => return None,
         },
     })
+}
+
+/// One coding's share of one participant (or of no one: Unassigned), as
+/// docs/COUNTING.md attributes it: interviewer turns left out, and the
+/// Unassigned row only for a coding that reaches no participant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attributed {
+    pub coding: i64,
+    pub code: i64,
+    pub coder: i64,
+    /// `None`: Unassigned.
+    pub participant: Option<i64>,
+    pub words: i64,
+}
+
+/// What counting needs to know of a participant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub group: Option<i64>,
+    /// The value of the columns' attribute.
+    pub value: Option<String>,
+    /// Passes the attribute filter (true when there is none).
+    pub included: bool,
+}
+
+/// The counts of a matrix: per (code, slot) and per code in total.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub cells: HashMap<(i64, Slot), Counts>,
+    pub totals: HashMap<i64, Counts>,
+}
+
+/// What to count.
+pub struct Scope<'a> {
+    pub columns: &'a Columns,
+    /// Each live code's row codes: itself, and with roll-up its ancestors.
+    /// Codings of codes not here (in the trash) are not counted.
+    pub rows_of: &'a HashMap<i64, Vec<i64>>,
+    pub people: &'a HashMap<i64, Person>,
+    pub coder: Option<i64>,
+    /// With an attribute filter, only included participants count and
+    /// Unassigned drops out.
+    pub filtered: bool,
+}
+
+/// Count attributions, document by document (`docs` yields each document's
+/// id and its attributions, a coding's rows together): references are
+/// distinct codings, cases distinct participants, documents distinct
+/// documents, words summed — per cell and per code in total, each coding
+/// counted once per cell however many of the cell's participants it
+/// reaches.
+pub fn count<'a>(
+    docs: impl IntoIterator<Item = (i64, &'a [Attributed])>,
+    scope: &Scope<'_>,
+) -> Tally {
+    // Slots interned as small numbers while counting.
+    let mut slots: Vec<Slot> = Vec::new();
+    let mut slot_of: HashMap<(bool, Option<i64>, Option<String>), u32> = HashMap::new();
+    let mut person_slot: HashMap<i64, Option<u32>> = HashMap::new();
+    let by_group = scope.columns.by_group();
+    let by_value = scope.columns.attribute().is_some();
+    let mut intern = |unassigned: bool, group: Option<i64>, value: Option<String>| -> u32 {
+        // Only what the columns distinguish.
+        let key = (
+            unassigned,
+            if by_group { group } else { None },
+            if by_value { value } else { None },
+        );
+        if let Some(&i) = slot_of.get(&key) {
+            return i;
+        }
+        let i = slots.len() as u32;
+        slots.push(Slot {
+            unassigned,
+            group: by_group.then_some(if unassigned { None } else { key.1 }),
+            value: by_value.then(|| if unassigned { None } else { key.2.clone() }),
+        });
+        slot_of.insert(key, i);
+        i
+    };
+    let unassigned = intern(true, None, None);
+
+    #[derive(Default)]
+    struct Cell {
+        references: i64,
+        words: i64,
+    }
+    let mut cells: HashMap<(i64, u32), Cell> = HashMap::new();
+    let mut totals: HashMap<i64, Cell> = HashMap::new();
+    let mut cases: std::collections::HashSet<(i64, i64)> = Default::default();
+    let mut documents: std::collections::HashSet<(i64, u32, i64)> = Default::default();
+    let mut total_documents: std::collections::HashSet<(i64, i64)> = Default::default();
+    // The slots the current coding reached (a coding counts once per cell).
+    let mut reached: Vec<u32> = Vec::with_capacity(4);
+
+    for (doc, rows) in docs {
+        let mut i = 0;
+        while i < rows.len() {
+            let coding = rows[i].coding;
+            let mut j = i;
+            while j < rows.len() && rows[j].coding == coding {
+                j += 1;
+            }
+            let group = &rows[i..j];
+            i = j;
+            let first = group[0];
+            if scope.coder.is_some_and(|c| c != first.coder) {
+                continue;
+            }
+            let Some(code_rows) = scope.rows_of.get(&first.code) else {
+                continue;
+            };
+            reached.clear();
+            let mut words = 0;
+            let mut counted = false;
+            for r in group {
+                let slot = match r.participant {
+                    None if scope.filtered => continue,
+                    None => unassigned,
+                    Some(p) => {
+                        let slot = *person_slot.entry(p).or_insert_with(|| {
+                            let person = scope.people.get(&p)?;
+                            if !person.included {
+                                return None;
+                            }
+                            Some(intern(false, person.group, person.value.clone()))
+                        });
+                        let Some(slot) = slot else { continue };
+                        for &a in code_rows {
+                            cases.insert((a, p));
+                        }
+                        slot
+                    }
+                };
+                counted = true;
+                words += r.words;
+                for &a in code_rows {
+                    cells.entry((a, slot)).or_default().words += r.words;
+                }
+                if !reached.contains(&slot) {
+                    reached.push(slot);
+                }
+            }
+            if !counted {
+                continue;
+            }
+            for &a in code_rows {
+                let t = totals.entry(a).or_default();
+                t.references += 1;
+                t.words += words;
+                total_documents.insert((a, doc));
+                for &slot in &reached {
+                    cells.entry((a, slot)).or_default().references += 1;
+                    documents.insert((a, slot, doc));
+                }
+            }
+        }
+    }
+
+    let mut tally = Tally::default();
+    let mut case_counts: HashMap<(i64, u32), i64> = HashMap::new();
+    let mut case_totals: HashMap<i64, i64> = HashMap::new();
+    for (a, p) in cases {
+        if let Some(Some(slot)) = person_slot.get(&p) {
+            *case_counts.entry((a, *slot)).or_default() += 1;
+        }
+        *case_totals.entry(a).or_default() += 1;
+    }
+    let mut doc_counts: HashMap<(i64, u32), i64> = HashMap::new();
+    for (a, slot, _) in documents {
+        *doc_counts.entry((a, slot)).or_default() += 1;
+    }
+    let mut doc_totals: HashMap<i64, i64> = HashMap::new();
+    for (a, _) in total_documents {
+        *doc_totals.entry(a).or_default() += 1;
+    }
+    for ((a, slot), c) in cells {
+        tally.cells.insert(
+            (a, slots[slot as usize].clone()),
+            Counts {
+                references: c.references,
+                cases: case_counts.get(&(a, slot)).copied().unwrap_or(0),
+                documents: doc_counts.get(&(a, slot)).copied().unwrap_or(0),
+                words: c.words,
+            },
+        );
+    }
+    for (a, c) in totals {
+        tally.totals.insert(
+            a,
+            Counts {
+                references: c.references,
+                cases: case_totals.get(&a).copied().unwrap_or(0),
+                documents: doc_totals.get(&a).copied().unwrap_or(0),
+                words: c.words,
+            },
+        );
+    }
+    tally
 }
 
 #[cfg(test)]

@@ -184,8 +184,8 @@ fn columns_phrase(t: &ThemeTable) -> String {
     }
 }
 
-async fn table(db: &PgPool, access: &ProjectAccess, query: &ThemeQuery) -> Result<ThemeTable> {
-    theme_table::build(db, access.id(), query, &access.project.project.name).await
+async fn table(state: &AppState, access: &ProjectAccess, query: &ThemeQuery) -> Result<ThemeTable> {
+    theme_table::build(state, access.id(), query, &access.project.project.name).await
 }
 
 async fn theme_docx(
@@ -193,7 +193,7 @@ async fn theme_docx(
     access: ProjectAccess,
     Query(query): Query<ThemeQuery>,
 ) -> Result<Response> {
-    let t = table(&state.db, &access, &query).await?;
+    let t = table(&state, &access, &query).await?;
     let sheet = sheet_of(&t);
     let bytes = tokio::task::spawn_blocking(move || theme_export::docx(&sheet))
         .await?
@@ -210,7 +210,7 @@ async fn theme_csv(
     access: ProjectAccess,
     Query(query): Query<ThemeQuery>,
 ) -> Result<Response> {
-    let t = table(&state.db, &access, &query).await?;
+    let t = table(&state, &access, &query).await?;
     let csv = theme_export::tidy_csv(&sheet_of(&t));
     Ok(download(
         "text/csv; charset=utf-8",
@@ -233,7 +233,7 @@ async fn theme_html(
     access: ProjectAccess,
     Query(query): Query<ThemeQuery>,
 ) -> Result<ThemeTablePage> {
-    let t = table(&state.db, &access, &query).await?;
+    let t = table(&state, &access, &query).await?;
     Ok(ThemeTablePage {
         sheet: sheet_of(&t),
         back: format!(
@@ -478,7 +478,7 @@ async fn theme_xlsx(
 ) -> Result<Response> {
     let db = &state.db;
     let project = access.id();
-    let t = table(db, &access, &query).await?;
+    let t = table(&state, &access, &query).await?;
     let sheet = sheet_of(&t);
     let mut workbook = Workbook::new();
     theme_export::xlsx_theme_sheets(&mut workbook, &sheet).map_err(AppError::internal)?;

@@ -2,6 +2,7 @@
 //! (reading the request, assembling the table), and the page itself.
 
 use super::error::{AppError, Result};
+use crate::app::AppState;
 use crate::domain::ValidationError;
 use crate::domain::ids::{DocumentId, ProjectId, UserId};
 use crate::domain::matrix::{self, Column, Columns, Counts, GroupInfo, Measure};
@@ -137,7 +138,8 @@ impl Matrix {
 }
 
 /// Count the matrix for a request.
-pub async fn build(db: &PgPool, project: ProjectId, req: &MatrixRequest) -> Result<Matrix> {
+pub async fn build(state: &AppState, project: ProjectId, req: &MatrixRequest) -> Result<Matrix> {
+    let db = &state.db;
     let codes = store::codes::outline(db, project).await?;
     let groups: Vec<GroupInfo> = store::groups::list(db, project)
         .await?
@@ -147,7 +149,15 @@ pub async fn build(db: &PgPool, project: ProjectId, req: &MatrixRequest) -> Resu
             name: g.name,
         })
         .collect();
-    let tally = store::matrix::tally(db, project, &req.columns, req.rollup, &req.scope).await?;
+    let tally = store::matrix::tally(
+        db,
+        &state.attributions,
+        project,
+        &req.columns,
+        req.rollup,
+        &req.scope,
+    )
+    .await?;
     let (n, participants) =
         store::matrix::population(db, project, &req.columns, &req.scope).await?;
     let seen: Vec<matrix::Slot> = tally.cells.keys().map(|(_, s)| s.clone()).collect();
@@ -296,7 +306,7 @@ async fn matrix_page(
         Ok(r) => (r, None),
         Err(e) => (MatrixQuery::default().parse()?, Some(e.message)),
     };
-    let m = build(db, project, &req).await?;
+    let m = build(&state, project, &req).await?;
 
     let max = m
         .rows

@@ -7,12 +7,12 @@
 
 use super::error::Result;
 use super::matrix::{self, Matrix, MatrixQuery, MatrixRequest};
+use crate::app::AppState;
 use crate::domain::ids::{CodeId, ProjectId};
 use crate::domain::matrix::Column;
 use crate::store;
 use crate::store::codings::{Coding, Filter};
 use serde::Deserialize;
-use sqlx::PgPool;
 
 /// Quotes per theme.
 pub const QUOTES: usize = 3;
@@ -195,14 +195,15 @@ fn choose(candidates: &[Coding], columns: &[Column], attribute: Option<&str>) ->
 
 /// Build the table for a request.
 pub async fn build(
-    db: &PgPool,
+    state: &AppState,
     project: ProjectId,
     query: &ThemeQuery,
     name: &str,
 ) -> Result<ThemeTable> {
+    let db = &state.db;
     let request = query.matrix.parse()?;
     matrix::check_scope(db, project, &request.scope).await?;
-    let m = matrix::build(db, project, &request).await?;
+    let m = matrix::build(state, project, &request).await?;
     let tags: Vec<String> = match query
         .tags
         .as_deref()

@@ -719,6 +719,7 @@ fn served() -> BTreeSet<(String, String)> {
     let router = parley::web::router(AppState {
         db,
         config: Arc::new(ServerConfig::default()),
+        attributions: Arc::default(),
     });
     let text = format!("{router:?}");
     // The fallback router numbers its routes afresh: read only the paths.

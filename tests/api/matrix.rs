@@ -1688,3 +1688,167 @@ async fn a_speaker_label_is_no_words_wherever_a_coding_cuts_it(pool: PgPool) {
         wrong.join("\n")
     );
 }
+
+/// Every matrix view of `p` as `api` sees it on `base` (a server).
+async fn every_view(api: &Api, base: &str, p: ProjectId) -> Vec<Value> {
+    let mut out = Vec::new();
+    for columns in ["group", "attr:locality", "group,attr:locality"] {
+        for rollup in ["false", "true"] {
+            for measure in ["references", "cases", "documents", "words"] {
+                let mut req = api
+                    .client
+                    .get(format!("{base}/api/v1/projects/{p}/matrix"))
+                    .query(&[
+                        ("columns", columns),
+                        ("rollup", rollup),
+                        ("measure", measure),
+                    ]);
+                if let Some(t) = &api.token {
+                    req = req.bearer_auth(t);
+                }
+                out.push(expect(req.send().await.unwrap(), StatusCode::OK).await);
+            }
+        }
+    }
+    out
+}
+
+#[sqlx::test]
+async fn the_matrix_follows_every_kind_of_change_at_once(pool: PgPool) {
+    // One server counts before and after each change (its attributions are
+    // kept in memory and refreshed); a second, new server each time counts
+    // from nothing. They must agree.
+    let app = TestApp::spawn(pool.clone()).await;
+    let b = build(&app).await;
+    let p = b.project;
+    let kept = app.url("");
+    let check = async |what: &str| {
+        let warm = every_view(&b.owner, &kept, p).await;
+        let fresh_app = TestApp::spawn(pool.clone()).await;
+        let fresh = every_view(&b.owner, &fresh_app.url(""), p).await;
+        assert!(
+            warm == fresh,
+            "after {what}, the kept counts differ from fresh ones"
+        );
+    };
+    check("nothing").await;
+
+    let codes = expect(
+        b.owner.get(&format!("/projects/{p}/codes")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let code = |i: usize| id(&items(&codes)[i]);
+    let codings = expect(
+        b.owner
+            .get(&format!("/projects/{p}/codings?limit=1000"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let coding = |i: usize| items(&codings)[i].clone();
+
+    // A new coding, by a coder.
+    let c0 = coding(0);
+    expect(
+        b.coders[0]
+            .post(
+                &format!("/projects/{p}/codings"),
+                json!({"document_id": c0["document_id"], "code_id": code(3),
+                       "start": c0["start"], "end": c0["end"].as_i64().unwrap() - 1}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    check("a new coding").await;
+
+    // A coding's range and code changed, another deleted.
+    let c1 = coding(1);
+    let res = b
+        .owner
+        .patch(
+            &format!("/projects/{p}/codings/{}", id(&c1)),
+            json!({"start": c1["start"], "end": c1["end"].as_i64().unwrap() - 1, "code_id": code(2)}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    check("a coding moved and recoded").await;
+    let res = b
+        .owner
+        .delete(&format!("/projects/{p}/codings/{}", id(&coding(2))))
+        .await;
+    assert!(res.status().is_success());
+    check("a coding deleted").await;
+
+    // Codes merged, trashed, restored.
+    let res = b
+        .owner
+        .post(
+            &format!(
+                "/projects/{p}/codes/{}/merge",
+                id(items(&codes).last().unwrap())
+            ),
+            json!({"into": code(0)}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    check("a merge").await;
+    let res = b
+        .owner
+        .delete(&format!("/projects/{p}/codes/{}", code(0)))
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    check("a code trashed").await;
+    let res = b
+        .owner
+        .post(
+            &format!("/projects/{p}/codes/{}/restore", code(0)),
+            json!({}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    check("a code restored").await;
+
+    // A participant changes group and locality; another is deleted.
+    let people = expect(
+        b.owner
+            .get(&format!("/projects/{p}/participants?limit=1000"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let groups = expect(
+        b.owner.get(&format!("/projects/{p}/groups")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let first = &items(&people)[0];
+    let res = b
+        .owner
+        .patch(
+            &format!("/projects/{p}/participants/{}", id(first)),
+            json!({"group": items(&groups).last().unwrap()["name"],
+                   "attributes": {"locality": "Elsewhere"}}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    check("a participant regrouped").await;
+    let res = b
+        .owner
+        .delete(&format!(
+            "/projects/{p}/participants/{}",
+            id(&items(&people)[1])
+        ))
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    check("a participant deleted").await;
+
+    // A document deleted.
+    let res = b
+        .owner
+        .delete(&format!("/projects/{p}/documents/{}", b.docs[1]))
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    check("a document deleted").await;
+}
