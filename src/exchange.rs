@@ -100,11 +100,14 @@ fn rfc3339(t: OffsetDateTime) -> Option<String> {
 /// The whole project as an exchange model (users, codebook, participants
 /// as cases, documents with their codings, memos as notes).
 pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange> {
+    export_parts(db, project, true).await
+}
+
+/// The project (`whole`), or only its codebook and coders.
+async fn export_parts(db: &PgPool, project: ProjectId, whole: bool) -> anyhow::Result<Exchange> {
     let (name, description) = store::projects::name_and_description(db, project).await?;
     let members = store::members::list(db, project).await?;
     let tree = store::codes::outline(db, project).await?;
-    let participants = store::participants::list(db, project).await?;
-    let (documents, _) = store::documents::list(db, project, i64::MAX, 0).await?;
     let mut ex = Exchange {
         name: name.clone(),
         origin: Some(format!("Parley {}", env!("CARGO_PKG_VERSION"))),
@@ -130,7 +133,11 @@ pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange>
         });
         g
     };
-    let project_memo = store::memos::get_project(db, project).await?;
+    let project_memo = if whole {
+        store::memos::get_project(db, project).await?
+    } else {
+        String::new()
+    };
     if !project_memo.is_empty() {
         let g = note(
             &mut ex,
@@ -203,6 +210,11 @@ pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange>
     let mut code_notes = Vec::new();
     ex.codes = build(&tree, None, project, &mut code_notes);
     ex.notes.extend(code_notes);
+    if !whole {
+        return Ok(ex);
+    }
+    let participants = store::participants::list(db, project).await?;
+    let (documents, _) = store::documents::list(db, project, i64::MAX, 0).await?;
 
     // Variables: the group, participant attributes, document attributes.
     let mut variables: BTreeMap<String, String> = BTreeMap::new();
@@ -1094,7 +1106,7 @@ pub fn codes_as_imported(ex: &mut Exchange) -> Vec<store::codes::ImportedCode> {
 
 /// The codebook alone as an exchange (for `.qdc`).
 pub async fn export_codebook(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange> {
-    let mut ex = export(db, project).await?;
+    let mut ex = export_parts(db, project, false).await?;
     ex.sources.clear();
     ex.cases.clear();
     ex.variables.clear();

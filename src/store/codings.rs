@@ -94,7 +94,6 @@ pub enum Speech {
 /// Which codings to list; every field narrows.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    pub id: Option<CodingId>,
     /// Any of these codes.
     pub codes: Option<Vec<CodeId>>,
     /// Any of these documents.
@@ -160,7 +159,7 @@ pub async fn for_each(
     filter: &Filter,
     limit: i64,
     offset: i64,
-    mut f: impl FnMut(Coding, i64) -> ControlFlow<()>,
+    f: impl FnMut(Coding, i64) -> ControlFlow<()>,
 ) -> sqlx::Result<()> {
     let codes: Option<Vec<i64>> = filter
         .codes
@@ -176,7 +175,7 @@ pub async fn for_each(
         .documents
         .as_ref()
         .map(|d| d.iter().map(|d| d.0).collect());
-    let mut rows = sqlx::query_as!(
+    let rows = sqlx::query_as!(
         Row,
         r#"
         -- First the page (ids, order and the total), then the speakers of
@@ -189,20 +188,19 @@ pub async fn for_each(
             join code c on c.code_id = g.code_id and c.deleted_at is null
             join document d on d.document_id = g.document_id
             where g.project_id = $1
-              and ($2::bigint is null or g.coding_id = $2)
-              and ($3::bigint[] is null or g.code_id = any($3))
-              and ($4::bigint[] is null or g.document_id = any($4))
-              and ($5::bigint is null or g.coder_id = $5)
+              and ($2::bigint[] is null or g.code_id = any($2))
+              and ($3::bigint[] is null or g.document_id = any($3))
+              and ($4::bigint is null or g.coder_id = $4)
               -- A group and an attribute must hold for the same speaker.
-              and (($6::bigint is null and $8::text is null)
+              and (($5::bigint is null and $7::text is null)
                    or exists (select 1 from coding_part cp
                               join speaker s on s.document_id = g.document_id and s.label = cp.label
                               join participant p on p.participant_id = s.participant_id
                               where cp.coding_id = g.coding_id
-                                and ($6::bigint is null or p.group_id = $6)
-                                and ($8::text is null or p.attributes ->> $8::text = $9::text)))
+                                and ($5::bigint is null or p.group_id = $5)
+                                and ($7::text is null or p.attributes ->> $7::text = $8::text)))
               -- Unassigned: spoken by someone, but by no participant.
-              and (not $7
+              and (not $6
                    or (exists (select 1 from coding_part cp
                                left join speaker s on s.document_id = g.document_id
                                                   and s.label = cp.label
@@ -212,15 +210,15 @@ pub async fn for_each(
                                                      and s.label = cp.label
                                        where cp.coding_id = g.coding_id
                                          and s.participant_id is not null)))
-              and ($10::boolean is null or g.starred = $10)
-              and ($13::bigint is null
+              and ($9::boolean is null or g.starred = $9)
+              and ($12::bigint is null
                    or exists (select 1 from coding o
                               join code oc on oc.code_id = o.code_id and oc.deleted_at is null
-                              where o.document_id = g.document_id and o.code_id = $13
+                              where o.document_id = g.document_id and o.code_id = $12
                                 and o.coding_id <> g.coding_id
                                 and o.start_pos < g.end_pos and g.start_pos < o.end_pos))
             order by lower(d.title), g.document_id, g.start_pos, g.end_pos, g.coding_id
-            limit $11 offset $12
+            limit $10 offset $11
         )
         select g.coding_id as "id: CodingId", g.code_id as "code_id: CodeId",
                g.document_id as "document_id: DocumentId", g.coder_id as "coder: UserId",
@@ -253,7 +251,6 @@ pub async fn for_each(
         order by page.title_key, g.document_id, g.start_pos, g.end_pos, g.coding_id
         "#,
         project as ProjectId,
-        filter.id as Option<CodingId>,
         codes.as_deref() as Option<&[i64]>,
         documents.as_deref() as Option<&[i64]>,
         filter.coder as Option<UserId>,
@@ -267,8 +264,16 @@ pub async fn for_each(
         filter.overlapping as Option<CodeId>
     )
     .fetch(pool);
-    // The covered text is cut here, from each document's text sent once:
-    // PostgreSQL's substr would decompress the whole document for every row.
+    drive(rows, f).await
+}
+
+/// Hand each row to `f` as a [`Coding`], its text cut from its document's
+/// text (sent once per document: PostgreSQL's substr would decompress the
+/// whole document for every row).
+async fn drive(
+    mut rows: impl futures_util::Stream<Item = sqlx::Result<Row>> + Unpin,
+    mut f: impl FnMut(Coding, i64) -> ControlFlow<()>,
+) -> sqlx::Result<()> {
     let mut current: Option<(DocumentId, Indexed)> = None;
     while let Some(r) = rows.try_next().await? {
         let total = r.total;
@@ -307,12 +312,143 @@ pub async fn for_each(
     Ok(())
 }
 
+/// Candidate quotes for a theme table: for each of `codes`, its starred
+/// codings first, then the rest in document order, at most `per_code` —
+/// all in one query. Only codings attributed to someone (not interviewer
+/// turns alone), within the documents, coder and attribute asked for.
+pub async fn quote_candidates(
+    pool: &PgPool,
+    project: ProjectId,
+    codes: &[CodeId],
+    filter: &Filter,
+    per_code: i64,
+) -> sqlx::Result<Vec<Coding>> {
+    let codes: Vec<i64> = codes.iter().map(|c| c.0).collect();
+    let documents: Option<Vec<i64>> = filter
+        .documents
+        .as_ref()
+        .map(|d| d.iter().map(|d| d.0).collect());
+    let (attr_name, attr_value) = filter.attribute.clone().unzip();
+    let rows = sqlx::query_as!(
+        Row,
+        r#"
+        with ranked as (
+            select g.coding_id, g.code_id, g.starred, lower(d.title) as title_key,
+                   g.document_id, g.start_pos, g.end_pos,
+                   row_number() over (partition by g.code_id
+                                      order by g.starred desc, lower(d.title), g.document_id,
+                                               g.start_pos, g.end_pos, g.coding_id) as rank
+            from coding g
+            join code c on c.code_id = g.code_id and c.deleted_at is null
+            join document d on d.document_id = g.document_id
+            where g.project_id = $1 and g.code_id = any($2)
+              and ($3::bigint[] is null or g.document_id = any($3))
+              and ($4::bigint is null or g.coder_id = $4)
+              and exists (select 1 from coding_part cp
+                          left join speaker s on s.document_id = g.document_id
+                                             and s.label = cp.label
+                          left join participant p on p.participant_id = s.participant_id
+                          where cp.coding_id = g.coding_id and s.is_interviewer is not true
+                            and ($5::text is null or p.attributes ->> $5::text = $6::text))
+        ),
+        page as (select * from ranked where rank <= $7)
+        select g.coding_id as "id: CodingId", g.code_id as "code_id: CodeId",
+               g.document_id as "document_id: DocumentId", g.coder_id as "coder: UserId",
+               u.name as coder_name, g.start_pos as start, g.end_pos as end, g.memo, g.starred,
+               c.name as code_name, c.colour as "code_colour: Colour", d.title as document_title,
+               a.speakers as "speakers!: Json<Vec<Attribution>>",
+               g.created_at, g.updated_at, 0::bigint as "total!",
+               case when lag(g.document_id) over w is distinct from g.document_id
+                    then d.body end as body
+        from page
+        join coding g on g.coding_id = page.coding_id
+        join code c on c.code_id = g.code_id
+        join document d on d.document_id = g.document_id
+        join app_user u on u.user_id = g.coder_id
+        cross join lateral (
+            select coalesce(jsonb_agg(jsonb_build_object(
+                       'label', nullif(cp.label, ''), 'participant_id', p.participant_id,
+                       'participant', p.label, 'group_id', p.group_id, 'group', sg.name,
+                       'attributes', coalesce(p.attributes, '{}'::jsonb))
+                     order by cp.first_pos), '[]'::jsonb) as speakers
+            from coding_part cp
+            left join speaker s on s.document_id = g.document_id and s.label = cp.label
+            left join participant p on p.participant_id = s.participant_id
+            left join stakeholder_group sg on sg.group_id = p.group_id
+            where cp.coding_id = g.coding_id and s.is_interviewer is not true
+        ) a
+        window w as (order by page.title_key, g.document_id, g.start_pos, g.end_pos, g.coding_id)
+        order by page.title_key, g.document_id, g.start_pos, g.end_pos, g.coding_id
+        "#,
+        project as ProjectId,
+        &codes,
+        documents.as_deref() as Option<&[i64]>,
+        filter.coder as Option<UserId>,
+        attr_name,
+        attr_value,
+        per_code
+    )
+    .fetch(pool);
+    let mut out = Vec::new();
+    drive(rows, |c, _| {
+        out.push(c);
+        ControlFlow::Continue(())
+    })
+    .await?;
+    Ok(out)
+}
+
 pub async fn get(pool: &PgPool, project: ProjectId, id: CodingId) -> sqlx::Result<Option<Coding>> {
-    let filter = Filter {
-        id: Some(id),
-        ..Filter::default()
-    };
-    Ok(list(pool, project, &filter, 1, 0).await?.0.pop())
+    // By its key: the list query's optional filters would plan as a scan of
+    // the project's codings once PostgreSQL settles on a generic plan.
+    let row = sqlx::query!(
+        r#"
+        select g.coding_id as "id: CodingId", g.code_id as "code_id: CodeId",
+               g.document_id as "document_id: DocumentId", g.coder_id as "coder: UserId",
+               u.name as coder_name, g.start_pos as start, g.end_pos as end, g.memo, g.starred,
+               substr(d.body, g.start_pos + 1, g.end_pos - g.start_pos) as "text!",
+               c.name as code_name, c.colour as "code_colour: Colour", d.title as document_title,
+               (select coalesce(jsonb_agg(jsonb_build_object(
+                           'label', nullif(cp.label, ''), 'participant_id', p.participant_id,
+                           'participant', p.label, 'group_id', p.group_id, 'group', sg.name,
+                           'attributes', coalesce(p.attributes, '{}'::jsonb))
+                         order by cp.first_pos), '[]'::jsonb)
+                from coding_part cp
+                left join speaker s on s.document_id = g.document_id and s.label = cp.label
+                left join participant p on p.participant_id = s.participant_id
+                left join stakeholder_group sg on sg.group_id = p.group_id
+                where cp.coding_id = g.coding_id and s.is_interviewer is not true)
+                 as "speakers!: Json<Vec<Attribution>>",
+               g.created_at, g.updated_at
+        from coding g
+        join code c on c.code_id = g.code_id and c.deleted_at is null
+        join document d on d.document_id = g.document_id
+        join app_user u on u.user_id = g.coder_id
+        where g.coding_id = $2 and g.project_id = $1
+        "#,
+        project as ProjectId,
+        id as CodingId
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| Coding {
+        id: r.id,
+        code_id: r.code_id,
+        document_id: r.document_id,
+        coder: r.coder,
+        coder_name: r.coder_name,
+        start: r.start,
+        end: r.end,
+        memo: r.memo,
+        starred: r.starred,
+        text: r.text,
+        code_name: r.code_name,
+        code_colour: r.code_colour,
+        document_title: r.document_title,
+        speakers: r.speakers.0,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }))
 }
 
 /// A coding as the coding page draws it: no text (the page has it).

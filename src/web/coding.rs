@@ -178,7 +178,6 @@ pub async fn filter(db: &PgPool, project: ProjectId, query: &ListQuery) -> Resul
         }
     };
     Ok(Filter {
-        id: None,
         codes,
         documents: query.document_id.map(|d| vec![d]),
         coder: query.coder,

@@ -140,7 +140,7 @@ fn in_column(c: &Coding, column: &Column, attribute: Option<&str>) -> bool {
 /// Pick quotes: starred ones first; then one excerpt for each column not
 /// yet represented, in column order; then the best of the rest. "Best"
 /// prefers quotable lengths (8–80 words), then the longer.
-fn choose(candidates: &[Coding], columns: &[Column], attribute: Option<&str>) -> Vec<usize> {
+fn choose(candidates: &[&Coding], columns: &[Column], attribute: Option<&str>) -> Vec<usize> {
     // A passage coded by two coders is one quote.
     let same = |a: &Coding, b: &Coding| {
         a.document_id == b.document_id && a.start == b.start && a.end == b.end
@@ -148,7 +148,7 @@ fn choose(candidates: &[Coding], columns: &[Column], attribute: Option<&str>) ->
     let fresh = |chosen: &[usize], i: usize| {
         !chosen
             .iter()
-            .any(|&j| j == i || same(&candidates[j], &candidates[i]))
+            .any(|&j| j == i || same(candidates[j], candidates[i]))
     };
     let mut chosen: Vec<usize> = Vec::new();
     for (i, c) in candidates.iter().enumerate() {
@@ -176,7 +176,7 @@ fn choose(candidates: &[Coding], columns: &[Column], attribute: Option<&str>) ->
         }
         if chosen
             .iter()
-            .any(|&i| in_column(&candidates[i], col, attribute))
+            .any(|&i| in_column(candidates[i], col, attribute))
         {
             continue;
         }
@@ -192,6 +192,9 @@ fn choose(candidates: &[Coding], columns: &[Column], attribute: Option<&str>) ->
     }
     chosen
 }
+
+/// Quote candidates fetched per code.
+const QUOTE_CANDIDATES: i64 = 40;
 
 /// Build the table for a request.
 pub async fn build(
@@ -223,6 +226,23 @@ pub async fn build(
     };
     let tree: Vec<store::codes::Code> = m.rows.iter().map(|r| r.code.clone()).collect();
     let attribute = request.columns.attribute();
+    // Candidates for every code in one query: starred first, then in
+    // document order, a few dozen per code (a theme with roll-up draws on
+    // its whole branch).
+    let counted: Vec<CodeId> = m
+        .rows
+        .iter()
+        .filter(|r| r.total.references > 0 || request.rollup)
+        .map(|r| r.code.id)
+        .collect();
+    let filter = Filter {
+        documents: request.scope.documents.clone(),
+        coder: request.scope.coder,
+        attribute: request.scope.attribute.clone(),
+        ..Filter::default()
+    };
+    let candidates =
+        store::codings::quote_candidates(db, project, &counted, &filter, QUOTE_CANDIDATES).await?;
     let mut quotes = Vec::with_capacity(m.rows.len());
     for row in &m.rows {
         if row.total.references == 0 {
@@ -234,25 +254,18 @@ pub async fn build(
         } else {
             vec![row.code.id]
         };
-        let filter = Filter {
-            codes: Some(codes),
-            documents: request.scope.documents.clone(),
-            coder: request.scope.coder,
-            attribute: request.scope.attribute.clone(),
-            ..Filter::default()
-        };
-        let (mut candidates, _) = store::codings::list(db, project, &filter, 500, 0).await?;
-        // Only what the matrix counts: codings attributed to someone
-        // (interviewer-only codings list no speakers).
-        candidates.retain(|c| !c.speakers.is_empty());
-        let picked = choose(&candidates, &m.columns, attribute);
+        let mine: Vec<&Coding> = candidates
+            .iter()
+            .filter(|c| codes.contains(&c.code_id))
+            .collect();
+        let picked = choose(&mine, &m.columns, attribute);
         quotes.push(
             picked
                 .into_iter()
                 .map(|i| Quote {
-                    text: quote_text(&candidates[i]),
-                    tag: tag(&candidates[i], &tags),
-                    starred: candidates[i].starred,
+                    text: quote_text(mine[i]),
+                    tag: tag(mine[i], &tags),
+                    starred: mine[i].starred,
                 })
                 .collect(),
         );
