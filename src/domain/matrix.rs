@@ -373,12 +373,12 @@ pub fn count<'a>(
     docs: impl IntoIterator<Item = (i64, &'a [Attributed])>,
     scope: &Scope<'_>,
 ) -> Tally {
-    // Slots interned as small numbers while counting.
-    let mut slots: Vec<Slot> = Vec::new();
-    let mut slot_of: HashMap<(bool, Option<i64>, Option<String>), u32> = HashMap::new();
-    let mut person_slot: HashMap<i64, Option<u32>> = HashMap::new();
+    // Everything is numbered densely first: codes (rows of the matrix),
+    // people and slots, so that counting is array arithmetic, not hashing.
     let by_group = scope.columns.by_group();
     let by_value = scope.columns.attribute().is_some();
+    let mut slots: Vec<Slot> = Vec::new();
+    let mut slot_of: HashMap<(bool, Option<i64>, Option<String>), u32> = HashMap::new();
     let mut intern = |unassigned: bool, group: Option<i64>, value: Option<String>| -> u32 {
         // Only what the columns distinguish.
         let key = (
@@ -399,122 +399,172 @@ pub fn count<'a>(
         i
     };
     let unassigned = intern(true, None, None);
+    // People: their number (for the cases bitsets) and their slot (`None`:
+    // excluded by the attribute filter, or unknown).
+    let mut people: HashMap<i64, (usize, Option<u32>)> = HashMap::with_capacity(scope.people.len());
+    for (n, (&id, person)) in scope.people.iter().enumerate() {
+        let slot = person
+            .included
+            .then(|| intern(false, person.group, person.value.clone()));
+        people.insert(id, (n, slot));
+    }
+    let n_slots = slots.len();
+    let words_per_set = scope.people.len().div_ceil(64);
+    // Matrix rows: each live code's row numbers (itself and, rolled up,
+    // its ancestors).
+    let mut row_ids: Vec<i64> = Vec::new();
+    let mut row_of: HashMap<i64, usize> = HashMap::new();
+    let mut rows_of: HashMap<i64, Vec<usize>> = HashMap::with_capacity(scope.rows_of.len());
+    for (&code, rows) in scope.rows_of {
+        let dense = rows
+            .iter()
+            .map(|r| {
+                *row_of.entry(*r).or_insert_with(|| {
+                    row_ids.push(*r);
+                    row_ids.len() - 1
+                })
+            })
+            .collect();
+        rows_of.insert(code, dense);
+    }
+    let n_rows = row_ids.len();
 
-    #[derive(Default)]
+    #[derive(Default, Clone, Copy)]
     struct Cell {
         references: i64,
         words: i64,
+        documents: i64,
     }
-    let mut cells: HashMap<(i64, u32), Cell> = HashMap::new();
-    let mut totals: HashMap<i64, Cell> = HashMap::new();
-    let mut cases: std::collections::HashSet<(i64, i64)> = Default::default();
-    let mut documents: std::collections::HashSet<(i64, u32, i64)> = Default::default();
-    let mut total_documents: std::collections::HashSet<(i64, i64)> = Default::default();
+    let mut cells = vec![Cell::default(); n_rows * n_slots];
+    let mut totals = vec![Cell::default(); n_rows];
+    let mut cases = vec![0u64; n_rows * words_per_set];
+    // Per document: the (row, slot) cells and the rows it reached.
+    let mut doc_cells: Vec<usize> = Vec::new();
+    let mut doc_rows: Vec<usize> = Vec::new();
     // The slots the current coding reached (a coding counts once per cell).
     let mut reached: Vec<u32> = Vec::with_capacity(4);
 
-    for (doc, rows) in docs {
+    for (_, rows) in docs {
+        doc_cells.clear();
+        doc_rows.clear();
         let mut i = 0;
         while i < rows.len() {
             let coding = rows[i].coding;
-            let mut j = i;
+            let mut j = i + 1;
             while j < rows.len() && rows[j].coding == coding {
                 j += 1;
             }
             let group = &rows[i..j];
             i = j;
-            let first = group[0];
-            if scope.coder.is_some_and(|c| c != first.coder) {
+            if scope.coder.is_some_and(|c| c != group[0].coder) {
                 continue;
             }
-            let Some(code_rows) = scope.rows_of.get(&first.code) else {
+            let Some(code_rows) = rows_of.get(&group[0].code) else {
                 continue;
             };
             reached.clear();
             let mut words = 0;
-            let mut counted = false;
             for r in group {
                 let slot = match r.participant {
                     None if scope.filtered => continue,
                     None => unassigned,
                     Some(p) => {
-                        let slot = *person_slot.entry(p).or_insert_with(|| {
-                            let person = scope.people.get(&p)?;
-                            if !person.included {
-                                return None;
-                            }
-                            Some(intern(false, person.group, person.value.clone()))
-                        });
-                        let Some(slot) = slot else { continue };
+                        let Some(&(n, Some(slot))) = people.get(&p) else {
+                            continue;
+                        };
                         for &a in code_rows {
-                            cases.insert((a, p));
+                            cases[a * words_per_set + n / 64] |= 1 << (n % 64);
                         }
                         slot
                     }
                 };
-                counted = true;
                 words += r.words;
                 for &a in code_rows {
-                    cells.entry((a, slot)).or_default().words += r.words;
+                    cells[a * n_slots + slot as usize].words += r.words;
                 }
                 if !reached.contains(&slot) {
                     reached.push(slot);
                 }
             }
-            if !counted {
+            if reached.is_empty() {
                 continue;
             }
             for &a in code_rows {
-                let t = totals.entry(a).or_default();
-                t.references += 1;
-                t.words += words;
-                total_documents.insert((a, doc));
+                totals[a].references += 1;
+                totals[a].words += words;
+                doc_rows.push(a);
                 for &slot in &reached {
-                    cells.entry((a, slot)).or_default().references += 1;
-                    documents.insert((a, slot, doc));
+                    let k = a * n_slots + slot as usize;
+                    cells[k].references += 1;
+                    doc_cells.push(k);
                 }
             }
         }
+        doc_cells.sort_unstable();
+        doc_cells.dedup();
+        for &k in &doc_cells {
+            cells[k].documents += 1;
+        }
+        doc_rows.sort_unstable();
+        doc_rows.dedup();
+        for &a in &doc_rows {
+            totals[a].documents += 1;
+        }
     }
 
-    let mut tally = Tally::default();
-    let mut case_counts: HashMap<(i64, u32), i64> = HashMap::new();
-    let mut case_totals: HashMap<i64, i64> = HashMap::new();
-    for (a, p) in cases {
-        if let Some(Some(slot)) = person_slot.get(&p) {
-            *case_counts.entry((a, *slot)).or_default() += 1;
+    // Cases: each row's people, counted per slot and in all.
+    let slot_of_person: Vec<Option<u32>> = {
+        let mut v = vec![None; scope.people.len()];
+        for &(n, slot) in people.values() {
+            v[n] = slot;
         }
-        *case_totals.entry(a).or_default() += 1;
-    }
-    let mut doc_counts: HashMap<(i64, u32), i64> = HashMap::new();
-    for (a, slot, _) in documents {
-        *doc_counts.entry((a, slot)).or_default() += 1;
-    }
-    let mut doc_totals: HashMap<i64, i64> = HashMap::new();
-    for (a, _) in total_documents {
-        *doc_totals.entry(a).or_default() += 1;
-    }
-    for ((a, slot), c) in cells {
-        tally.cells.insert(
-            (a, slots[slot as usize].clone()),
-            Counts {
-                references: c.references,
-                cases: case_counts.get(&(a, slot)).copied().unwrap_or(0),
-                documents: doc_counts.get(&(a, slot)).copied().unwrap_or(0),
-                words: c.words,
-            },
-        );
-    }
-    for (a, c) in totals {
-        tally.totals.insert(
-            a,
-            Counts {
-                references: c.references,
-                cases: case_totals.get(&a).copied().unwrap_or(0),
-                documents: doc_totals.get(&a).copied().unwrap_or(0),
-                words: c.words,
-            },
-        );
+        v
+    };
+    let mut tally = Tally::default();
+    for a in 0..n_rows {
+        let mut per_slot = vec![0i64; n_slots];
+        let mut all = 0;
+        for (w, &bits) in cases[a * words_per_set..(a + 1) * words_per_set]
+            .iter()
+            .enumerate()
+        {
+            let mut bits = bits;
+            while bits != 0 {
+                let n = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                all += 1;
+                if let Some(slot) = slot_of_person[n] {
+                    per_slot[slot as usize] += 1;
+                }
+            }
+        }
+        let code = row_ids[a];
+        for (slot, c) in cells[a * n_slots..(a + 1) * n_slots].iter().enumerate() {
+            if c.references == 0 && c.words == 0 {
+                continue;
+            }
+            tally.cells.insert(
+                (code, slots[slot].clone()),
+                Counts {
+                    references: c.references,
+                    cases: per_slot[slot],
+                    documents: c.documents,
+                    words: c.words,
+                },
+            );
+        }
+        let t = totals[a];
+        if t.references > 0 {
+            tally.totals.insert(
+                code,
+                Counts {
+                    references: t.references,
+                    cases: all,
+                    documents: t.documents,
+                    words: t.words,
+                },
+            );
+        }
     }
     tally
 }
@@ -522,6 +572,112 @@ pub fn count<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(coding: i64, code: i64, participant: Option<i64>, words: i64) -> Attributed {
+        Attributed {
+            coding,
+            code,
+            coder: 1,
+            participant,
+            words,
+        }
+    }
+
+    fn person(group: i64, value: &str) -> Person {
+        Person {
+            group: Some(group),
+            value: Some(value.into()),
+            included: true,
+        }
+    }
+
+    #[test]
+    fn a_coding_counts_once_per_cell_and_once_in_the_total() {
+        // Coding 1 reaches two staff (group 1) and a carer (group 3);
+        // coding 2 reaches no one (Unassigned); coding 3 is in the trash.
+        let doc = [
+            row(1, 10, Some(100), 5),
+            row(1, 10, Some(101), 7),
+            row(1, 10, Some(300), 2),
+            row(2, 10, None, 4),
+            row(3, 99, Some(100), 9),
+        ];
+        let people = HashMap::from([
+            (100, person(1, "North")),
+            (101, person(1, "South")),
+            (300, person(3, "North")),
+        ]);
+        let rows_of = HashMap::from([(10, vec![10, 1]), (1, vec![1])]);
+        let by = Columns::Group;
+        let scope = Scope {
+            columns: &by,
+            rows_of: &rows_of,
+            people: &people,
+            coder: None,
+            filtered: false,
+        };
+        let t = count([(7, &doc[..])], &scope);
+        let slot = |g: i64| Slot {
+            unassigned: false,
+            group: Some(Some(g)),
+            value: None,
+        };
+        let unassigned = Slot {
+            unassigned: true,
+            group: Some(None),
+            value: None,
+        };
+        let staff = t.cells[&(10, slot(1))];
+        assert_eq!(
+            (staff.references, staff.cases, staff.documents, staff.words),
+            (1, 2, 1, 12)
+        );
+        assert_eq!(t.cells[&(10, slot(3))].references, 1);
+        assert_eq!(t.cells[&(10, unassigned.clone())].references, 1);
+        assert_eq!(t.cells[&(10, unassigned)].cases, 0);
+        let total = t.totals[&10];
+        assert_eq!(
+            (total.references, total.cases, total.documents, total.words),
+            (2, 3, 1, 18)
+        );
+        // Rolled up into the parent, the same numbers; the trashed code's
+        // coding counts nowhere.
+        assert_eq!(t.totals[&1], total);
+        assert!(!t.totals.contains_key(&99));
+    }
+
+    #[test]
+    fn filters_drop_other_coders_and_excluded_people_and_unassigned() {
+        let mut other = row(2, 10, Some(101), 3);
+        other.coder = 2;
+        let doc = [
+            row(1, 10, Some(100), 5),
+            row(1, 10, Some(101), 1),
+            other,
+            row(3, 10, None, 4),
+        ];
+        let mut people = HashMap::from([(100, person(1, "North")), (101, person(2, "South"))]);
+        people.get_mut(&101).unwrap().included = false;
+        let rows_of = HashMap::from([(10, vec![10])]);
+        let by = Columns::Attribute("locality".into());
+        let scope = Scope {
+            columns: &by,
+            rows_of: &rows_of,
+            people: &people,
+            coder: Some(1),
+            filtered: true,
+        };
+        let t = count([(7, &doc[..])], &scope);
+        assert_eq!(t.cells.len(), 1, "{:?}", t.cells);
+        let north = Slot {
+            unassigned: false,
+            group: None,
+            value: Some(Some("North".into())),
+        };
+        assert_eq!(t.cells[&(10, north)].words, 5);
+        assert_eq!(t.totals[&10].references, 1);
+        assert_eq!(t.totals[&10].cases, 1);
+    }
 
     #[test]
     fn columns_parameters_parse() {
