@@ -1006,6 +1006,17 @@ async fn matrix(ctx: &Ctx, project: ProjectId) -> anyhow::Result<Vec<Row>> {
     let server = Server::start(&ctx.url).await?;
     let mut rows = Vec::new();
     let base = server.url(&format!("/api/v1/projects/{project}/matrix"));
+    // The first count after the server starts loads every attribution.
+    let p = server.probe();
+    let t = repeat_get(ctx, &ctx.client, &base, true, 1).await?;
+    let mut r = row(
+        "Matrix, first request after the server starts (loads every coding's attribution)",
+        &t,
+        &server,
+        &p,
+    );
+    r.notes = format!("{} KB", t.bytes / 1024);
+    rows.push(r);
     for (columns, rollup, measure) in configs {
         let url = format!(
             "{base}?columns={}&measure={measure}&rollup={rollup}",
@@ -1028,6 +1039,65 @@ async fn matrix(ctx: &Ctx, project: ProjectId) -> anyhow::Result<Vec<Row>> {
         r.verdict = verdict(t.percentiles()[0], 300.0);
         eprintln!("  {}: {:.0} ms", r.what, t.percentiles()[0]);
         rows.push(r);
+    }
+    // While people code: the kept attributions are refreshed document by
+    // document before each count.
+    let docs: Vec<(i64, i32)> = sqlx::query_as(
+        "select document_id, char_count from document where project_id = $1 and char_count > 2000
+         order by document_id",
+    )
+    .bind(project.0)
+    .fetch_all(&ctx.db)
+    .await?;
+    let codes: Vec<i64> = sqlx::query_scalar(
+        "select code_id from code where project_id = $1 and deleted_at is null order by code_id",
+    )
+    .bind(project.0)
+    .fetch_all(&ctx.db)
+    .await?;
+    if !docs.is_empty() && !codes.is_empty() {
+        let codings = server.url(&format!("/api/v1/projects/{project}/codings"));
+        let matrix = format!("{base}?columns=group&measure=references");
+        let p = server.probe();
+        let mut t = Timing::default();
+        let mut r = Rng::derive(0x3A7, 6, 0);
+        for _ in 0..ctx.args.repeat.max(1) {
+            for _ in 0..20 {
+                let (doc, len) = docs[r.below(docs.len())];
+                let start = r.below(len as usize - 1500);
+                let res = ctx
+                    .client
+                    .post(&codings)
+                    .bearer_auth(&ctx.token)
+                    .json(&json!({
+                        "document_id": doc,
+                        "code_id": codes[r.below(codes.len())],
+                        "start": start,
+                        "end": start + r.between(40, 1200),
+                    }))
+                    .send()
+                    .await?;
+                if !res.status().is_success() {
+                    bail!("POST {codings}: {}", res.status());
+                }
+            }
+            let more = repeat_get(ctx, &ctx.client, &matrix, true, 1).await?;
+            t.samples.extend(more.samples);
+            for (status, n) in more.statuses {
+                *t.statuses.entry(status).or_default() += n;
+            }
+            t.bytes = more.bytes;
+        }
+        let mut row = row(
+            "Matrix right after 20 new codings in 20 documents (columns=group, references)",
+            &t,
+            &server,
+            &p,
+        );
+        row.notes = format!("{} KB", t.bytes / 1024);
+        row.budget = "< 300 ms".into();
+        row.verdict = verdict(t.percentiles()[0], 300.0);
+        rows.push(row);
     }
     let browser = signed_in(ctx, &server).await?;
     let url = server.url(&format!("/projects/{project}/matrix"));

@@ -37,8 +37,12 @@ pub use crate::domain::matrix::Tally;
 /// whole. Several servers may share one database: each keeps its own copy.
 #[derive(Default)]
 pub struct Attributions {
-    projects: Mutex<HashMap<ProjectId, (Arc<tokio::sync::Mutex<Option<Copy>>>, Instant)>>,
+    /// Each project's copy (behind its own lock, so one project's load
+    /// does not hold up another's count) and when it was last asked for.
+    projects: Mutex<HashMap<ProjectId, (Shared, Instant)>>,
 }
+
+type Shared = Arc<tokio::sync::Mutex<Option<Copy>>>;
 
 /// Documents' attributions, a coding's rows together.
 pub type Documents = HashMap<i64, Arc<Vec<Attributed>>>;
