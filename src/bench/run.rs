@@ -653,20 +653,27 @@ fn row(what: impl Into<String>, t: &Timing, server: &Server, p: &Probe) -> Row {
 /// would be): first back to back (a closed loop: the server's capacity,
 /// where waiting dominates), then at a steady pace of one coding per client
 /// every `--pace-ms`.
-async fn coding(ctx: &Ctx, project: ProjectId) -> anyhow::Result<Vec<Row>> {
-    let docs: Vec<(i64, i32)> = sqlx::query_as(
+/// Where new codings go: transcripts of 2,000+ characters (id, length) and
+/// live codes.
+async fn targets(db: &PgPool, project: ProjectId) -> anyhow::Result<(Vec<(i64, i32)>, Vec<i64>)> {
+    let docs = sqlx::query_as(
         "select document_id, char_count from document where project_id = $1 and char_count > 2000
          order by document_id",
     )
     .bind(project.0)
-    .fetch_all(&ctx.db)
+    .fetch_all(db)
     .await?;
-    let codes: Vec<i64> = sqlx::query_scalar(
+    let codes = sqlx::query_scalar(
         "select code_id from code where project_id = $1 and deleted_at is null order by code_id",
     )
     .bind(project.0)
-    .fetch_all(&ctx.db)
+    .fetch_all(db)
     .await?;
+    Ok((docs, codes))
+}
+
+async fn coding(ctx: &Ctx, project: ProjectId) -> anyhow::Result<Vec<Row>> {
+    let (docs, codes) = targets(&ctx.db, project).await?;
     if docs.is_empty() || codes.is_empty() {
         bail!("project {project} has no transcripts of 2,000 characters or no codes");
     }
@@ -1042,19 +1049,7 @@ async fn matrix(ctx: &Ctx, project: ProjectId) -> anyhow::Result<Vec<Row>> {
     }
     // While people code: the kept attributions are refreshed document by
     // document before each count.
-    let docs: Vec<(i64, i32)> = sqlx::query_as(
-        "select document_id, char_count from document where project_id = $1 and char_count > 2000
-         order by document_id",
-    )
-    .bind(project.0)
-    .fetch_all(&ctx.db)
-    .await?;
-    let codes: Vec<i64> = sqlx::query_scalar(
-        "select code_id from code where project_id = $1 and deleted_at is null order by code_id",
-    )
-    .bind(project.0)
-    .fetch_all(&ctx.db)
-    .await?;
+    let (docs, codes) = targets(&ctx.db, project).await?;
     if !docs.is_empty() && !codes.is_empty() {
         let codings = server.url(&format!("/api/v1/projects/{project}/codings"));
         let matrix = format!("{base}?columns=group&measure=references");

@@ -56,6 +56,34 @@ impl Relay {
     }
 }
 
+/// The app on a pool that reaches PostgreSQL through a relay.
+async fn behind_relay(pool: &PgPool) -> (Relay, TestApp) {
+    let opts = pool.connect_options();
+    let target: SocketAddr = format!("{}:{}", opts.get_host(), opts.get_port())
+        .parse()
+        .expect("tests reach PostgreSQL over TCP");
+    let relay = Relay::start(target).await;
+    let through_relay = (*opts).clone().host("127.0.0.1").port(relay.addr.port());
+    let app_pool = PgPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(1))
+        .connect_with(through_relay)
+        .await
+        .unwrap();
+    let app = TestApp::spawn(app_pool).await;
+    (relay, app)
+}
+
+/// Does /healthz answer 200 again within ten seconds?
+async fn recovers(app: &TestApp) -> bool {
+    for _ in 0..50 {
+        if health(app).await.0 == StatusCode::OK {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    false
+}
+
 async fn health(app: &TestApp) -> (StatusCode, Value) {
     let res = reqwest::get(app.url("/healthz")).await.unwrap();
     (res.status(), res.json().await.unwrap())
@@ -71,18 +99,7 @@ async fn healthz_is_ok_while_the_database_answers(pool: PgPool) {
 
 #[sqlx::test]
 async fn an_outage_gives_503_and_the_server_recovers_by_itself(pool: PgPool) {
-    let opts = pool.connect_options();
-    let target: SocketAddr = format!("{}:{}", opts.get_host(), opts.get_port())
-        .parse()
-        .expect("tests reach PostgreSQL over TCP");
-    let mut relay = Relay::start(target).await;
-    let through_relay = (*opts).clone().host("127.0.0.1").port(relay.addr.port());
-    let app_pool = PgPoolOptions::new()
-        .acquire_timeout(Duration::from_secs(1))
-        .connect_with(through_relay)
-        .await
-        .unwrap();
-    let app = TestApp::spawn(app_pool).await;
+    let (mut relay, app) = behind_relay(&pool).await;
     let ann = app.person("ann@example.org").await;
     assert_eq!(health(&app).await.0, StatusCode::OK);
 
@@ -99,32 +116,14 @@ async fn an_outage_gives_503_and_the_server_recovers_by_itself(pool: PgPool) {
     );
 
     relay.up().await;
-    let mut recovered = false;
-    for _ in 0..50 {
-        if health(&app).await.0 == StatusCode::OK {
-            recovered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let recovered = recovers(&app).await;
     assert!(recovered, "healthz answers 200 again without a restart");
     assert_eq!(ann.get("/projects").await.status(), StatusCode::OK);
 }
 
 #[sqlx::test]
 async fn writes_in_flight_when_the_database_goes_are_whole_or_absent(pool: PgPool) {
-    let opts = pool.connect_options();
-    let target: SocketAddr = format!("{}:{}", opts.get_host(), opts.get_port())
-        .parse()
-        .expect("tests reach PostgreSQL over TCP");
-    let mut relay = Relay::start(target).await;
-    let through_relay = (*opts).clone().host("127.0.0.1").port(relay.addr.port());
-    let app_pool = PgPoolOptions::new()
-        .acquire_timeout(Duration::from_secs(1))
-        .connect_with(through_relay)
-        .await
-        .unwrap();
-    let app = TestApp::spawn(app_pool).await;
+    let (mut relay, app) = behind_relay(&pool).await;
     let ann = std::sync::Arc::new(app.person("ann@example.org").await);
     let p = ann.project("Study").await;
     let text = "P01: ".to_owned() + &"word ".repeat(2000);
@@ -188,14 +187,7 @@ async fn writes_in_flight_when_the_database_goes_are_whole_or_absent(pool: PgPoo
     relay.down().await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     relay.up().await;
-    let mut recovered = false;
-    for _ in 0..50 {
-        if health(&app).await.0 == StatusCode::OK {
-            recovered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let recovered = recovers(&app).await;
     assert!(recovered, "the server recovers by itself");
     tokio::time::sleep(Duration::from_millis(400)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);

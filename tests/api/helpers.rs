@@ -171,6 +171,26 @@ impl Api {
             .unwrap()
     }
 
+    /// POST a multipart form (file uploads).
+    pub async fn upload(&self, path: &str, form: reqwest::multipart::Form) -> Response {
+        self.req(reqwest::Method::POST, path)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// How many documents project `p` holds.
+    pub async fn document_count(&self, p: ProjectId) -> i64 {
+        let list: Value = self
+            .get(&format!("/projects/{p}/documents"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        list["total"].as_i64().expect("a total")
+    }
+
     /// Create a project and return its id.
     pub async fn project(&self, name: &str) -> ProjectId {
         let res = self.post("/projects", json!({ "name": name })).await;

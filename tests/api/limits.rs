@@ -33,22 +33,11 @@ async fn a_body_over_the_limit_is_refused_whole(pool: PgPool) {
 
     let upload = Form::new().part("file", Part::bytes(text.into_bytes()).file_name("big.txt"));
     let res = ann
-        .client
-        .post(format!("{}/projects/{p}/documents", ann.base))
-        .bearer_auth(ann.token.as_deref().unwrap())
-        .multipart(upload)
-        .send()
-        .await
-        .unwrap();
+        .upload(&format!("/projects/{p}/documents"), upload)
+        .await;
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
-    let docs: Value = ann
-        .get(&format!("/projects/{p}/documents"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(docs["total"], 0, "nothing was stored");
+    assert_eq!(ann.document_count(p).await, 0, "nothing was stored");
 }
 
 #[sqlx::test]
@@ -64,22 +53,11 @@ async fn more_files_than_one_upload_may_carry_are_refused_whole(pool: PgPool) {
         );
     }
     let res = ann
-        .client
-        .post(format!("{}/projects/{p}/documents", ann.base))
-        .bearer_auth(ann.token.as_deref().unwrap())
-        .multipart(upload)
-        .send()
-        .await
-        .unwrap();
+        .upload(&format!("/projects/{p}/documents"), upload)
+        .await;
     let message = assert_error(res, StatusCode::BAD_REQUEST).await;
     assert!(message.contains("at most 500 files"), "{message}");
-    let docs: Value = ann
-        .get(&format!("/projects/{p}/documents"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(docs["total"], 0, "nothing was stored");
+    assert_eq!(ann.document_count(p).await, 0, "nothing was stored");
 }
 
 #[sqlx::test]
