@@ -78,14 +78,19 @@ pub async fn user_for(pool: &PgPool, hash: &[u8]) -> sqlx::Result<Option<User>> 
     sqlx::query_as!(
         User,
         r#"
-        with used as (
-            update api_token
-            set last_used_at = now()
-            where token_hash = $1
-            returning user_id
+        -- "Last used" to the minute: writing it on every request would make
+        -- every request of a script that shares one token queue on its row.
+        with token as (
+            select api_token_id, user_id, last_used_at from api_token where token_hash = $1
+        ),
+        touched as (
+            update api_token t set last_used_at = now()
+            from token
+            where t.api_token_id = token.api_token_id
+              and (token.last_used_at is null or token.last_used_at < now() - interval '1 minute')
         )
         select u.user_id as "id: UserId", u.email, u.name, u.is_admin
-        from used
+        from token
         join app_user u using (user_id)
         "#,
         hash

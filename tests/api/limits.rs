@@ -168,3 +168,29 @@ async fn exports_past_the_size_guard_are_refused_with_advice(pool: PgPool) {
     let csv = res.text().await.unwrap();
     assert_eq!(csv.lines().count(), 2, "a header and one excerpt: {csv}");
 }
+
+#[sqlx::test]
+async fn a_token_records_its_last_use_to_the_minute(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let ann = app.person("ann@example.org").await;
+    let used = || async {
+        sqlx::query_scalar::<_, Option<time::OffsetDateTime>>("select last_used_at from api_token")
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(used().await, None);
+    assert_eq!(ann.get("/me").await.status(), StatusCode::OK);
+    let first = used().await.expect("the first use is recorded");
+    // Within the minute, using it again does not write (no row lock for
+    // every request of a busy script).
+    assert_eq!(ann.get("/me").await.status(), StatusCode::OK);
+    assert_eq!(used().await, Some(first));
+    // An hour later, it does.
+    sqlx::query("update api_token set last_used_at = last_used_at - interval '1 hour'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(ann.get("/me").await.status(), StatusCode::OK);
+    assert!(used().await.expect("recorded") > first - time::Duration::minutes(1));
+}
