@@ -46,14 +46,5 @@ create trigger speaker_updated after update on speaker
 create trigger speaker_deleted after delete on speaker
     referencing old table as old_rows for each statement execute function matrix_change_old();
 
--- Parts are written with their coding, but say so on their own too.
-create function matrix_change_parts() returns trigger language plpgsql as $$
-begin
-    insert into matrix_change (project_id, document_id)
-    select distinct g.project_id, g.document_id
-    from coding g where g.coding_id in (select coding_id from new_rows);
-    return null;
-end $$;
-
-create trigger coding_part_inserted after insert on coding_part
-    referencing new table as new_rows for each statement execute function matrix_change_parts();
+-- `coding_part` needs no trigger: its rows are only ever written together
+-- with an insert or update of their coding, which the triggers above see.

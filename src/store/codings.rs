@@ -563,7 +563,7 @@ pub async fn insert(
     .await;
     match inserted {
         Ok(Some(id)) => {
-            write_parts(&mut tx, id, new.document, new.start, new.end).await?;
+            write_parts(&mut tx, id, new.document, new.start, new.end, true).await?;
             tx.commit().await?;
             return Ok((id, true));
         }
@@ -611,13 +611,15 @@ pub async fn insert(
 }
 
 /// Record how the coding `[start, end)` splits over the document's
-/// speakers (see [`crate::domain::attribution`]), replacing what was there.
+/// speakers (see [`crate::domain::attribution`]), replacing what was there
+/// (nothing, for a `fresh` coding).
 async fn write_parts(
     conn: &mut PgConnection,
     coding: CodingId,
     document: DocumentId,
     start: i32,
     end: i32,
+    fresh: bool,
 ) -> sqlx::Result<()> {
     let turns = sqlx::query!(
         r#"select speaker, start_pos, end_pos from turn
@@ -665,12 +667,14 @@ async fn write_parts(
         .collect();
     let firsts: Vec<i32> = parts.iter().map(|p| p.first as i32).collect();
     let words: Vec<i32> = parts.iter().map(|p| p.words as i32).collect();
-    sqlx::query!(
-        "delete from coding_part where coding_id = $1",
-        coding as CodingId
-    )
-    .execute(&mut *conn)
-    .await?;
+    if !fresh {
+        sqlx::query!(
+            "delete from coding_part where coding_id = $1",
+            coding as CodingId
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
     sqlx::query!(
         r#"
         insert into coding_part (coding_id, label, first_pos, words)
@@ -774,7 +778,7 @@ pub async fn update(
         _ => e.into(),
     })?;
     if let Some((start, end)) = changes.range {
-        write_parts(&mut tx, id, row.document, start, end).await?;
+        write_parts(&mut tx, id, row.document, start, end, false).await?;
     }
     tx.commit().await?;
     Ok(())
