@@ -2350,3 +2350,51 @@ async fn the_excerpts_export_has_one_row_per_coding(pool: PgPool) {
     let want = items(&all_codings(owner, p, &format!("&coder={coder}")).await).len();
     assert_eq!(sheet(&mut wb, "Excerpts").len(), want + 1);
 }
+
+#[sqlx::test]
+async fn text_answers_are_compressed_and_zip_files_are_not_compressed_again(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let ann = app.person("ann@example.org").await;
+    let p = ann.project("Study").await;
+    let text =
+        "Interviewer: How was it?\nP01: ".to_owned() + &"The waiting list was long. ".repeat(200);
+    let res = ann
+        .post(
+            &format!("/projects/{p}/documents"),
+            json!({"title": "One", "text": text}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let encoding = |path: String| {
+        let req = ann
+            .client
+            .get(format!("{}{path}", ann.base))
+            .bearer_auth(ann.token.as_deref().unwrap())
+            .header("accept-encoding", "gzip");
+        async move {
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            res.headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_owned())
+        }
+    };
+    assert_eq!(
+        encoding(format!("/projects/{p}/documents"))
+            .await
+            .as_deref(),
+        Some("gzip")
+    );
+    for zipped in [
+        "theme-table.xlsx",
+        "excerpts.xlsx",
+        "theme-table.docx",
+        "project.qdpx",
+    ] {
+        assert_eq!(
+            encoding(format!("/projects/{p}/exports/{zipped}")).await,
+            None,
+            "{zipped} is a zip archive already"
+        );
+    }
+}
