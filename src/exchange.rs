@@ -507,14 +507,8 @@ pub async fn import(
     })
     .or_else(|_| ProjectName::parse("Imported project"))
     .map_err(|e| ImportError::Invalid(e.message))?;
-    let project = store::projects::insert_importing(db, owner, &name, &ex.description).await?;
-    let guard = match store::projects::ImportGuard::take(db, project.id).await {
-        Ok(g) => g,
-        Err(e) => {
-            let _ = store::projects::delete(db, project.id).await;
-            return Err(e.into());
-        }
-    };
+    let (project, guard) =
+        store::projects::ImportGuard::create(db, owner, &name, &ex.description).await?;
     let filled = match fill(db, owner, project.id, &mut ex).await {
         Ok(report) => store::projects::finish_import(db, project.id)
             .await

@@ -38,29 +38,19 @@ pub async fn insert(
     name: &ProjectName,
     description: &str,
 ) -> sqlx::Result<Project> {
-    insert_marked(pool, owner, name, description, false).await
-}
-
-/// Like [`insert`], for a project import: the project stays invisible to
-/// everyone until [`finish_import`], and is removed if its importer dies
-/// (see [`ImportGuard`]).
-pub async fn insert_importing(
-    pool: &PgPool,
-    owner: UserId,
-    name: &ProjectName,
-    description: &str,
-) -> sqlx::Result<Project> {
-    insert_marked(pool, owner, name, description, true).await
+    let mut tx = pool.begin().await?;
+    let project = insert_marked(&mut tx, owner, name, description, false).await?;
+    tx.commit().await?;
+    Ok(project)
 }
 
 async fn insert_marked(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     owner: UserId,
     name: &ProjectName,
     description: &str,
     importing: bool,
 ) -> sqlx::Result<Project> {
-    let mut tx = pool.begin().await?;
     let project = sqlx::query_as!(
         Project,
         r#"
@@ -93,7 +83,6 @@ async fn insert_marked(
     )
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(project)
 }
 
@@ -292,20 +281,45 @@ fn import_lock_key(project: ProjectId) -> i64 {
 /// from one still running.
 pub struct ImportGuard {
     conn: Option<PgConnection>,
+    key: i64,
 }
 
 impl ImportGuard {
-    pub async fn take(pool: &PgPool, project: ProjectId) -> sqlx::Result<ImportGuard> {
+    /// Create a project for an import: invisible to everyone until
+    /// [`finish_import`], and locked before anyone can see the row, so a
+    /// sweep never takes a fresh import for an abandoned one.
+    pub async fn create(
+        pool: &PgPool,
+        owner: UserId,
+        name: &ProjectName,
+        description: &str,
+    ) -> sqlx::Result<(Project, ImportGuard)> {
         let mut conn = pool.acquire().await?.detach();
-        sqlx::query!("select pg_advisory_lock($1)", import_lock_key(project))
-            .execute(&mut conn)
+        let mut tx = sqlx::Connection::begin(&mut conn).await?;
+        let project = insert_marked(&mut tx, owner, name, description, true).await?;
+        // A session lock taken inside the transaction outlives its commit.
+        let key = import_lock_key(project.id);
+        sqlx::query!("select pg_advisory_lock($1)", key)
+            .execute(&mut *tx)
             .await?;
-        Ok(ImportGuard { conn: Some(conn) })
+        tx.commit().await?;
+        Ok((
+            project,
+            ImportGuard {
+                conn: Some(conn),
+                key,
+            },
+        ))
     }
 
-    /// Close the lock's connection (which frees the lock).
+    /// Free the lock, then close its connection. (Closing alone frees it
+    /// too, but only once the server process behind the connection has
+    /// exited, a moment after `close` returns.)
     pub async fn release(mut self) {
-        if let Some(conn) = self.conn.take() {
+        if let Some(mut conn) = self.conn.take() {
+            let _ = sqlx::query_scalar!("select pg_advisory_unlock($1)", self.key)
+                .fetch_one(&mut conn)
+                .await;
             let _ = sqlx::Connection::close(conn).await;
         }
     }

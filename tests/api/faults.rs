@@ -190,10 +190,7 @@ async fn a_running_import_is_not_mistaken_for_an_abandoned_one(pool: PgPool) {
     let ann = app.person("ann@example.org").await;
     let name = parley::domain::project::ProjectName::parse("Arriving").unwrap();
     let owner = ann.user.as_ref().unwrap().id;
-    let project = store::projects::insert_importing(&pool, owner, &name, "")
-        .await
-        .unwrap();
-    let guard = store::projects::ImportGuard::take(&pool, project.id)
+    let (project, guard) = store::projects::ImportGuard::create(&pool, owner, &name, "")
         .await
         .unwrap();
     assert_eq!(
