@@ -1,5 +1,7 @@
-//! The theme matrix, counted in PostgreSQL from `coding_part` (how each
-//! coding splits over speakers) and the current speaker mapping.
+//! The theme matrix: each coding attributed in PostgreSQL from
+//! `coding_part` (how it splits over speakers) and the current speaker
+//! mapping, kept in memory ([`Attributions`]) and counted by
+//! [`crate::domain::matrix::count`]; N and co-occurrence in SQL.
 //!
 //! Attribution, as docs/COUNTING.md states it: a coding belongs to every
 //! participant whose turns it covers (interviewer turns never count); a
@@ -32,9 +34,9 @@ pub use crate::domain::matrix::Tally;
 /// that the matrix is counted without a million-row join per request (see
 /// docs/PERFORMANCE.md). Each request first asks `matrix_change` which
 /// documents changed since this server last looked (triggers record every
-/// write to codings, their parts and speaker mappings) and reloads only
-/// those; a copy older than [`STALE_AFTER`], or not yet made, is loaded
-/// whole. Several servers may share one database: each keeps its own copy.
+/// write to codings — their parts are only written with them — and to
+/// speaker mappings) and reloads only those; a copy older than
+/// [`STALE_AFTER`], or not yet made, is loaded whole. Several servers may share one database: each keeps its own copy.
 #[derive(Default)]
 pub struct Attributions {
     /// Each project's copy (behind its own lock, so one project's load
