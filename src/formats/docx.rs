@@ -10,7 +10,7 @@ use quick_xml::XmlVersion;
 use quick_xml::events::{BytesRef, Event};
 use zip::ZipArchive;
 
-use super::{FormatError, ZipLimits};
+use super::{FormatError, ZipBudget, ZipLimits};
 
 const CONTENT_TYPES: &str = "[Content_Types].xml";
 const DEFAULT_MAIN_PART: &str = "word/document.xml";
@@ -57,10 +57,7 @@ pub fn read(bytes: &[u8], limits: &ZipLimits) -> Result<String, FormatError> {
             limits.max_entries
         )));
     }
-    let mut budget = Budget {
-        limit: limits.max_total_bytes,
-        left: limits.max_total_bytes,
-    };
+    let mut budget = ZipBudget::new(limits, "the document", "the .docx file");
 
     // Without [Content_Types].xml the package is damaged, but Word's own
     // layout is still worth trying before giving up.
@@ -95,32 +92,6 @@ fn not_a_docx() -> FormatError {
     )
 }
 
-/// Bytes that the entries read so far may still inflate to.
-struct Budget {
-    limit: u64,
-    left: u64,
-}
-
-impl Budget {
-    fn exceeded(&self) -> FormatError {
-        FormatError::new(format!(
-            "the document expands to more than {}; refusing to read it",
-            describe_bytes(self.limit)
-        ))
-    }
-}
-
-fn describe_bytes(n: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
-    if n >= MIB && n.is_multiple_of(MIB) {
-        format!("{} MiB", n / MIB)
-    } else if n >= MIB {
-        format!("{:.1} MiB", n as f64 / MIB as f64)
-    } else {
-        format!("{n} bytes")
-    }
-}
-
 /// Part names compare case-insensitively (OPC), so the zip item may differ
 /// in case from the name `[Content_Types].xml` gives.
 fn find_entry<R: Read + std::io::Seek>(archive: &ZipArchive<R>, name: &str) -> Option<usize> {
@@ -137,31 +108,9 @@ fn read_xml_entry<R: Read + std::io::Seek>(
     archive: &mut ZipArchive<R>,
     index: usize,
     part: &str,
-    budget: &mut Budget,
+    budget: &mut ZipBudget,
 ) -> Result<String, FormatError> {
-    let damaged = |e: &dyn Display| {
-        FormatError::new(format!(
-            "the .docx file is damaged: cannot read {part} ({e})"
-        ))
-    };
-    let mut file = archive.by_index(index).map_err(|e| damaged(&e))?;
-    let declared = file.size();
-    if declared > budget.left {
-        return Err(budget.exceeded());
-    }
-    // The declared size is only a claim: the take() stops a lying header from
-    // inflating past the cap, and the extra byte tells "exactly at the cap"
-    // from "over it".
-    let mut bytes = Vec::new();
-    (&mut file)
-        .take(budget.left.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| damaged(&e))?;
-    let actual = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-    if actual > budget.left {
-        return Err(budget.exceeded());
-    }
-    budget.left -= declared.max(actual);
+    let bytes = budget.read(archive, index, part)?;
     decode(bytes).ok_or_else(|| {
         FormatError::new(format!(
             "the .docx file is damaged: {part} is not UTF-8 or UTF-16 text"
@@ -531,6 +480,7 @@ mod tests {
     use zip::{CompressionMethod, ZipWriter};
 
     use super::*;
+    use crate::formats::describe_bytes;
 
     const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
 

@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 use std::fmt::Display;
-use std::io::{Cursor, Read, Seek};
+use std::io::Cursor;
 
 use quick_xml::events::{BytesRef, Event};
 use quick_xml::{Reader, XmlVersion};
@@ -21,7 +21,7 @@ use super::{
     Case, Code, Coding, Exchange, Note, OtherSource, Selection, Set, TextSource, User, Value,
     Variable, guid,
 };
-use crate::formats::{FormatError, ZipLimits};
+use crate::formats::{FormatError, ZipBudget, ZipLimits, describe_bytes};
 
 /// The largest XML document read, whether from a zip or on its own.
 const MAX_XML_BYTES: usize = 256 * 1024 * 1024;
@@ -57,11 +57,8 @@ pub fn read_qdpx(bytes: &[u8], limits: &ZipLimits) -> Result<Exchange, FormatErr
         }
     }
     let (qde_index, qde_name) = find_qde(&entries)?;
-    let mut budget = Budget {
-        limit: limits.max_total_bytes,
-        left: limits.max_total_bytes,
-    };
-    let qde = read_entry(&mut archive, qde_index, &qde_name, &mut budget)?;
+    let mut budget = ZipBudget::new(limits, "the .qdpx file", "the .qdpx file");
+    let qde = budget.read(&mut archive, qde_index, &qde_name)?;
     let xml = decode(&qde).ok_or_else(|| {
         FormatError::new(format!(
             "the project file {qde_name} is not UTF-8 (or UTF-16) text; it may be damaged"
@@ -78,7 +75,7 @@ pub fn read_qdpx(bytes: &[u8], limits: &ZipLimits) -> Result<Exchange, FormatErr
             return None;
         }
         let (index, name) = resolve(path, &entries)?;
-        match read_entry(&mut archive, *index, name, &mut budget) {
+        match budget.read(&mut archive, *index, name) {
             Ok(bytes) => Some(bytes),
             Err(e) => {
                 failure = Some(e);
@@ -332,62 +329,6 @@ fn percent_decode(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
-}
-
-/// Bytes that the entries read so far may still inflate to.
-struct Budget {
-    limit: u64,
-    left: u64,
-}
-
-impl Budget {
-    fn exceeded(&self) -> FormatError {
-        FormatError::new(format!(
-            "the .qdpx file expands to more than {}; refusing to read it",
-            describe_bytes(self.limit)
-        ))
-    }
-}
-
-fn describe_bytes(n: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
-    if n >= MIB && n.is_multiple_of(MIB) {
-        format!("{} MiB", n / MIB)
-    } else if n >= MIB {
-        format!("{:.1} MiB", n as f64 / MIB as f64)
-    } else {
-        format!("{n} bytes")
-    }
-}
-
-/// One entry's bytes, counted against the budget as they inflate: the
-/// header's size is only a claim.
-fn read_entry<R: Read + Seek>(
-    archive: &mut ZipArchive<R>,
-    index: usize,
-    name: &str,
-    budget: &mut Budget,
-) -> Result<Vec<u8>, FormatError> {
-    let damaged = |e: &dyn Display| {
-        FormatError::new(format!(
-            "the .qdpx file is damaged: cannot read {name} ({e})"
-        ))
-    };
-    let mut file = archive.by_index(index).map_err(|e| damaged(&e))?;
-    if file.size() > budget.left {
-        return Err(budget.exceeded());
-    }
-    let mut bytes = Vec::new();
-    (&mut file)
-        .take(budget.left.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| damaged(&e))?;
-    let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-    if read > budget.left {
-        return Err(budget.exceeded());
-    }
-    budget.left -= read;
-    Ok(bytes)
 }
 
 /// UTF-8 (a BOM dropped) or UTF-16 with a BOM; nothing is normalised, so
