@@ -12,6 +12,7 @@
 
 use crate::domain::ids::{DocumentId, ProjectId, UserId};
 use crate::domain::matrix::{self, Attributed, Columns, Person, Scope as CountScope, Slot};
+use crate::store::codes::Code;
 use futures_util::TryStreamExt;
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
@@ -206,40 +207,35 @@ async fn load(
         .collect())
 }
 
-/// Count the matrix: the attributions in memory, the code tree and the
-/// participants as they are now.
+/// Count the matrix: the attributions in memory, the live codes (`codes`,
+/// as [`crate::store::codes::outline`] reads them) and the participants as
+/// they are now.
 pub async fn tally(
     pool: &PgPool,
     attributions: &Attributions,
     project: ProjectId,
+    codes: &[Code],
     by: &Columns,
     rollup: bool,
     scope: &Scope,
 ) -> sqlx::Result<Tally> {
     let docs = attributions.current(pool, project).await?;
-    let codes = sqlx::query!(
-        r#"
-        select code_id as "code_id!", parent_id from code
-        where project_id = $1 and deleted_at is null
-        "#,
-        project as ProjectId
-    )
-    .fetch_all(pool)
-    .await?;
-    let parent: HashMap<i64, Option<i64>> =
-        codes.iter().map(|c| (c.code_id, c.parent_id)).collect();
+    let parent: HashMap<i64, Option<i64>> = codes
+        .iter()
+        .map(|c| (c.id.0, c.parent_id.map(|p| p.0)))
+        .collect();
     let rows_of: HashMap<i64, Vec<i64>> = codes
         .iter()
         .map(|c| {
-            let mut rows = vec![c.code_id];
-            let mut at = c.parent_id;
+            let mut rows = vec![c.id.0];
+            let mut at = c.parent_id.map(|p| p.0);
             while rollup && let Some(p) = at {
                 // A parent in the trash ends the branch (its codes are gone).
                 let Some(&up) = parent.get(&p) else { break };
                 rows.push(p);
                 at = up;
             }
-            (c.code_id, rows)
+            (c.id.0, rows)
         })
         .collect();
     let (filter_name, filter_value) = scope.attribute.clone().unzip();

@@ -153,6 +153,7 @@ pub async fn build(state: &AppState, project: ProjectId, req: &MatrixRequest) ->
         db,
         &state.attributions,
         project,
+        &codes,
         &req.columns,
         req.rollup,
         &req.scope,
