@@ -16,7 +16,7 @@ pub struct AppState {
     pub db: PgPool,
     pub config: Arc<ServerConfig>,
     /// Every coding's attribution, kept for the matrix.
-    pub attributions: Arc<store::matrix::Attributions>,
+    pub attributions: Arc<crate::service::analysis::Attributions>,
 }
 
 /// A bound, ready-to-run server.
@@ -61,7 +61,7 @@ impl App {
             PgSessionStore::new(self.state.db.clone()),
             self.state.db.clone(),
         ));
-        let router = crate::web::router(self.state);
+        let router = crate::router::router(self.state);
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(stop)
             .await;

@@ -1,12 +1,13 @@
-//! The command line: the same binary serves, migrates, and manages accounts.
-//! Each command calls the same `store` and `domain` functions as the web.
+//! The command line: the same binary serves, migrates, and manages accounts,
+//! imports and exports. A door like the pages and the API: each command
+//! parses its arguments, calls a use case, and says what happened.
 
 use crate::config::{DbConfig, ServerConfig};
 use crate::domain::account::{self, DisplayName, Email, NewPassword};
 use crate::domain::ids::ProjectId;
+use crate::service::documents::{UploadOptions, resolve_options};
+use crate::service::{self, exchange, transcripts};
 use crate::store;
-use crate::transcripts;
-use crate::web::documents::{UploadOptions, resolve_options};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
@@ -163,12 +164,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("there is no project {project}");
             }
             let bytes = match format.as_str() {
-                "qdpx" => crate::web::exchange::qdpx_bytes(&db, project)
+                "qdpx" => exchange::qdpx_bytes(&db, project).await.map_err(said)?,
+                "qdc" => exchange::qdc_text(&db, project)
                     .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?,
-                "qdc" => crate::web::exchange::qdc_text(&db, project)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .map_err(said)?
                     .into_bytes(),
                 other => bail!("--format must be qdpx or qdc (not {other})"),
             };
@@ -183,9 +182,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let owner = crate::demo::owner(&db, email.as_deref()).await?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let (id, report) = crate::web::exchange::import_bytes(&db, owner.id, bytes)
+            let (id, report) = exchange::import_bytes(&db, owner.id, bytes)
                 .await
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                .map_err(said)
+                .with_context(|| file.display().to_string())?;
             println!(
                 "imported project {id}: {} documents, {} codes, {} codings, {} participants, {} memos",
                 report.documents, report.codes, report.codings, report.participants, report.memos
@@ -262,7 +262,7 @@ async fn import(
     };
     let options = resolve_options(&db, project, &options)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(said)?;
     let total = files.len();
     let mut failed = 0;
     for (i, path) in files.iter().enumerate() {
@@ -286,7 +286,7 @@ async fn import(
                     transcripts::store(&db, project, None, Some(&name), t, &options)
                         .await
                         .map(|id| format!("document {id}, {turns} turns, {speakers} speakers"))
-                        .map_err(|e| format!("cannot store it: {e}"))
+                        .map_err(|e| format!("cannot store it: {:#}", said(e.into())))
                 }
             },
         };
@@ -306,4 +306,17 @@ async fn import(
         bail!("{failed} file(s) were not imported");
     }
     Ok(())
+}
+
+/// A use case's error as the command line says it: what the user can fix
+/// in words, and a failure with its whole cause (the database's own message,
+/// say), where a web page would only show a request id.
+fn said(e: service::Error) -> anyhow::Error {
+    match e {
+        service::Error::Internal(cause) => cause.context("internal error"),
+        service::Error::Unavailable(cause) => {
+            cause.context("the database is not answering; is PostgreSQL running?")
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
 }

@@ -4,16 +4,17 @@
 use super::List;
 use crate::app::AppState;
 use crate::domain::ids::{CodeId, ProjectId};
+use crate::http::download::attachment;
+use crate::http::error::{AppError, Result};
+use crate::http::extract::{Json, Path, ProjectAccess, need};
+use crate::http::upload::file_or_body;
+use crate::service::codebook::{self as rules, CodeInput};
 use crate::store;
 use crate::store::codes::{Code, Footprint, ImportOutcome, Restored, Trashed};
-use crate::web::codes::{self as rules, CodeInput};
-use crate::web::error::{AppError, Result};
-use crate::web::extract::{Json, Path, ProjectAccess, need};
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
@@ -159,44 +160,11 @@ async fn import_codes(
     access: ProjectAccess<need::Coder>,
     request: Request,
 ) -> Result<(StatusCode, Json<ImportOutcome>)> {
-    let is_multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
-    let bytes = if is_multipart {
-        let mut multipart = Multipart::from_request(request, &state).await?;
-        let mut found = None;
-        while let Some(field) = multipart.next_field().await? {
-            if field.name() == Some("file") {
-                found = Some(field.bytes().await?);
-                break;
-            }
-        }
-        found
-            .ok_or_else(|| AppError::BadRequest("send the codebook as a part named file".into()))?
-    } else {
-        Bytes::from_request(request, &state)
-            .await
-            .map_err(|e| AppError::BadRequest(e.body_text()))?
-    };
-    if crate::web::exchange::is_qdc(&bytes) {
-        let outcome =
-            crate::web::exchange::import_qdc(&state.db, access.id(), access.user.id, &bytes)
-                .await?;
-        return Ok((StatusCode::CREATED, Json(outcome)));
-    }
-    let text = crate::domain::text::decode_normalised(&bytes).map_err(|e| {
-        AppError::Invalid(crate::domain::ValidationError::new("file", e.to_string()))
-    })?;
-    let outcome = rules::import_csv(&state.db, access.id(), access.user.id, &text).await?;
+    let bytes = file_or_body(request, &state, "the codebook file").await?;
+    let outcome = rules::import(&state.db, &access, &bytes).await?;
     Ok((StatusCode::CREATED, Json(outcome)))
 }
 
-async fn export_csv(
-    State(state): State<AppState>,
-    access: ProjectAccess,
-) -> Result<impl IntoResponse> {
-    let tree = store::codes::tree(&state.db, access.id()).await?;
-    Ok(rules::csv_download(&access.project.project.name, &tree))
+async fn export_csv(State(state): State<AppState>, access: ProjectAccess) -> Result<Response> {
+    attachment(rules::csv_export(&state.db, &access).await?)
 }

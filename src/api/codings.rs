@@ -5,11 +5,11 @@
 use super::{List, Page};
 use crate::app::AppState;
 use crate::domain::ids::{CodeId, CodingId, DocumentId, ProjectId, UserId};
+use crate::http::error::{AppError, Result};
+use crate::http::extract::{Json, Path, ProjectAccess, Query, need};
+use crate::service::coding::{self as rules, CodingInput, ListQuery};
 use crate::store;
 use crate::store::codings::{Coding, Mark};
-use crate::web::coding::{self as rules, CodingInput, ListQuery};
-use crate::web::error::{AppError, Result};
-use crate::web::extract::{Json, Path, ProjectAccess, Query, need};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

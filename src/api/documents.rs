@@ -2,19 +2,21 @@
 //! JSON text; list; read with text, turns and speakers; edit; delete; and
 //! the speaker mapping.
 
-use super::{List, Page, explicit};
+use super::{List, Page};
 use crate::app::AppState;
 use crate::domain::ids::{DocumentId, ParticipantId, ProjectId};
 use crate::domain::participant::Attributes;
 use crate::domain::speakers::SpeakerRole;
+use crate::http::error::{AppError, Result};
+use crate::http::extract::{Json, Path, ProjectAccess, Query, need};
+use crate::http::upload;
+use crate::service::documents::{self as rules, UploadOptions};
+use crate::service::explicit;
 use crate::store;
 use crate::store::documents::{DocumentChanges, DocumentSummary, Speaker};
-use crate::web::documents::{self as rules, UploadOptions};
-use crate::web::error::{AppError, Result};
-use crate::web::extract::{Json, Path, ProjectAccess, Query, need};
 use axum::Router;
 use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use serde::{Deserialize, Serialize};
@@ -83,12 +85,7 @@ async fn create_documents(
     access: ProjectAccess<need::Coder>,
     request: Request,
 ) -> Result<Response> {
-    let is_multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
-    if !is_multipart {
+    if !upload::is_multipart(&request) {
         let Json(body) = Json::<TextDocument>::from_request(request, &state).await?;
         let participant = body.participant.as_ref().map(|v| match v {
             serde_json::Value::String(s) => s.clone(),
@@ -107,7 +104,7 @@ async fn create_documents(
     }
 
     let multipart = Multipart::from_request(request, &state).await?;
-    let (files, options) = rules::read_multipart(multipart).await?;
+    let (files, options) = upload::transcripts(multipart).await?;
     let outcome = rules::import_files(&state.db, &access, files, &options).await?;
     let mut documents = Vec::with_capacity(outcome.created.len());
     for id in outcome.created {
@@ -115,7 +112,9 @@ async fn create_documents(
     }
     let status = match (documents.is_empty(), outcome.errors.first()) {
         (_, None) => StatusCode::CREATED,
-        (true, Some(first)) => first.status(),
+        (true, Some(first)) => {
+            StatusCode::from_u16(first.status_code).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+        }
         (false, Some(_)) => StatusCode::MULTI_STATUS,
     };
     let report = UploadReport {

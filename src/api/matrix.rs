@@ -4,9 +4,9 @@
 use crate::app::AppState;
 use crate::domain::ids::CodeId;
 use crate::domain::matrix::Measure;
-use crate::web::error::Result;
-use crate::web::extract::{Json, ProjectAccess, Query};
-use crate::web::matrix::{self as rules, MatrixQuery};
+use crate::http::error::Result;
+use crate::http::extract::{Json, ProjectAccess, Query};
+use crate::service::analysis::matrix::{self as rules, MatrixQuery};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
@@ -53,7 +53,7 @@ async fn matrix(
 ) -> Result<Json<MatrixOut>> {
     let req = query.parse()?;
     rules::check_scope(&state.db, access.id(), &req.scope).await?;
-    let m = rules::build(&state, access.id(), &req).await?;
+    let m = rules::build(&state.db, &state.attributions, access.id(), &req).await?;
     let rows = m
         .rows
         .iter()

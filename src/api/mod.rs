@@ -1,22 +1,25 @@
-//! The JSON API under `/api/v1`, for scripts in R and Python. Same extractors,
-//! rules and errors as the pages (errors render as `{"error": "..."}`); lists
-//! take `limit` / `offset` and answer `{"items": [...], "total": N}`.
+//! The JSON API under `/api/v1`, for scripts in R and Python: a door over the
+//! same use cases as the pages, with the same extractors and errors (errors
+//! render as `{"error": "..."}`); lists take `limit` / `offset` and answer
+//! `{"items": [...], "total": N}`.
 
 mod codes;
 mod codings;
 mod documents;
+mod exchange;
+mod exports;
 mod matrix;
 mod memos;
 mod participants;
 mod projects;
 
 use crate::app::AppState;
+use crate::http::error::{AppError, Result};
+use crate::http::extract::{CurrentUser, Json};
 use crate::store::users::User;
-use crate::web::error::{AppError, Result};
-use crate::web::extract::{CurrentUser, Json};
 use axum::Router;
 use axum::routing::get;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,8 +31,8 @@ pub fn routes() -> Router<AppState> {
         .merge(codings::routes())
         .merge(memos::routes())
         .merge(matrix::routes())
-        .merge(crate::web::exports::api_routes())
-        .merge(crate::web::exchange::api_routes())
+        .merge(exports::routes())
+        .merge(exchange::routes())
 }
 
 /// Who the token or session belongs to.
@@ -83,12 +86,4 @@ impl<T> List<T> {
             .collect();
         List { items, total }
     }
-}
-
-/// For `Option<Option<T>>` fields: `Some(None)` for an explicit `null`,
-/// `None` when the field is absent (use with `#[serde(default)]`).
-pub fn explicit<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }

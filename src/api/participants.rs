@@ -4,17 +4,17 @@ use super::{List, Page};
 use crate::app::AppState;
 use crate::domain::ids::{GroupId, ParticipantId, ProjectId};
 use crate::domain::participant::Attributes;
+use crate::http::error::{AppError, Result};
+use crate::http::extract::{Json, Path, ProjectAccess, Query, need};
+use crate::service::participants as rules;
 use crate::store;
 use crate::store::groups::Group;
 use crate::store::participants::{NewParticipant, Participant};
-use crate::web::error::{AppError, Result};
-use crate::web::extract::{Json, Path, ProjectAccess, Query, need};
-use crate::web::participants as rules;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -154,18 +154,11 @@ async fn create_participant(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// `Some(None)` for an explicit `null`, `None` when the field is absent.
-fn explicit<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize)]
 struct ParticipantChanges {
     label: Option<String>,
     /// A group name; `null` for no group.
-    #[serde(default, deserialize_with = "explicit")]
+    #[serde(default, deserialize_with = "crate::service::explicit")]
     group: Option<Option<String>>,
     /// Replaces all attributes.
     attributes: Option<Attributes>,

@@ -4,12 +4,12 @@ use super::{List, Page};
 use crate::app::AppState;
 use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::project::{self, ProjectName};
+use crate::http::error::{AppError, Result};
+use crate::http::extract::{CurrentUser, Json, Path, ProjectAccess, Query, need};
+use crate::service::projects::{add_member, change_role, remove_member};
 use crate::store;
 use crate::store::members::Member;
 use crate::store::projects::{MemberProject, Project};
-use crate::web::error::{AppError, Result};
-use crate::web::extract::{CurrentUser, Json, Path, ProjectAccess, Query, need};
-use crate::web::projects::{add_member, change_role, remove_member};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -68,7 +68,7 @@ async fn create_project(
 }
 
 async fn show_project(access: ProjectAccess) -> Json<MemberProject> {
-    Json(access.project)
+    Json(access.into_inner().project)
 }
 
 #[derive(Deserialize)]

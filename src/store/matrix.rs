@@ -11,13 +11,11 @@
 //! codings of its whole branch, each once.
 
 use crate::domain::ids::{DocumentId, ProjectId, UserId};
-use crate::domain::matrix::{self, Attributed, Columns, Person, Scope as CountScope, Slot};
-use crate::store::codes::Code;
+use crate::domain::matrix::{Attributed, Columns, Person, Slot};
 use futures_util::TryStreamExt;
 use sqlx::PgPool;
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// Which codings and participants a matrix counts.
@@ -31,120 +29,62 @@ pub struct Scope {
 
 pub use crate::domain::matrix::Tally;
 
-/// Every coding's attribution, per project and document, kept in memory so
-/// that the matrix is counted without a million-row join per request (see
-/// docs/PERFORMANCE.md). Each request first asks `matrix_change` which
-/// documents changed since this server last looked (triggers record every
-/// write to codings — their parts are only written with them — and to
-/// speaker mappings) and reloads only those; a copy older than
-/// [`STALE_AFTER`], or not yet made, is loaded whole. Several servers may share one database: each keeps its own copy.
-#[derive(Default)]
-pub struct Attributions {
-    /// Each project's copy (behind its own lock, so one project's load
-    /// does not hold up another's count) and when it was last asked for.
-    projects: Mutex<HashMap<ProjectId, (Shared, Instant)>>,
+/// A look at the database's clock: the current snapshot (as text), the
+/// time, and which documents changed in transactions that a previous look
+/// (`since`: its snapshot and time) could not see.
+pub struct Look {
+    pub snapshot: String,
+    pub now: OffsetDateTime,
+    pub dirty: Vec<i64>,
 }
 
-type Shared = Arc<tokio::sync::Mutex<Option<Copy>>>;
-
-/// Documents' attributions, a coding's rows together.
-pub type Documents = HashMap<i64, Arc<Vec<Attributed>>>;
-
-struct Copy {
-    /// The snapshot (as text) whose changes this copy holds.
-    snapshot: String,
-    /// The database's clock when it was taken.
-    looked: OffsetDateTime,
-    taken: Instant,
-    docs: Arc<Documents>,
-}
-
-/// A copy not refreshed for this long is loaded whole again: change rows
-/// are pruned after two hours, and a look covers the hour before the last.
-const STALE_AFTER: Duration = Duration::from_secs(50 * 60);
-/// Projects kept in memory (the least recently counted go first).
-const KEEP: usize = 8;
-
-impl Attributions {
-    /// The project's attributions as of now.
-    pub async fn current(&self, pool: &PgPool, project: ProjectId) -> sqlx::Result<Arc<Documents>> {
-        let slot = {
-            let mut projects = self.projects.lock().unwrap_or_else(|e| e.into_inner());
-            let slot = projects
-                .entry(project)
-                .or_insert_with(|| (Arc::default(), Instant::now()));
-            slot.1 = Instant::now();
-            let slot = slot.0.clone();
-            if projects.len() > KEEP
-                && let Some(oldest) = projects
-                    .iter()
-                    .min_by_key(|(_, (_, used))| *used)
-                    .map(|(p, _)| *p)
-            {
-                projects.remove(&oldest);
-            }
-            slot
-        };
-        let mut copy = slot.lock().await;
-        match copy.as_mut() {
-            Some(c) if c.taken.elapsed() < STALE_AFTER => {
-                let look = sqlx::query!(
-                    r#"
-                    select pg_current_snapshot()::text as "snapshot!", now() as "now!",
-                           array(select distinct document_id from matrix_change
-                                 where project_id = $1 and at > $2::timestamptz - interval '1 hour'
-                                   and not pg_visible_in_snapshot(xid, $3::text::pg_snapshot))
-                             as "dirty!"
-                    "#,
-                    project as ProjectId,
-                    c.looked,
-                    c.snapshot
-                )
+/// The current snapshot and time, with the documents of `project` whose
+/// codings or speakers changed in transactions invisible to `since`.
+pub async fn look(
+    pool: &PgPool,
+    project: ProjectId,
+    since: Option<(&str, OffsetDateTime)>,
+) -> sqlx::Result<Look> {
+    let Some((snapshot, looked)) = since else {
+        let r =
+            sqlx::query!(r#"select pg_current_snapshot()::text as "snapshot!", now() as "now!""#)
                 .fetch_one(pool)
                 .await?;
-                if !look.dirty.is_empty() {
-                    let mut fresh = load(pool, project, Some(&look.dirty)).await?;
-                    let mut docs = (*c.docs).clone();
-                    for d in &look.dirty {
-                        match fresh.remove(d) {
-                            Some(rows) => docs.insert(*d, rows),
-                            None => docs.remove(d),
-                        };
-                    }
-                    c.docs = Arc::new(docs);
-                }
-                c.snapshot = look.snapshot;
-                c.looked = look.now;
-                c.taken = Instant::now();
-                Ok(c.docs.clone())
-            }
-            _ => {
-                let look = sqlx::query!(
-                    r#"select pg_current_snapshot()::text as "snapshot!", now() as "now!""#
-                )
-                .fetch_one(pool)
-                .await?;
-                let docs = Arc::new(load(pool, project, None).await?);
-                *copy = Some(Copy {
-                    snapshot: look.snapshot,
-                    looked: look.now,
-                    taken: Instant::now(),
-                    docs: docs.clone(),
-                });
-                Ok(docs)
-            }
-        }
-    }
+        return Ok(Look {
+            snapshot: r.snapshot,
+            now: r.now,
+            dirty: Vec::new(),
+        });
+    };
+    let r = sqlx::query!(
+        r#"
+        select pg_current_snapshot()::text as "snapshot!", now() as "now!",
+               array(select distinct document_id from matrix_change
+                     where project_id = $1 and at > $2::timestamptz - interval '1 hour'
+                       and not pg_visible_in_snapshot(xid, $3::text::pg_snapshot))
+                 as "dirty!"
+        "#,
+        project as ProjectId,
+        looked,
+        snapshot
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(Look {
+        snapshot: r.snapshot,
+        now: r.now,
+        dirty: r.dirty,
+    })
 }
 
 /// Attribute the codings of `documents` (all with `None`) as
 /// docs/COUNTING.md says: words per participant, interviewer turns left
 /// out, Unassigned only for a coding that reaches no participant.
-async fn load(
+pub async fn load(
     pool: &PgPool,
     project: ProjectId,
     documents: Option<&[i64]>,
-) -> sqlx::Result<Documents> {
+) -> sqlx::Result<HashMap<i64, Arc<Vec<Attributed>>>> {
     let mut rows = sqlx::query!(
         r#"
         with att as (
@@ -207,39 +147,17 @@ async fn load(
         .collect())
 }
 
-/// Count the matrix: the attributions in memory, the live codes (`codes`,
-/// as [`crate::store::codes::outline`] reads them) and the participants as
-/// they are now.
-pub async fn tally(
+/// The project's participants as the count needs them: group, value of
+/// the column attribute `by` (if any), and whether the attribute filter
+/// `filter` (`name`, `value`) lets them in.
+pub async fn people(
     pool: &PgPool,
-    attributions: &Attributions,
     project: ProjectId,
-    codes: &[Code],
-    by: &Columns,
-    rollup: bool,
-    scope: &Scope,
-) -> sqlx::Result<Tally> {
-    let docs = attributions.current(pool, project).await?;
-    let parent: HashMap<i64, Option<i64>> = codes
-        .iter()
-        .map(|c| (c.id.0, c.parent_id.map(|p| p.0)))
-        .collect();
-    let rows_of: HashMap<i64, Vec<i64>> = codes
-        .iter()
-        .map(|c| {
-            let mut rows = vec![c.id.0];
-            let mut at = c.parent_id.map(|p| p.0);
-            while rollup && let Some(p) = at {
-                // A parent in the trash ends the branch (its codes are gone).
-                let Some(&up) = parent.get(&p) else { break };
-                rows.push(p);
-                at = up;
-            }
-            (c.id.0, rows)
-        })
-        .collect();
-    let (filter_name, filter_value) = scope.attribute.clone().unzip();
-    let people = sqlx::query!(
+    by: Option<&str>,
+    filter: Option<&(String, String)>,
+) -> sqlx::Result<HashMap<i64, Person>> {
+    let (filter_name, filter_value) = filter.cloned().unzip();
+    Ok(sqlx::query!(
         r#"
         select participant_id as "id!", group_id, attributes ->> $2::text as value,
                coalesce($3::text is null or attributes ->> $3::text = $4::text, false)
@@ -247,7 +165,7 @@ pub async fn tally(
         from participant where project_id = $1
         "#,
         project as ProjectId,
-        by.attribute().unwrap_or(""),
+        by.unwrap_or(""),
         filter_name,
         filter_value
     )
@@ -264,33 +182,7 @@ pub async fn tally(
             },
         )
     })
-    .collect();
-    let wanted: Option<HashSet<i64>> = scope
-        .documents
-        .as_ref()
-        .map(|d| d.iter().map(|d| d.0).collect());
-    let by = by.clone();
-    let coder = scope.coder.map(|c| c.0);
-    let filtered = scope.attribute.is_some();
-    // Counting a million attributions is CPU work: off the async threads.
-    let tally = tokio::task::spawn_blocking(move || {
-        let scope = CountScope {
-            columns: &by,
-            rows_of: &rows_of,
-            people: &people,
-            coder,
-            filtered,
-        };
-        matrix::count(
-            docs.iter()
-                .filter(|(d, _)| wanted.as_ref().is_none_or(|w| w.contains(d)))
-                .map(|(d, rows)| (*d, rows.as_slice())),
-            &scope,
-        )
-    })
-    .await
-    .map_err(|e| sqlx::Error::Protocol(format!("the matrix count failed: {e}")))?;
-    Ok(tally)
+    .collect())
 }
 
 /// Prune change rows no server still needs (see [`Attributions`]).

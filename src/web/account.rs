@@ -1,11 +1,12 @@
 //! The account page: who you are, your password, your API tokens.
 
-use super::error::{AppError, Result};
-use super::extract::{Chrome, CurrentUser, Form, Path};
+use super::chrome::Chrome;
 use super::pages::{back_with, done, when};
 use crate::app::AppState;
 use crate::domain::account::{self, NewPassword};
 use crate::domain::ids::TokenId;
+use crate::http::error::{AppError, Result};
+use crate::http::extract::{CurrentUser, Form, Path};
 use crate::store;
 use crate::store::users::User;
 use askama::Template;
@@ -131,7 +132,7 @@ async fn create_token(
 ) -> Result<Redirect> {
     let name = match account::token_name(&form.name) {
         Ok(n) => n,
-        Err(e) => return back_with(&session, "/account", e.into()).await,
+        Err(e) => return back_with(&session, "/account", e).await,
     };
     // Tokens are for scripts: a handful is plenty, and a flood of them is
     // someone using a stolen session.

@@ -1,11 +1,12 @@
 //! Signing in and out, and the first-run page that creates the first
 //! (admin) account while the server has none.
 
-use super::error::{AppError, Result};
-use super::extract::{Chrome, Form, MaybeUser, Query};
+use super::chrome::Chrome;
 use super::pages::safe_next;
 use crate::app::AppState;
 use crate::domain::account::{self, DisplayName, Email, NewPassword};
+use crate::http::error::{AppError, Result};
+use crate::http::extract::{Form, MaybeUser, Query};
 use crate::store;
 use crate::store::sessions::USER_KEY;
 use crate::store::users::User;

@@ -1,23 +1,22 @@
-//! The codebook: rules shared by its pages and the JSON API (parsing a
-//! code's fields, CSV import and export), and the pages themselves — the
-//! codebook (printable), a code with its excerpts, the trash.
+//! The codebook pages: the codebook (printable), a code with its excerpts,
+//! the trash, and codebook import (CSV or `.qdc`).
 
-use super::coding::ListQuery;
-use super::error::{AppError, Result};
-use super::extract::{Chrome, Form, Path, ProjectAccess, Query, need};
+use super::chrome::Chrome;
+use super::filters::{self, Choice};
 use super::pages::{back_with, done, encode_query};
 use crate::app::AppState;
-use crate::domain::ValidationError;
-use crate::domain::code::{self, Colour};
-use crate::domain::ids::{CodeId, CodingId, DocumentId, ProjectId, UserId};
+use crate::domain::ids::{CodeId, CodingId, DocumentId, ProjectId};
 use crate::domain::project::Role;
-use crate::formats::codebook_csv;
+use crate::http::error::{AppError, Result};
+use crate::http::extract::{Form, Path, ProjectAccess, Query, need};
+use crate::http::upload::file_part;
+use crate::service::analysis::options::filter_options;
+use crate::service::codebook::{self, CodeInput};
+use crate::service::coding::{self, ListQuery};
+use crate::service::{self, plural};
 use crate::store;
-use crate::store::codes::{Code, CodeChanges, ImportOutcome, ImportedCode, NewCode, Trashed};
+use crate::store::codes::{Code, CodeChanges, Trashed};
 use crate::store::codings::Coding;
-use crate::store::documents::DocumentSummary;
-use crate::store::groups::Group;
-use crate::store::members::Member;
 use crate::store::projects::MemberProject;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -26,176 +25,7 @@ use axum::extract::{Multipart, State};
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use sqlx::PgPool;
 use tower_sessions::Session;
-
-/// A code's fields as sent by a form or a script. Absent fields are left
-/// alone on update; `parent_id: null` moves a code to the top level;
-/// `shortcut: null` or `""` removes its shortcut.
-#[derive(Debug, Default, Deserialize)]
-pub struct CodeInput {
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "crate::api::explicit")]
-    pub parent_id: Option<Option<CodeId>>,
-    pub position: Option<i32>,
-    #[serde(alias = "color")]
-    pub colour: Option<String>,
-    pub definition: Option<String>,
-    pub inclusion: Option<String>,
-    pub exclusion: Option<String>,
-    pub example: Option<String>,
-    #[serde(default, deserialize_with = "crate::api::explicit")]
-    pub shortcut: Option<Option<String>>,
-    pub memo: Option<String>,
-    /// The version the change was made from; a code changed since is not
-    /// overwritten (409).
-    pub version: Option<i32>,
-}
-
-fn long(field: &'static str, value: Option<&str>) -> Result<Option<String>, ValidationError> {
-    value.map(|v| code::long_text(field, v)).transpose()
-}
-
-fn shortcut(value: Option<&str>) -> Result<Option<String>, ValidationError> {
-    code::shortcut(value.unwrap_or(""))
-}
-
-impl CodeInput {
-    pub fn into_new(self) -> Result<NewCode, ValidationError> {
-        let name = code::name(self.name.as_deref().unwrap_or(""))?;
-        Ok(NewCode {
-            parent: self.parent_id.flatten(),
-            name,
-            colour: self
-                .colour
-                .as_deref()
-                .filter(|c| !c.trim().is_empty())
-                .map(Colour::parse)
-                .transpose()?,
-            definition: long("definition", self.definition.as_deref())?.unwrap_or_default(),
-            inclusion: long("inclusion", self.inclusion.as_deref())?.unwrap_or_default(),
-            exclusion: long("exclusion", self.exclusion.as_deref())?.unwrap_or_default(),
-            example: long("example", self.example.as_deref())?.unwrap_or_default(),
-            shortcut: shortcut(self.shortcut.flatten().as_deref())?,
-        })
-    }
-
-    pub fn into_changes(self) -> Result<CodeChanges, ValidationError> {
-        Ok(CodeChanges {
-            name: self.name.as_deref().map(code::name).transpose()?,
-            colour: self
-                .colour
-                .as_deref()
-                .filter(|c| !c.trim().is_empty())
-                .map(Colour::parse)
-                .transpose()?,
-            definition: long("definition", self.definition.as_deref())?,
-            inclusion: long("inclusion", self.inclusion.as_deref())?,
-            exclusion: long("exclusion", self.exclusion.as_deref())?,
-            example: long("example", self.example.as_deref())?,
-            shortcut: self.shortcut.map(|s| shortcut(s.as_deref())).transpose()?,
-            memo: long("memo", self.memo.as_deref())?,
-            parent: self.parent_id,
-            position: self.position,
-            version: self.version,
-        })
-    }
-}
-
-/// Create a code; answers it as the tree lists it.
-pub async fn create(
-    db: &PgPool,
-    project: ProjectId,
-    user: UserId,
-    input: CodeInput,
-) -> Result<Code> {
-    let new = input.into_new()?;
-    let id = store::codes::insert(db, project, user, &new).await?;
-    store::codes::get(db, project, id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-/// Change a code; answers it as it is now.
-pub async fn update(
-    db: &PgPool,
-    project: ProjectId,
-    id: CodeId,
-    user: UserId,
-    input: CodeInput,
-) -> Result<Code> {
-    let changes = input.into_changes()?;
-    store::codes::update(db, project, id, user, &changes).await?;
-    store::codes::get(db, project, id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-/// The codebook as CSV (`path, definition, inclusion, exclusion, example,
-/// colour, shortcut`), in tree order.
-pub fn to_csv(tree: &[Code]) -> String {
-    codebook_csv::write(tree.iter().map(|c| codebook_csv::CodeOut {
-        path: &c.path,
-        definition: &c.definition,
-        inclusion: &c.inclusion,
-        exclusion: &c.exclusion,
-        example: &c.example,
-        colour: c.colour.as_str(),
-        shortcut: c.shortcut.as_deref(),
-    }))
-}
-
-/// Import a codebook CSV: all rows or none.
-pub async fn import_csv(
-    db: &PgPool,
-    project: ProjectId,
-    user: UserId,
-    text: &str,
-) -> Result<ImportOutcome> {
-    let rows = codebook_csv::read(text)
-        .map_err(|e| AppError::Invalid(ValidationError::new("file", e.to_string())))?;
-    if rows.is_empty() {
-        return Err(AppError::Invalid(ValidationError::new(
-            "file",
-            "the file has a header but no codes",
-        )));
-    }
-    let codes: Vec<ImportedCode> = rows
-        .into_iter()
-        .map(|r| ImportedCode {
-            path: r.path,
-            definition: r.definition,
-            inclusion: r.inclusion,
-            exclusion: r.exclusion,
-            example: r.example,
-            colour: r.colour,
-            shortcut: r.shortcut,
-        })
-        .collect();
-    Ok(store::codes::import(db, project, user, &codes).await?)
-}
-
-/// The codebook CSV as a download named after the project.
-pub fn csv_download(
-    project_name: &str,
-    tree: &[Code],
-) -> impl axum::response::IntoResponse + use<> {
-    use axum::http::header;
-    let name = super::exports::file_stem(project_name);
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"{}-codebook.csv\"",
-                    name.trim_matches('_')
-                ),
-            ),
-        ],
-        to_csv(tree),
-    )
-}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -302,7 +132,7 @@ async fn codebook(
         rows: rows(tree),
         trashed,
         can_edit: access.role() != Role::Viewer,
-        project: access.project,
+        project: access.project.clone(),
         tab: "codes",
     })
 }
@@ -322,19 +152,19 @@ struct CodeForm {
     version: Option<i32>,
 }
 
-fn parse_parent(raw: Option<&str>) -> Result<Option<Option<CodeId>>> {
+fn parse_parent(raw: Option<&str>) -> service::Result<Option<Option<CodeId>>> {
     match raw.map(str::trim) {
         None => Ok(None),
         Some("") => Ok(Some(None)),
         Some(id) => id
             .parse()
             .map(|id| Some(Some(id)))
-            .map_err(|_| AppError::BadRequest("parent_id must be a code id".into())),
+            .map_err(|_| service::Error::BadRequest("parent_id must be a code id".into())),
     }
 }
 
 impl CodeForm {
-    fn into_input(self) -> Result<CodeInput> {
+    fn into_input(self) -> service::Result<CodeInput> {
         Ok(CodeInput {
             parent_id: parse_parent(self.parent_id.as_deref())?,
             name: self.name,
@@ -359,7 +189,7 @@ async fn create_form(
 ) -> Result<Redirect> {
     let back = codebook_url(access.id());
     let created = match form.into_input() {
-        Ok(input) => create(&state.db, access.id(), access.user.id, input).await,
+        Ok(input) => codebook::create(&state.db, access.id(), access.user.id, input).await,
         Err(e) => Err(e),
     };
     match created {
@@ -389,7 +219,7 @@ async fn update_form(
         "Code saved."
     };
     let updated = match form.into_input() {
-        Ok(input) => update(&state.db, access.id(), id, access.user.id, input).await,
+        Ok(input) => codebook::update(&state.db, access.id(), id, access.user.id, input).await,
         Err(e) => Err(e),
     };
     match updated {
@@ -445,7 +275,7 @@ async fn move_form(
     };
     match store::codes::update(&state.db, access.id(), id, access.user.id, &changes).await {
         Ok(_) => done(&session, &back, "Code moved.").await,
-        Err(e) => back_with(&session, &back, e.into()).await,
+        Err(e) => back_with(&session, &back, e).await,
     }
 }
 
@@ -482,16 +312,15 @@ async fn merge_form(
                 &session,
                 &code_url(access.id(), into),
                 format!(
-                    "“{}” merged into “{}”: its {} coding{} are now here.",
+                    "“{}” merged into “{}”: its {} are now here.",
                     from.path,
                     target.path,
-                    from.codings,
-                    if from.codings == 1 { "" } else { "s" }
+                    plural(from.codings, "coding", "codings")
                 ),
             )
             .await
         }
-        Err(e) => back_with(&session, &back, e.into()).await,
+        Err(e) => back_with(&session, &back, e).await,
     }
 }
 
@@ -519,7 +348,7 @@ async fn confirm_delete(
         chrome,
         code,
         footprint,
-        project: access.project,
+        project: access.project.clone(),
         tab: "codes",
     })
 }
@@ -538,10 +367,9 @@ async fn delete_form(
         &session,
         &codebook_url(access.id()),
         format!(
-            "“{}” moved to the trash with {} coding{}. You can restore it from the trash.",
+            "“{}” moved to the trash with {}. You can restore it from the trash.",
             code.path,
-            gone.codings,
-            if gone.codings == 1 { "" } else { "s" }
+            plural(gone.codings, "coding", "codings")
         ),
     )
     .await
@@ -568,7 +396,7 @@ async fn trash_page(
         items: store::codes::trash_list(&state.db, access.id()).await?,
         can_edit: access.role() != Role::Viewer,
         can_empty: access.role() == Role::Owner,
-        project: access.project,
+        project: access.project.clone(),
         tab: "codes",
     })
 }
@@ -583,10 +411,9 @@ async fn restore_form(
     match store::codes::restore(&state.db, access.id(), id, access.user.id).await {
         Ok(r) => {
             let mut message = format!(
-                "“{}” restored with {} coding{}.",
+                "“{}” restored with {}.",
                 r.name,
-                r.codings,
-                if r.codings == 1 { "" } else { "s" }
+                plural(r.codings, "coding", "codings")
             );
             if r.moved_to_top {
                 message.push_str(" Its parent is gone, so it is at the top level now.");
@@ -596,7 +423,7 @@ async fn restore_form(
             }
             done(&session, &code_url(access.id(), id), message).await
         }
-        Err(e) => back_with(&session, &back, e.into()).await,
+        Err(e) => back_with(&session, &back, e).await,
     }
 }
 
@@ -610,11 +437,9 @@ async fn empty_trash_form(
         &session,
         &codebook_url(access.id()),
         format!(
-            "Trash emptied: {} code{} and {} coding{} deleted for good.",
-            gone.codes,
-            if gone.codes == 1 { "" } else { "s" },
-            gone.codings,
-            if gone.codings == 1 { "" } else { "s" }
+            "Trash emptied: {} and {} deleted for good.",
+            plural(gone.codes, "code", "codes"),
+            plural(gone.codings, "coding", "codings")
         ),
     )
     .await
@@ -624,29 +449,14 @@ async fn import_form(
     State(state): State<AppState>,
     access: ProjectAccess<need::Coder>,
     session: Session,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Redirect> {
     let back = codebook_url(access.id());
-    let mut bytes = None;
-    while let Some(field) = multipart.next_field().await? {
-        if field.name() == Some("file") {
-            bytes = Some(field.bytes().await?);
-        }
-    }
-    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
-        return back_with(
-            &session,
-            &back,
-            AppError::BadRequest("choose a CSV file to import".into()),
-        )
-        .await;
-    };
-    let imported = match crate::domain::text::decode_normalised(&bytes) {
-        Ok(text) => import_csv(&state.db, access.id(), access.user.id, &text).await,
-        Err(e) => Err(AppError::Invalid(ValidationError::new(
-            "file",
-            e.to_string(),
-        ))),
+    let imported = match file_part(multipart, "a codebook file (CSV or .qdc)").await {
+        Ok(bytes) => codebook::import(&state.db, &access, &bytes)
+            .await
+            .map_err(AppError::from),
+        Err(e) => Err(e),
     };
     match imported {
         Ok(o) => {
@@ -654,9 +464,8 @@ async fn import_form(
                 &session,
                 &back,
                 format!(
-                    "Codebook imported: {} code{} added, {} updated.",
-                    o.created,
-                    if o.created == 1 { "" } else { "s" },
+                    "Codebook imported: {} added, {} updated.",
+                    plural(o.created, "code", "codes"),
                     o.updated
                 ),
             )
@@ -664,13 +473,6 @@ async fn import_form(
         }
         Err(e) => back_with(&session, &back, e).await,
     }
-}
-
-/// A choice in a filter menu.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
 }
 
 /// The excerpts filter as a page's query string (every field a string, so
@@ -765,117 +567,55 @@ async fn code_page(
 ) -> Result<CodePage> {
     let db = &state.db;
     let project = access.id();
-    let tree = store::codes::tree(db, project).await?;
-    let code = tree
+    let page = query.page.unwrap_or(1).max(1);
+    let list = query.to_list_query(id);
+    let found = coding::excerpts(
+        db,
+        project,
+        &list,
+        EXCERPTS_PER_PAGE,
+        (page - 1) * EXCERPTS_PER_PAGE,
+    )
+    .await?;
+    let code = found
+        .tree
         .iter()
         .find(|c| c.id == id)
         .cloned()
         .ok_or(AppError::NotFound)?;
-    let below = store::codes::branch(&tree, id);
-    let others: Vec<Code> = tree
-        .iter()
-        .filter(|c| !below.contains(&c.id))
-        .cloned()
-        .collect();
-
-    let page = query.page.unwrap_or(1).max(1);
-    let (excerpts, total, error) =
-        match super::coding::filter(db, project, &query.to_list_query(id)).await {
-            Ok(filter) => {
-                let (items, total) = store::codings::list(
-                    db,
-                    project,
-                    &filter,
-                    EXCERPTS_PER_PAGE,
-                    (page - 1) * EXCERPTS_PER_PAGE,
-                )
-                .await?;
-                (items, total, None)
-            }
-            Err(e) if e.status().is_client_error() => (Vec::new(), 0, Some(e.to_string())),
-            Err(e) => return Err(e),
-        };
-
-    let selected = |v: &Option<String>, value: &str| v.as_deref() == Some(value);
-    let group_list: Vec<Group> = store::groups::list(db, project).await?;
-    let mut groups: Vec<Choice> = group_list
-        .iter()
-        .map(|g| Choice {
-            value: g.id.to_string(),
-            label: g.name.clone(),
-            selected: selected(&query.group, &g.id.to_string()),
-        })
-        .collect();
-    groups.push(Choice {
-        value: "unassigned".into(),
-        label: "Unassigned speakers".into(),
-        selected: selected(&query.group, "unassigned"),
-    });
-
-    let participants = store::participants::list(db, project).await?;
-    let mut pairs: Vec<(String, String)> = participants
-        .iter()
-        .flat_map(|p| p.attributes.iter().map(|(k, v)| (k.clone(), v.clone())))
-        .collect();
-    pairs.sort();
-    pairs.dedup();
-    let attributes = pairs
-        .into_iter()
-        .map(|(k, v)| {
-            let value = format!("{k}={v}");
-            Choice {
-                selected: selected(&query.attribute, &value),
-                label: format!("{k}: {v}"),
-                value,
-            }
-        })
-        .collect();
-
-    let (docs, _): (Vec<DocumentSummary>, i64) =
-        store::documents::list(db, project, 10_000, 0).await?;
-    let documents = docs
-        .iter()
-        .map(|d| Choice {
-            value: d.id.to_string(),
-            label: d.title.clone(),
-            selected: selected(&query.document_id, &d.id.to_string()),
-        })
-        .collect();
-    let members: Vec<Member> = store::members::list(db, project).await?;
-    let coders = members
-        .iter()
-        .filter(|m| m.role != Role::Viewer)
-        .map(|m| Choice {
-            value: m.user_id.to_string(),
-            label: m.name.clone(),
-            selected: selected(&query.coder, &m.user_id.to_string()),
-        })
-        .collect();
-
+    let below = store::codes::branch(&found.tree, id);
+    let options = filter_options(db, project).await?;
+    let is = |field: &Option<String>| {
+        let field = field.clone();
+        move |v: &str| field.as_deref() == Some(v)
+    };
     Ok(CodePage {
         chrome,
-        others,
-        excerpts,
-        total,
+        groups: filters::groups(&options, is(&query.group)),
+        attributes: filters::attribute_values(&options, is(&query.attribute)),
+        documents: filters::documents(&options, is(&query.document_id)),
+        coders: filters::coders(&options, is(&query.coder)),
+        others: found
+            .tree
+            .iter()
+            .filter(|c| !below.contains(&c.id))
+            .cloned()
+            .collect(),
+        overlapping: list
+            .overlaps
+            .and_then(|o| found.tree.iter().find(|c| c.id == o).cloned()),
+        excerpts: found.items,
+        total: found.total,
         page,
-        pages: ((total + EXCERPTS_PER_PAGE - 1) / EXCERPTS_PER_PAGE).max(1),
+        pages: ((found.total + EXCERPTS_PER_PAGE - 1) / EXCERPTS_PER_PAGE).max(1),
         base_query: query.base(),
-        groups,
-        attributes,
-        documents,
-        coders,
         subcodes: query.subcodes.is_some(),
         starred: query.starred.is_some(),
         filtered: !query.base().is_empty(),
-        overlapping: query
-            .overlaps
-            .as_deref()
-            .and_then(|o| o.trim().parse::<CodeId>().ok())
-            .and_then(|o| tree.iter().find(|c| c.id == o).cloned()),
-        error,
+        error: found.refused,
         can_edit: access.role() != Role::Viewer,
         code,
-        project: access.project,
+        project: access.project.clone(),
         tab: "codes",
     })
 }
@@ -903,7 +643,7 @@ async fn star_form(
         &state.db,
         access.id(),
         id,
-        super::coding::actor(&access),
+        crate::service::coding::actor(&access),
         &changes,
     )
     .await?;

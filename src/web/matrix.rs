@@ -1,231 +1,27 @@
-//! The theme matrix: the rules shared by its page, the API and the exports
-//! (reading the request, assembling the table), and the page itself.
+//! The theme matrix page (counts by group or attribute, a heatmap, each
+//! cell a link to its excerpts) and the co-occurrence page.
 
-use super::error::{AppError, Result};
+use super::chrome::Chrome;
+use super::filters::{self, Choice};
 use crate::app::AppState;
-use crate::domain::ValidationError;
-use crate::domain::ids::{DocumentId, ProjectId, UserId};
-use crate::domain::matrix::{self, Column, Columns, Counts, GroupInfo, Measure};
-use crate::store;
+use crate::domain::ids::{CodeId, ProjectId};
+use crate::domain::matrix::{Column, Measure};
+use crate::http::encode_query;
+use crate::http::error::Result;
+use crate::http::extract::{ProjectAccess, Query};
+use crate::service;
+use crate::service::analysis::matrix::{self, Matrix, MatrixQuery, MatrixRequest, MatrixRow};
+use crate::service::analysis::options::filter_options;
 use crate::store::codes::Code;
-use crate::store::matrix::Scope;
-use serde::Deserialize;
-use sqlx::PgPool;
-
-/// A matrix request as a query string (pages, API and exports alike).
-#[derive(Debug, Default, Clone, Deserialize)]
-pub struct MatrixQuery {
-    /// `group` (default), `attr:NAME`, `group,attr:NAME`.
-    pub columns: Option<String>,
-    /// `references` (default), `cases`, `cases_pct`, `documents`, `words`.
-    pub measure: Option<String>,
-    /// `true`: a code's row counts its whole branch.
-    pub rollup: Option<String>,
-    /// A coder's user id.
-    pub coder: Option<String>,
-    /// Document ids, comma separated.
-    pub documents: Option<String>,
-    /// Only participants with this attribute value: `name=value`.
-    pub attribute: Option<String>,
-}
-
-/// A parsed matrix request.
-#[derive(Debug, Clone)]
-pub struct MatrixRequest {
-    pub columns: Columns,
-    pub measure: Measure,
-    pub rollup: bool,
-    pub scope: Scope,
-}
-
-fn flag(field: &'static str, raw: Option<&str>) -> Result<bool, ValidationError> {
-    match raw.map(str::trim) {
-        None | Some("") | Some("false") | Some("0") | Some("off") => Ok(false),
-        Some("true") | Some("1") | Some("on") => Ok(true),
-        Some(other) => Err(ValidationError::new(
-            field,
-            format!("{field} must be true or false (not “{other}”)"),
-        )),
-    }
-}
-
-fn nonempty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-impl MatrixQuery {
-    pub fn parse(&self) -> Result<MatrixRequest, ValidationError> {
-        let coder = nonempty(&self.coder)
-            .map(|c| {
-                c.parse::<UserId>().map_err(|_| {
-                    ValidationError::new("coder", format!("coder must be a user id (not “{c}”)"))
-                })
-            })
-            .transpose()?;
-        let documents = nonempty(&self.documents)
-            .map(|d| {
-                d.split(',')
-                    .map(str::trim)
-                    .filter(|x| !x.is_empty())
-                    .map(|x| {
-                        x.parse::<DocumentId>().map_err(|_| {
-                            ValidationError::new(
-                                "documents",
-                                format!(
-                                    "documents must be document ids separated by commas (not “{x}”)"
-                                ),
-                            )
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?;
-        let attribute = nonempty(&self.attribute)
-            .map(|a| {
-                a.split_once('=')
-                    .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-                    .ok_or_else(|| {
-                        ValidationError::new(
-                            "attribute",
-                            "write an attribute filter as name=value, e.g. locality=North",
-                        )
-                    })
-            })
-            .transpose()?;
-        Ok(MatrixRequest {
-            columns: Columns::parse(self.columns.as_deref().unwrap_or("group"))?,
-            measure: Measure::parse(nonempty(&self.measure).unwrap_or("references"))?,
-            rollup: flag("rollup", self.rollup.as_deref())?,
-            scope: Scope {
-                coder,
-                documents,
-                attribute,
-            },
-        })
-    }
-}
-
-/// One row: a code with its counts per column and in total.
-#[derive(Debug, Clone)]
-pub struct MatrixRow {
-    pub code: Code,
-    pub cells: Vec<Counts>,
-    pub total: Counts,
-}
-
-/// The assembled matrix, every measure at once.
-#[derive(Debug, Clone)]
-pub struct Matrix {
-    pub columns: Vec<Column>,
-    pub rows: Vec<MatrixRow>,
-    /// Participants counted in all columns together.
-    pub participants: i64,
-}
-
-impl Matrix {
-    /// A cell's value for `measure`.
-    pub fn value(&self, row: &MatrixRow, column: usize, measure: Measure) -> Option<f64> {
-        matrix::value(
-            row.cells[column],
-            measure,
-            self.columns[column].participants,
-        )
-    }
-
-    pub fn total(&self, row: &MatrixRow, measure: Measure) -> Option<f64> {
-        matrix::value(row.total, measure, Some(self.participants))
-    }
-}
-
-/// Count the matrix for a request.
-pub async fn build(state: &AppState, project: ProjectId, req: &MatrixRequest) -> Result<Matrix> {
-    let db = &state.db;
-    let codes = store::codes::outline(db, project).await?;
-    let groups: Vec<GroupInfo> = store::groups::list(db, project)
-        .await?
-        .into_iter()
-        .map(|g| GroupInfo {
-            id: g.id.0,
-            name: g.name,
-        })
-        .collect();
-    let tally = store::matrix::tally(
-        db,
-        &state.attributions,
-        project,
-        &codes,
-        &req.columns,
-        req.rollup,
-        &req.scope,
-    )
-    .await?;
-    let (n, participants) =
-        store::matrix::population(db, project, &req.columns, &req.scope).await?;
-    let seen: Vec<matrix::Slot> = tally.cells.keys().map(|(_, s)| s.clone()).collect();
-    let columns = matrix::columns(&req.columns, &groups, &n, &seen);
-    let rows = codes
-        .into_iter()
-        .map(|code| {
-            let cells = columns
-                .iter()
-                .map(|c| {
-                    tally
-                        .cells
-                        .get(&(code.id.0, c.slot.clone()))
-                        .copied()
-                        .unwrap_or_default()
-                })
-                .collect();
-            let total = tally.totals.get(&code.id.0).copied().unwrap_or_default();
-            MatrixRow { code, cells, total }
-        })
-        .collect();
-    Ok(Matrix {
-        columns,
-        rows,
-        participants,
-    })
-}
-
-/// The names of participant attributes in the project (for column menus).
-pub async fn attribute_names(db: &PgPool, project: ProjectId) -> Result<Vec<String>> {
-    let mut names: Vec<String> = store::participants::list(db, project)
-        .await?
-        .into_iter()
-        .flat_map(|p| p.attributes.into_keys())
-        .collect();
-    names.sort_by_key(|n| n.to_lowercase());
-    names.dedup();
-    Ok(names)
-}
-
-/// Refuse a request naming a coder or documents outside the project.
-pub async fn check_scope(db: &PgPool, project: ProjectId, scope: &Scope) -> Result<()> {
-    if let Some(docs) = &scope.documents {
-        let (all, _) = store::documents::list(db, project, i64::MAX, 0).await?;
-        if let Some(missing) = docs.iter().find(|d| !all.iter().any(|x| x.id == **d)) {
-            return Err(AppError::Invalid(ValidationError::new(
-                "documents",
-                format!("document {missing} is not in this project"),
-            )));
-        }
-    }
-    Ok(())
-}
-
-// ---- the page ---------------------------------------------------------------
-
-use super::codes::Choice;
-use super::extract::{Chrome, ProjectAccess as Access};
-use crate::domain::project::Role;
 use crate::store::projects::MemberProject;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query as RawPairs, State};
 use axum::routing::get;
+use sqlx::PgPool;
 
-pub fn routes() -> Router<crate::app::AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/projects/{project_id}/matrix", get(matrix_page))
         .route(
@@ -281,183 +77,159 @@ fn format_value(v: Option<f64>, measure: Measure) -> String {
 }
 
 async fn matrix_page(
-    State(state): State<crate::app::AppState>,
-    access: Access,
+    State(state): State<AppState>,
+    access: ProjectAccess,
     chrome: Chrome,
     RawPairs(pairs): RawPairs<Vec<(String, String)>>,
 ) -> Result<MatrixPage> {
     let db = &state.db;
     let project = access.id();
+    let (req, error) = match read_request(db, project, &pairs).await? {
+        Ok(req) => (req, None),
+        Err(message) => (MatrixQuery::default().parse()?, Some(message)),
+    };
+    let m = matrix::build(db, &state.attributions, project, &req).await?;
+    let max = m
+        .rows
+        .iter()
+        .flat_map(|r| (0..m.columns.len()).filter_map(|i| m.value(r, i, req.measure)))
+        .fold(0.0_f64, f64::max);
+    let rows = m
+        .rows
+        .iter()
+        .map(|r| row_view(&m, r, &req, project, max))
+        .collect();
+    let options = filter_options(db, project).await?;
+    let is = |field: Option<String>| move |v: &str| field.as_deref() == Some(v);
+    let document_choices = filters::documents(&options, |v| {
+        req.scope
+            .documents
+            .as_ref()
+            .is_some_and(|ds| ds.iter().any(|d| d.to_string() == v))
+    });
+    Ok(MatrixPage {
+        chrome,
+        column_choices: filters::columns(&options, &req.columns.as_param()),
+        measure_choices: filters::measures(req.measure),
+        coder_choices: filters::coders(&options, is(req.scope.coder.map(|c| c.to_string()))),
+        attribute_choices: filters::attribute_values(
+            &options,
+            is(req
+                .scope
+                .attribute
+                .as_ref()
+                .map(|(k, v)| format!("{k}={v}"))),
+        ),
+        documents_chosen: document_choices.iter().filter(|c| c.selected).count(),
+        document_choices,
+        query: query_string(&req),
+        columns: m.columns,
+        participants: m.participants,
+        rows,
+        measure: req.measure,
+        rollup: req.rollup,
+        max,
+        error,
+        project: access.project.clone(),
+        tab: "matrix",
+    })
+}
+
+/// The page's request: the form sends each ticked document as its own
+/// `document` pair, a link sends `documents=1,2`. A request the page can
+/// explain (a bad value, a document of another project) is `Err(message)`.
+async fn read_request(
+    db: &PgPool,
+    project: ProjectId,
+    pairs: &[(String, String)],
+) -> Result<Result<MatrixRequest, String>> {
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let chosen_docs: Vec<String> = pairs
+    let ticked: Vec<&str> = pairs
         .iter()
         .filter(|(n, _)| n == "document")
-        .map(|(_, v)| v.clone())
+        .map(|(_, v)| v.as_str())
         .collect();
     let query = MatrixQuery {
         columns: get("columns"),
         measure: get("measure"),
         rollup: get("rollup"),
         coder: get("coder"),
-        documents: get("documents")
-            .or_else(|| (!chosen_docs.is_empty()).then(|| chosen_docs.join(","))),
+        documents: get("documents").or_else(|| (!ticked.is_empty()).then(|| ticked.join(","))),
         attribute: get("attribute"),
     };
-    let (req, error) = match query.parse() {
-        Ok(r) => (r, None),
-        Err(e) => (MatrixQuery::default().parse()?, Some(e.message)),
+    let req = match query.parse() {
+        Ok(req) => req,
+        Err(e) => return Ok(Err(e.message)),
     };
-    let m = build(&state, project, &req).await?;
+    match matrix::check_scope(db, project, &req.scope).await {
+        Ok(()) => Ok(Ok(req)),
+        Err(service::Error::Invalid(e)) => Ok(Err(e.message)),
+        Err(e) => Err(e.into()),
+    }
+}
 
-    let max = m
-        .rows
+/// One row as the page draws it, each cell linking to its excerpts.
+fn row_view(
+    m: &Matrix,
+    r: &MatrixRow,
+    req: &MatrixRequest,
+    project: ProjectId,
+    max: f64,
+) -> RowView {
+    let cells = m
+        .columns
         .iter()
-        .flat_map(|r| (0..m.columns.len()).filter_map(|i| m.value(r, i, req.measure)))
-        .fold(0.0_f64, f64::max);
-    let base = format!("/projects/{project}/codes");
-    let rows: Vec<RowView> = m
-        .rows
-        .iter()
-        .map(|r| {
-            let cells = m
-                .columns
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let v = m.value(r, i, req.measure);
-                    let mut q: Vec<String> = Vec::new();
-                    if c.slot.unassigned {
-                        q.push("group=unassigned".into());
-                    } else if let Some(g) = c.group_id {
-                        q.push(format!("group={g}"));
-                    }
-                    if let (Some(name), Some(value)) = (req.columns.attribute(), &c.value) {
-                        q.push(format!(
-                            "attribute={}",
-                            super::pages::encode_query(&format!("{name}={value}"))
-                        ));
-                    }
-                    if req.rollup {
-                        q.push("subcodes=1".into());
-                    }
-                    if let Some(coder) = req.scope.coder {
-                        q.push(format!("coder={coder}"));
-                    }
-                    if let Some([doc]) = req.scope.documents.as_deref() {
-                        q.push(format!("document_id={doc}"));
-                    }
-                    let refs = r.cells[i].references;
-                    CellView {
-                        text: format_value(v, req.measure),
-                        heat: match v {
-                            Some(x) if max > 0.0 => x / max,
-                            _ => 0.0,
-                        },
-                        href: (refs > 0).then(|| format!("{base}/{}?{}", r.code.id, q.join("&"))),
-                    }
-                })
-                .collect();
-            RowView {
-                has_children: m.rows.iter().any(|x| x.code.parent_id == Some(r.code.id)),
-                total: format_value(m.total(r, req.measure), req.measure),
-                code: r.code.clone(),
-                cells,
+        .enumerate()
+        .map(|(i, c)| {
+            let v = m.value(r, i, req.measure);
+            CellView {
+                text: format_value(v, req.measure),
+                heat: match v {
+                    Some(x) if max > 0.0 => x / max,
+                    _ => 0.0,
+                },
+                href: (r.cells[i].references > 0).then(|| {
+                    format!(
+                        "/projects/{project}/codes/{}?{}",
+                        r.code.id,
+                        cell_query(c, req)
+                    )
+                }),
             }
         })
         .collect();
+    RowView {
+        has_children: m.rows.iter().any(|x| x.code.parent_id == Some(r.code.id)),
+        total: format_value(m.total(r, req.measure), req.measure),
+        code: r.code.clone(),
+        cells,
+    }
+}
 
-    let names = attribute_names(db, project).await?;
-    let current = req.columns.as_param();
-    let mut column_choices = vec![Choice {
-        value: "group".into(),
-        label: "Stakeholder groups".into(),
-        selected: current == "group",
-    }];
-    for n in &names {
-        let v = format!("attr:{n}");
-        column_choices.push(Choice {
-            selected: current == v,
-            label: n.clone(),
-            value: v,
-        });
+/// The excerpt filters of one cell: its column and the request's scope.
+fn cell_query(c: &Column, req: &MatrixRequest) -> String {
+    let mut q: Vec<String> = Vec::new();
+    if c.slot.unassigned {
+        q.push("group=unassigned".into());
+    } else if let Some(g) = c.group_id {
+        q.push(format!("group={g}"));
     }
-    for n in &names {
-        let v = format!("group,attr:{n}");
-        column_choices.push(Choice {
-            selected: current == v,
-            label: format!("Group × {n}"),
-            value: v,
-        });
+    if let (Some(name), Some(value)) = (req.columns.attribute(), &c.value) {
+        q.push(format!(
+            "attribute={}",
+            encode_query(&format!("{name}={value}"))
+        ));
     }
-    let measure_choices = Measure::ALL
-        .iter()
-        .map(|m| Choice {
-            value: m.as_str().into(),
-            label: m.label().into(),
-            selected: *m == req.measure,
-        })
-        .collect();
-    let coder_choices = store::members::list(db, project)
-        .await?
-        .into_iter()
-        .filter(|m| m.role != Role::Viewer)
-        .map(|m| Choice {
-            selected: req.scope.coder == Some(m.user_id),
-            value: m.user_id.to_string(),
-            label: m.name,
-        })
-        .collect();
-    let participants = store::participants::list(db, project).await?;
-    let mut pairs_av: Vec<(String, String)> = participants
-        .iter()
-        .flat_map(|p| p.attributes.iter().map(|(k, v)| (k.clone(), v.clone())))
-        .collect();
-    pairs_av.sort();
-    pairs_av.dedup();
-    let attribute_choices = pairs_av
-        .into_iter()
-        .map(|(k, v)| {
-            let value = format!("{k}={v}");
-            Choice {
-                selected: req.scope.attribute.as_ref() == Some(&(k.clone(), v.clone())),
-                label: format!("{k}: {v}"),
-                value,
-            }
-        })
-        .collect();
-    let (docs, _) = store::documents::list(db, project, i64::MAX, 0).await?;
-    let document_choices: Vec<Choice> = docs
-        .into_iter()
-        .map(|d| Choice {
-            selected: req
-                .scope
-                .documents
-                .as_ref()
-                .is_some_and(|ds| ds.contains(&d.id)),
-            value: d.id.to_string(),
-            label: d.title,
-        })
-        .collect();
-    let query = query_string(&req);
-    Ok(MatrixPage {
-        chrome,
-        columns: m.columns,
-        participants: m.participants,
-        rows,
-        measure: req.measure,
-        rollup: req.rollup,
-        column_choices,
-        measure_choices,
-        coder_choices,
-        attribute_choices,
-        documents_chosen: document_choices.iter().filter(|c| c.selected).count(),
-        document_choices,
-        max,
-        query,
-        error,
-        project: access.project,
-        tab: "matrix",
-    })
+    if req.rollup {
+        q.push("subcodes=1".into());
+    }
+    if let Some(coder) = req.scope.coder {
+        q.push(format!("coder={coder}"));
+    }
+    if let Some([doc]) = req.scope.documents.as_deref() {
+        q.push(format!("document_id={doc}"));
+    }
+    q.join("&")
 }
 
 pub struct CoRow {
@@ -466,7 +238,7 @@ pub struct CoRow {
 }
 
 pub struct CoCell {
-    pub other: crate::domain::ids::CodeId,
+    pub other: CodeId,
     pub overlaps: i64,
     pub cases: i64,
     pub diagonal: bool,
@@ -486,60 +258,32 @@ struct CooccurrencePage {
 }
 
 async fn cooccurrence_page(
-    State(state): State<crate::app::AppState>,
-    access: Access,
+    State(state): State<AppState>,
+    access: ProjectAccess,
     chrome: Chrome,
-    super::extract::Query(query): super::extract::Query<MatrixQuery>,
+    Query(query): Query<MatrixQuery>,
 ) -> Result<CooccurrencePage> {
     let db = &state.db;
     let project = access.id();
     let req = query.parse()?;
-    check_scope(db, project, &req.scope).await?;
-    let codes = store::codes::outline(db, project).await?;
-    let co = store::matrix::cooccurrence(db, project, &req.scope).await?;
-    let key = |a: i64, b: i64| if a <= b { (a, b) } else { (b, a) };
-    let cells: Vec<Vec<(i64, i64)>> = codes
+    let co = matrix::cooccurrence(db, project, &req).await?;
+    let rows = co
+        .codes
         .iter()
-        .map(|a| {
-            codes
-                .iter()
-                .map(|b| {
-                    let k = key(a.id.0, b.id.0);
-                    (
-                        co.overlaps.get(&k).copied().unwrap_or(0),
-                        co.cases.get(&k).copied().unwrap_or(0),
-                    )
-                })
-                .collect()
-        })
-        .collect();
-    let max = cells
-        .iter()
-        .enumerate()
-        .flat_map(|(i, row)| {
-            row.iter()
-                .enumerate()
-                .filter(move |(j, _)| *j != i)
-                .map(|(_, c)| c.0)
-        })
-        .max()
-        .unwrap_or(0);
-    let rows = codes
-        .iter()
-        .zip(cells)
+        .zip(&co.cells)
         .enumerate()
         .map(|(i, (code, row))| CoRow {
             code: code.clone(),
             cells: row
-                .into_iter()
+                .iter()
                 .enumerate()
-                .map(|(j, (overlaps, cases))| CoCell {
-                    other: codes[j].id,
+                .map(|(j, &(overlaps, cases))| CoCell {
+                    other: co.codes[j].id,
                     overlaps,
                     cases,
                     diagonal: i == j,
-                    heat: if max > 0 {
-                        overlaps as f64 / max as f64
+                    heat: if co.max > 0 {
+                        overlaps as f64 / co.max as f64
                     } else {
                         0.0
                     },
@@ -547,33 +291,14 @@ async fn cooccurrence_page(
                 .collect(),
         })
         .collect();
-    let mut notes = Vec::new();
-    if let Some(c) = req.scope.coder {
-        let name = store::members::list(db, project)
-            .await?
-            .into_iter()
-            .find(|m| m.user_id == c)
-            .map_or_else(|| c.to_string(), |m| m.name);
-        notes.push(format!("codings by {name}"));
-    }
-    if let Some(d) = &req.scope.documents {
-        notes.push(format!(
-            "{} document{}",
-            d.len(),
-            if d.len() == 1 { "" } else { "s" }
-        ));
-    }
-    if let Some((n, v)) = &req.scope.attribute {
-        notes.push(format!("participants with {n} = {v}"));
-    }
-    let q = query_string(&req);
+    let notes = matrix::scope_notes(db, project, &req.scope).await?;
     Ok(CooccurrencePage {
         chrome,
-        codes,
+        codes: co.codes,
         rows,
-        query: q,
+        query: query_string(&req),
         scope_note: notes.join("; "),
-        project: access.project,
+        project: access.project.clone(),
         tab: "matrix",
     })
 }
@@ -581,10 +306,7 @@ async fn cooccurrence_page(
 /// The query string that asks for `req` again.
 pub fn query_string(req: &MatrixRequest) -> String {
     let mut q = vec![
-        format!(
-            "columns={}",
-            super::pages::encode_query(&req.columns.as_param())
-        ),
+        format!("columns={}", encode_query(&req.columns.as_param())),
         format!("measure={}", req.measure.as_str()),
     ];
     if req.rollup {
@@ -598,10 +320,7 @@ pub fn query_string(req: &MatrixRequest) -> String {
         q.push(format!("documents={}", ids.join(",")));
     }
     if let Some((n, v)) = &req.scope.attribute {
-        q.push(format!(
-            "attribute={}",
-            super::pages::encode_query(&format!("{n}={v}"))
-        ));
+        q.push(format!("attribute={}", encode_query(&format!("{n}={v}"))));
     }
     q.join("&")
 }

@@ -1,13 +1,14 @@
 //! The memos page: every memo of the project in one place, and the forms
 //! that write the project's and a document's memo.
 
-use super::error::{AppError, Result};
-use super::extract::{Chrome, Form, Path, ProjectAccess, need};
+use super::chrome::Chrome;
 use super::pages::{back_with, done};
 use crate::app::AppState;
 use crate::domain::code;
 use crate::domain::ids::{DocumentId, ProjectId};
 use crate::domain::project::Role;
+use crate::http::error::{AppError, Result};
+use crate::http::extract::{Form, Path, ProjectAccess, need};
 use crate::store;
 use crate::store::memos::{Memo, MemoOn};
 use crate::store::projects::MemberProject;
@@ -56,7 +57,7 @@ async fn memos_page(
         project_memo: store::memos::get_project(&state.db, access.id()).await?,
         memos,
         can_edit: access.role() != Role::Viewer,
-        project: access.project,
+        project: access.project.clone(),
         tab: "memos",
     })
 }
@@ -78,7 +79,7 @@ async fn project_memo_form(
             store::memos::set_project(&state.db, access.id(), access.user.id, &memo).await?;
             done(&session, &back, "Project memo saved.").await
         }
-        Err(e) => back_with(&session, &back, e.into()).await,
+        Err(e) => back_with(&session, &back, e).await,
     }
 }
 
@@ -92,7 +93,7 @@ async fn document_memo_form(
     let back = format!("/projects/{}/documents/{id}", access.id());
     let memo = match code::long_text("memo", &form.memo) {
         Ok(memo) => memo,
-        Err(e) => return back_with(&session, &back, e.into()).await,
+        Err(e) => return back_with(&session, &back, e).await,
     };
     if !store::memos::set_document(&state.db, access.id(), id, access.user.id, &memo).await? {
         return Err(AppError::NotFound);

@@ -1,8 +1,8 @@
 //! Page helpers shared by every HTML handler: the error page, redirects
 //! that carry a message, and small formatting functions for templates.
 
-use super::error::{AppError, Result};
-use super::extract::{Chrome, flash};
+use super::chrome::{Chrome, flash};
+use crate::http::error::{AppError, Result};
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -63,7 +63,8 @@ pub async fn done(session: &Session, to: &str, message: impl Into<String>) -> Re
 /// After a form post that was refused for something the user can fix (bad
 /// input, a conflict): go back to `to` and say why. Other errors (401, 403,
 /// 404, 503, …) propagate to the error page with their status.
-pub async fn back_with(session: &Session, to: &str, err: AppError) -> Result<Redirect> {
+pub async fn back_with(session: &Session, to: &str, err: impl Into<AppError>) -> Result<Redirect> {
+    let err = err.into();
     // Only what the person can fix on the form goes back to it; "not
     // signed in", "not allowed" and "no such thing" keep their status.
     if matches!(err.status().as_u16(), 400 | 409 | 413 | 415 | 422) {
@@ -74,19 +75,7 @@ pub async fn back_with(session: &Session, to: &str, err: AppError) -> Result<Red
     }
 }
 
-/// Percent-encode a value for a query string.
-pub fn encode_query(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+pub use crate::http::encode_query;
 
 /// Where to go after signing in: only paths on this site, never `//host`
 /// or a full URL (an open redirect would help phishing).
@@ -126,14 +115,6 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), "/projects", "{bad}");
         }
         assert_eq!(safe_next(None), "/projects");
-    }
-
-    #[test]
-    fn query_values_are_percent_encoded() {
-        assert_eq!(
-            encode_query("/projects?a=1&b=é"),
-            "/projects%3Fa%3D1%26b%3D%C3%A9"
-        );
     }
 
     #[test]

@@ -1,252 +1,23 @@
-//! Participants and stakeholder groups: pages, and the rules shared with the
-//! JSON API (group lookup by name, CSV import with per-row checks).
+//! Participants and stakeholder groups: the list, editing, and the
+//! participants CSV import (checked, then confirmed).
 
-use super::error::{AppError, Result};
+use super::chrome::Chrome;
+use super::pages::{back_with, done};
+use crate::app::AppState;
 use crate::domain::ValidationError;
 use crate::domain::ids::{GroupId, ParticipantId, ProjectId};
-use crate::domain::participant::{self, Attributes};
-use crate::formats::participants_csv;
+use crate::domain::participant::{self};
+use crate::domain::project::Role;
+use crate::http::error::{AppError, Result};
+use crate::http::extract::{Form, Path, ProjectAccess, need};
+use crate::http::upload::file_part;
+use crate::service::participants::{
+    CsvCheck, GroupChange, change_group, check_csv, create_group, create_participant,
+    import_checked, parse_participant, update_participant,
+};
 use crate::store;
 use crate::store::groups::Group;
 use crate::store::participants::{NewParticipant, Participant};
-use serde::Serialize;
-use sqlx::PgPool;
-use std::collections::HashSet;
-
-/// The project's group called `name` (ignoring case); blank means none.
-pub fn find_group(
-    groups: &[Group],
-    name: Option<&str>,
-) -> Result<Option<GroupId>, ValidationError> {
-    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
-        return Ok(None);
-    };
-    groups
-        .iter()
-        .find(|g| g.name.to_lowercase() == name.to_lowercase())
-        .map(|g| Some(g.id))
-        .ok_or_else(|| {
-            let known: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
-            ValidationError::new(
-                "group",
-                format!(
-                    "there is no group “{name}” in this project; its groups are {}",
-                    known.join(", ")
-                ),
-            )
-        })
-}
-
-/// Parse a participant's fields against the project's groups.
-pub async fn parse_participant(
-    db: &PgPool,
-    project: ProjectId,
-    label: &str,
-    group: Option<&str>,
-    attributes: Attributes,
-) -> Result<NewParticipant> {
-    let label = participant::label(label)?;
-    let groups = store::groups::list(db, project).await?;
-    let group = find_group(&groups, group)?;
-    let attributes =
-        participant::attributes(attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-    Ok(NewParticipant {
-        label,
-        group,
-        attributes,
-    })
-}
-
-fn label_taken(label: &str) -> AppError {
-    AppError::Conflict(format!(
-        "a participant labelled “{label}” already exists in this project"
-    ))
-}
-
-pub async fn create_participant(
-    db: &PgPool,
-    project: ProjectId,
-    p: &NewParticipant,
-) -> Result<Participant> {
-    let mut conn = db.acquire().await?;
-    let id = match store::participants::insert(&mut conn, project, p).await {
-        Err(e) if store::violated_constraint(&e) == Some(store::participants::LABEL_TAKEN) => {
-            return Err(label_taken(&p.label));
-        }
-        other => other?,
-    };
-    drop(conn);
-    store::participants::get(db, project, id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-pub async fn update_participant(
-    db: &PgPool,
-    project: ProjectId,
-    id: ParticipantId,
-    p: &NewParticipant,
-) -> Result<Participant> {
-    match store::participants::update(db, project, id, p).await {
-        Err(e) if store::violated_constraint(&e) == Some(store::participants::LABEL_TAKEN) => {
-            Err(label_taken(&p.label))
-        }
-        Ok(false) => Err(AppError::NotFound),
-        Ok(true) => store::participants::get(db, project, id)
-            .await?
-            .ok_or(AppError::NotFound),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// One CSV row, checked.
-#[derive(Debug, Clone, Serialize)]
-pub struct CsvCheck {
-    pub line: usize,
-    pub label: String,
-    pub group: String,
-    pub attributes: Attributes,
-    /// Why this row cannot be imported, if it cannot.
-    pub error: Option<String>,
-    #[serde(skip)]
-    pub parsed: Option<NewParticipant>,
-}
-
-/// Check every row of a participants CSV against the project without writing
-/// anything: unknown groups, duplicate labels (in the file or the project),
-/// bad labels or attributes are reported per row.
-pub async fn check_csv(db: &PgPool, project: ProjectId, text: &str) -> Result<Vec<CsvCheck>> {
-    let rows =
-        participants_csv::read(text).map_err(|e| ValidationError::new("file", e.to_string()))?;
-    if rows.len() > 10_000 {
-        return Err(ValidationError::new(
-            "file",
-            "at most 10,000 participants can be imported at once",
-        )
-        .into());
-    }
-    let groups = store::groups::list(db, project).await?;
-    let existing: HashSet<String> = store::participants::list(db, project)
-        .await?
-        .into_iter()
-        .map(|p| p.label.to_lowercase())
-        .collect();
-    let mut seen = HashSet::new();
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let parsed = participant::label(&row.label)
-            .and_then(|label| {
-                let key = label.to_lowercase();
-                if existing.contains(&key) {
-                    return Err(ValidationError::new(
-                        "label",
-                        format!("“{label}” is already a participant of this project"),
-                    ));
-                }
-                if !seen.insert(key) {
-                    return Err(ValidationError::new(
-                        "label",
-                        format!("“{label}” appears more than once in the file"),
-                    ));
-                }
-                Ok(label)
-            })
-            .and_then(|label| {
-                let group = find_group(&groups, Some(&row.group))?;
-                let attributes = participant::attributes(
-                    row.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                )?;
-                Ok(NewParticipant {
-                    label,
-                    group,
-                    attributes,
-                })
-            });
-        let (error, parsed) = match parsed {
-            Ok(p) => (None, Some(p)),
-            Err(e) => (Some(e.message), None),
-        };
-        out.push(CsvCheck {
-            line: row.line,
-            attributes: row
-                .attributes
-                .into_iter()
-                .filter(|(k, v)| !k.trim().is_empty() && !v.is_empty())
-                .collect(),
-            label: row.label,
-            group: row.group,
-            error,
-            parsed,
-        });
-    }
-    Ok(out)
-}
-
-/// Import checked rows: all, or none when any row has an error.
-pub async fn import_checked(db: &PgPool, project: ProjectId, rows: &[CsvCheck]) -> Result<usize> {
-    let bad = rows.iter().filter(|r| r.error.is_some()).count();
-    if bad > 0 {
-        return Err(AppError::Invalid(ValidationError::new(
-            "file",
-            format!("{bad} row(s) have errors; nothing was imported"),
-        )));
-    }
-    let new: Vec<NewParticipant> = rows.iter().filter_map(|r| r.parsed.clone()).collect();
-    match store::participants::insert_all(db, project, &new).await {
-        Ok(()) => Ok(new.len()),
-        Err(e) if store::violated_constraint(&e) == Some(store::participants::LABEL_TAKEN) => Err(AppError::Conflict(
-            "another participant with one of these labels was added meanwhile; check and try again".into(),
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub async fn create_group(db: &PgPool, project: ProjectId, name: &str) -> Result<GroupId> {
-    let name = participant::group_name(name)?;
-    match store::groups::insert(db, project, &name).await {
-        Err(e) if store::violated_constraint(&e) == Some(store::groups::NAME_TAKEN) => Err(
-            AppError::Conflict(format!("there is already a group called “{name}”")),
-        ),
-        other => Ok(other?),
-    }
-}
-
-pub async fn rename_group(
-    db: &PgPool,
-    project: ProjectId,
-    group: GroupId,
-    name: &str,
-) -> Result<()> {
-    let name = participant::group_name(name)?;
-    match store::groups::rename(db, project, group, &name).await {
-        Err(e) if store::violated_constraint(&e) == Some(store::groups::NAME_TAKEN) => Err(
-            AppError::Conflict(format!("there is already a group called “{name}”")),
-        ),
-        Ok(true) => Ok(()),
-        Ok(false) => Err(AppError::NotFound),
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub async fn delete_group(db: &PgPool, project: ProjectId, group: GroupId) -> Result<()> {
-    match store::groups::delete(db, project, group).await {
-        Err(e) if store::violated_constraint(&e) == Some(store::groups::IN_USE) => {
-            Err(AppError::Conflict(
-                "participants are still in this group: move them to another group first".into(),
-            ))
-        }
-        Ok(true) => Ok(()),
-        Ok(false) => Err(AppError::NotFound),
-        Err(e) => Err(e.into()),
-    }
-}
-
-// ---- pages ----
-
-use super::extract::{Chrome, Form, Path, ProjectAccess, need};
-use super::pages::{back_with, done};
-use crate::app::AppState;
-use crate::domain::project::Role;
 use crate::store::projects::MemberProject;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -255,6 +26,7 @@ use axum::extract::{Multipart, State};
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use serde::Deserialize;
+use sqlx::PgPool;
 use tower_sessions::Session;
 
 pub fn routes() -> Router<AppState> {
@@ -307,7 +79,7 @@ async fn list_participants(
         participants: store::participants::list(&state.db, access.id()).await?,
         groups: store::groups::list(&state.db, access.id()).await?,
         can_edit: access.role() != Role::Viewer,
-        project: access.project,
+        project: access.project.clone(),
         tab: "participants",
     })
 }
@@ -325,7 +97,7 @@ async fn parse_form(
     db: &PgPool,
     project: ProjectId,
     form: &ParticipantForm,
-) -> Result<NewParticipant> {
+) -> crate::service::Result<NewParticipant> {
     let attributes = participant::attribute_lines(&form.attributes)?;
     parse_participant(db, project, &form.label, Some(&form.group), attributes).await
 }
@@ -372,7 +144,7 @@ async fn edit_participant(
         attributes: participant::to_lines(&participant.attributes),
         participant,
         groups: store::groups::list(&state.db, access.id()).await?,
-        project: access.project,
+        project: access.project.clone(),
         tab: "participants",
     })
 }
@@ -436,21 +208,13 @@ async fn check_import(
     access: ProjectAccess<need::Coder>,
     chrome: Chrome,
     session: Session,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<axum::response::Response> {
     use axum::response::IntoResponse;
     let back = format!("/projects/{}/participants", access.id());
-    let mut bytes = Vec::new();
-    while let Some(field) = multipart.next_field().await? {
-        if field.name() == Some("file") {
-            bytes = field.bytes().await?.to_vec();
-        }
-    }
-    let checked = match crate::domain::text::decode_normalised(&bytes) {
-        Ok(csv) => check_csv(&state.db, access.id(), &csv)
-            .await
-            .map(|rows| (rows, csv)),
-        Err(e) => Err(ValidationError::new("file", e.to_string()).into()),
+    let checked = match file_part(multipart, "a participants CSV file").await {
+        Ok(bytes) => read_and_check(&state.db, access.id(), &bytes).await,
+        Err(e) => Err(e),
     };
     match checked {
         Ok((rows, csv)) => Ok(ImportPage {
@@ -458,7 +222,7 @@ async fn check_import(
             errors: rows.iter().filter(|r| r.error.is_some()).count(),
             rows,
             csv,
-            project: access.project,
+            project: access.project.clone(),
             tab: "participants",
         }
         .into_response()),
@@ -466,6 +230,17 @@ async fn check_import(
             .await
             .map(IntoResponse::into_response),
     }
+}
+
+/// Decode an uploaded participants CSV and check its rows.
+async fn read_and_check(
+    db: &PgPool,
+    project: ProjectId,
+    bytes: &[u8],
+) -> Result<(Vec<CsvCheck>, String)> {
+    let csv = crate::domain::text::decode_normalised(bytes)
+        .map_err(|e| ValidationError::new("file", e.to_string()))?;
+    Ok((check_csv(db, project, &csv).await?, csv))
 }
 
 #[derive(Deserialize)]
@@ -518,22 +293,13 @@ async fn change_group_form(
     Form(form): Form<GroupForm>,
 ) -> Result<Redirect> {
     let back = format!("/projects/{}/participants", access.id());
-    let groups = store::groups::list(&state.db, access.id()).await?;
-    let Some(at) = groups.iter().position(|g| g.id == group) else {
-        return Err(AppError::NotFound);
+    let change = match form.action.as_str() {
+        "up" => GroupChange::Up,
+        "down" => GroupChange::Down,
+        "delete" => GroupChange::Delete,
+        _ => GroupChange::Rename(&form.name),
     };
-    let outcome = match form.action.as_str() {
-        "up" => store::groups::move_to(&state.db, access.id(), group, at as i32)
-            .await
-            .map(|_| ())
-            .map_err(AppError::from),
-        "down" => store::groups::move_to(&state.db, access.id(), group, at as i32 + 2)
-            .await
-            .map(|_| ())
-            .map_err(AppError::from),
-        "delete" => delete_group(&state.db, access.id(), group).await,
-        _ => rename_group(&state.db, access.id(), group, &form.name).await,
-    };
+    let outcome = change_group(&state.db, access.id(), group, change).await;
     match outcome {
         Ok(()) => done(&session, &back, "Groups saved.").await,
         Err(e) => back_with(&session, &back, e).await,

@@ -1,16 +1,16 @@
 //! Project pages: the list, one project's overview with its members, and its
-//! settings. The membership rules shared with the JSON API are here too.
+//! settings.
 
-use super::error::{AppError, Result};
-use super::extract::{Chrome, CurrentUser, Form, Path, ProjectAccess, need};
+use super::chrome::Chrome;
 use super::pages::{back_with, done};
 use crate::app::AppState;
-use crate::domain::ValidationError;
-use crate::domain::account::Email;
 use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::project::{self, ProjectName, Role};
+use crate::http::error::{AppError, Result};
+use crate::http::extract::{CurrentUser, Form, Path, ProjectAccess, need};
+use crate::service::projects::{add_member, change_role, remove_member};
 use crate::store;
-use crate::store::members::{Change, Member};
+use crate::store::members::Member;
 use crate::store::projects::MemberProject;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -19,7 +19,6 @@ use axum::extract::State;
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use sqlx::PgPool;
 use tower_sessions::Session;
 
 pub fn routes() -> Router<AppState> {
@@ -75,7 +74,7 @@ async fn create_project(
         .and_then(|n| Ok((n, project::description(&form.description)?)));
     let (name, description) = match parsed {
         Ok(p) => p,
-        Err(e) => return back_with(&session, "/projects", e.into()).await,
+        Err(e) => return back_with(&session, "/projects", e).await,
     };
     let created = store::projects::insert(&state.db, user.id, &name, &description).await?;
     done(
@@ -114,7 +113,7 @@ async fn show_project(
         owners: members.iter().filter(|m| m.role == Role::Owner).count(),
         is_owner: access.role() == Role::Owner,
         me: access.user.id,
-        project: access.project,
+        project: access.project.clone(),
         members,
         roles: Role::ALL,
         tab: "overview",
@@ -132,7 +131,7 @@ struct SettingsPage {
 async fn edit_project(access: ProjectAccess<need::Coder>, chrome: Chrome) -> SettingsPage {
     SettingsPage {
         chrome,
-        project: access.project,
+        project: access.project.clone(),
         tab: "settings",
     }
 }
@@ -148,7 +147,7 @@ async fn update_project(
         .and_then(|n| Ok((n, project::description(&form.description)?)));
     let (name, description) = match parsed {
         Ok(p) => p,
-        Err(e) => return back_with(&session, &back, e.into()).await,
+        Err(e) => return back_with(&session, &back, e).await,
     };
     store::projects::update(&state.db, access.id(), Some(&name), Some(&description)).await?;
     done(&session, &back, "Saved.").await
@@ -231,77 +230,5 @@ async fn remove_member_form(
         Ok(()) if leaving => done(&session, "/projects", "You left the project.").await,
         Ok(()) => done(&session, &back, "Member removed.").await,
         Err(e) => back_with(&session, &back, e).await,
-    }
-}
-
-// Membership rules, shared by the pages above and the JSON API.
-
-/// Add the account with this e-mail to the project.
-pub async fn add_member(
-    db: &PgPool,
-    project: ProjectId,
-    email: &str,
-    role: &str,
-) -> Result<Member> {
-    let role = Role::parse(role)?;
-    let email = Email::parse(email)?;
-    let user = store::users::by_email(db, email.as_str())
-        .await?
-        .ok_or_else(|| {
-            ValidationError::new(
-                "email",
-                format!(
-                    "no Parley account uses {}; an administrator can create one",
-                    email.as_str()
-                ),
-            )
-        })?;
-    if let Err(e) = store::members::add(db, project, user.id, role).await {
-        return Err(match store::violated_constraint(&e) {
-            Some(store::members::ALREADY_MEMBER) => AppError::Conflict(format!(
-                "{} is already a member of this project",
-                user.email
-            )),
-            _ => e.into(),
-        });
-    }
-    store::members::get(db, project, user.id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-const LAST_OWNER: &str = "a project must keep at least one owner: make someone else owner first";
-
-pub async fn change_role(
-    db: &PgPool,
-    project: ProjectId,
-    user: UserId,
-    role: &str,
-) -> Result<Member> {
-    let role = Role::parse(role)?;
-    match store::members::set_role(db, project, user, role).await? {
-        Change::Done => store::members::get(db, project, user)
-            .await?
-            .ok_or(AppError::NotFound),
-        Change::NotMember => Err(AppError::NotFound),
-        Change::LastOwner => Err(AppError::Conflict(LAST_OWNER.into())),
-    }
-}
-
-/// Owners remove anyone; any member may remove themselves (leave).
-pub async fn remove_member<R: super::extract::MinRole>(
-    db: &PgPool,
-    access: &ProjectAccess<R>,
-    user: UserId,
-) -> Result<()> {
-    if user != access.user.id && access.role() != Role::Owner {
-        return Err(AppError::Forbidden(
-            "only an owner of the project can remove other members".into(),
-        ));
-    }
-    match store::members::remove(db, access.id(), user).await? {
-        Change::Done => Ok(()),
-        Change::NotMember => Err(AppError::NotFound),
-        Change::LastOwner => Err(AppError::Conflict(LAST_OWNER.into())),
     }
 }

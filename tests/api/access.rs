@@ -716,7 +716,7 @@ fn cases() -> Vec<Case> {
 /// the router's own description of itself.
 fn served() -> BTreeSet<(String, String)> {
     let db = PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none").expect("a lazy pool");
-    let router = parley::web::router(AppState {
+    let router = parley::router::router(AppState {
         db,
         config: Arc::new(ServerConfig::default()),
         attributions: Arc::default(),

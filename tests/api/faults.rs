@@ -110,7 +110,7 @@ async fn big_exchange(pool: &PgPool, docs: usize) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     let project = ProjectId(scalar(pool, "select max(project_id) from project").await);
-    parley::web::exchange::qdpx_bytes(pool, project)
+    parley::service::exchange::qdpx_bytes(pool, project)
         .await
         .expect("an export")
 }

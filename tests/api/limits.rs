@@ -46,7 +46,7 @@ async fn more_files_than_one_upload_may_carry_are_refused_whole(pool: PgPool) {
     let ann = app.person("ann@example.org").await;
     let p = ann.project("Study").await;
     let mut upload = Form::new();
-    for i in 0..=parley::web::documents::MAX_FILES {
+    for i in 0..=parley::service::documents::MAX_FILES {
         upload = upload.part(
             "file",
             Part::bytes(format!("P{i:03}: hello").into_bytes()).file_name(format!("{i}.txt")),

@@ -1,4 +1,4 @@
-//! Our extractors. Body and path extractors wrap axum's so that a rejection
+//! The extractors of both HTTP doors. Body and path extractors wrap axum's so that a rejection
 //! is an [`AppError`] (JSON under /api, a page elsewhere). Access control is
 //! here too, in one place: [`CurrentUser`] says who is asking, and
 //! [`ProjectAccess`] says what they may do in the project named by the path's
@@ -9,15 +9,15 @@ use crate::app::AppState;
 use crate::domain::account::token_hash;
 use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::project::Role;
+use crate::service::Access;
 use crate::store;
-use crate::store::projects::MemberProject;
 use crate::store::sessions::USER_KEY;
 use crate::store::users::User;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::marker::PhantomData;
 use tower_sessions::Session;
 
@@ -140,19 +140,23 @@ pub mod need {
 /// The project named by `{project_id}` in the path, for a user who holds at
 /// least role `R` in it. Not a member (or no such project, or an id that is
 /// not a number): 404, so ids reveal nothing. A member below `R`: 403.
+/// Derefs to the use cases' [`Access`].
 pub struct ProjectAccess<R: MinRole = need::Member> {
-    pub user: User,
-    pub project: MemberProject,
+    access: Access,
     role: PhantomData<R>,
 }
 
 impl<R: MinRole> ProjectAccess<R> {
-    pub fn id(&self) -> ProjectId {
-        self.project.project.id
+    pub fn into_inner(self) -> Access {
+        self.access
     }
+}
 
-    pub fn role(&self) -> Role {
-        self.project.role
+impl<R: MinRole> std::ops::Deref for ProjectAccess<R> {
+    type Target = Access;
+
+    fn deref(&self) -> &Access {
+        &self.access
     }
 }
 
@@ -176,50 +180,8 @@ impl<R: MinRole> FromRequestParts<AppState> for ProjectAccess<R> {
             return Err(AppError::Forbidden(R::REFUSED.into()));
         }
         Ok(ProjectAccess {
-            user,
-            project,
+            access: Access { user, project },
             role: PhantomData,
         })
-    }
-}
-
-/// A one-time message shown on the next page ("Project created").
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Flash {
-    pub ok: bool,
-    pub text: String,
-}
-
-const FLASH_KEY: &str = "flash";
-
-/// Queue a message for the next page this browser loads.
-pub async fn flash(session: &Session, ok: bool, text: impl Into<String>) -> Result<()> {
-    let mut queued: Vec<Flash> = session.get(FLASH_KEY).await?.unwrap_or_default();
-    queued.push(Flash {
-        ok,
-        text: text.into(),
-    });
-    session.insert(FLASH_KEY, queued).await?;
-    Ok(())
-}
-
-/// What every page's frame shows: who is signed in, and pending messages.
-#[derive(Debug, Clone, Default)]
-pub struct Chrome {
-    pub user: Option<User>,
-    pub flashes: Vec<Flash>,
-}
-
-impl FromRequestParts<AppState> for Chrome {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
-        let session = session(parts, state).await?;
-        let flashes = session
-            .remove::<Vec<Flash>>(FLASH_KEY)
-            .await?
-            .unwrap_or_default();
-        Ok(Chrome { user, flashes })
     }
 }

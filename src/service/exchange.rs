@@ -4,6 +4,9 @@
 //! report of everything that was mapped, adjusted or left out. Shared by
 //! pages, API and CLI.
 
+use super::transcripts::{self, ImportOptions, Transcript};
+use super::{Error, Result};
+use crate::domain::ValidationError;
 use crate::domain::account::{DisplayName, Email};
 use crate::domain::code::{self, Colour};
 use crate::domain::document::DocumentKind;
@@ -11,14 +14,16 @@ use crate::domain::ids::{CodeId, DocumentId, GroupId, ParticipantId, ProjectId, 
 use crate::domain::participant::{self, Attributes};
 use crate::domain::project::{ProjectName, Role};
 use crate::domain::speakers::SpeakerRole;
+use crate::formats::ZipLimits;
 use crate::formats::refi::positions::{self, Crlf, Unit};
 use crate::formats::refi::{
     Case, Code, Coding, Exchange, Note, Selection, TextSource, User, Value, Variable,
 };
+use crate::formats::refi::{read, write};
 use crate::store;
+use crate::store::codes::ImportOutcome;
 use crate::store::codes::NewCode;
 use crate::store::codings::NewCoding;
-use crate::transcripts::{self, ImportOptions, Transcript};
 use serde::Serialize;
 use sqlx::PgPool;
 use std::collections::{BTreeMap, HashMap};
@@ -842,7 +847,7 @@ async fn fill(
             .filter_map(|r| notes.get(r))
             .find(|n| n.name.as_deref() == Some(SPEAKERS_NOTE));
         let speakers = store::documents::speakers(db, project, doc).await?;
-        let mut wanted: Vec<crate::web::documents::WantedMapping> = Vec::new();
+        let mut wanted: Vec<super::documents::WantedMapping> = Vec::new();
         if let Some(n) = mapping_note {
             used_notes.push(n.guid.clone());
             for line in n.text.lines() {
@@ -852,7 +857,7 @@ async fn fill(
                         "unassigned" => Some(SpeakerRole::Unassigned),
                         _ => None,
                     };
-                    wanted.push(crate::web::documents::WantedMapping {
+                    wanted.push(super::documents::WantedMapping {
                         label: label.trim().to_owned(),
                         participant: role.is_none().then(|| target.trim().to_owned()),
                         role,
@@ -880,7 +885,7 @@ async fn fill(
                                 .any(|sp| &sp.label == label && sp.role == SpeakerRole::Unassigned)
                             && !wanted.iter().any(|w| &w.label == label)
                         {
-                            wanted.push(crate::web::documents::WantedMapping {
+                            wanted.push(super::documents::WantedMapping {
                                 label: label.clone(),
                                 participant: Some(pid.0.to_string()),
                                 role: None,
@@ -892,7 +897,7 @@ async fn fill(
         }
         wanted.retain(|w| speakers.iter().any(|sp| sp.label == w.label));
         if !wanted.is_empty() {
-            crate::web::documents::map_speakers(db, project, doc, &wanted, false)
+            super::documents::map_speakers(db, project, doc, &wanted, false)
                 .await
                 .map_err(|e| ImportError::Invalid(format!("“{}”: {e}", s.name)))?;
         }
@@ -1113,6 +1118,72 @@ pub async fn export_codebook(db: &PgPool, project: ProjectId) -> anyhow::Result<
     }
     strip(&mut ex.codes);
     Ok(ex)
+}
+
+/// The project as a `.qdpx` archive.
+pub async fn qdpx_bytes(db: &PgPool, project: ProjectId) -> Result<Vec<u8>> {
+    let ex = export(db, project).await.map_err(Error::internal)?;
+    tokio::task::spawn_blocking(move || write::qdpx(&ex))
+        .await?
+        .map_err(Error::internal)
+}
+
+/// The codebook as a `.qdc` document.
+pub async fn qdc_text(db: &PgPool, project: ProjectId) -> Result<String> {
+    let ex = export_codebook(db, project)
+        .await
+        .map_err(Error::internal)?;
+    if ex.codes.is_empty() {
+        // The codebook schema requires at least one code.
+        return Err(Error::Conflict(
+            "the codebook is empty: add codes before exporting it as .qdc".into(),
+        ));
+    }
+    Ok(write::qdc(&ex))
+}
+
+impl From<ImportError> for Error {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Invalid(m) => Error::invalid("file", m),
+            ImportError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// Read a `.qdpx` and import it as a new project owned by `user`.
+pub async fn import_bytes(
+    db: &PgPool,
+    user: UserId,
+    bytes: Vec<u8>,
+) -> Result<(ProjectId, Report)> {
+    let ex = tokio::task::spawn_blocking(move || read::read_qdpx(&bytes, &ZipLimits::default()))
+        .await?
+        .map_err(|e| ValidationError::new("file", e.to_string()))?;
+    Ok(import(db, user, ex).await?)
+}
+
+/// Does this upload look like a REFI-QDA codebook (XML) rather than CSV?
+pub fn is_qdc(bytes: &[u8]) -> bool {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    text.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'<')
+}
+
+/// Add a `.qdc` codebook's codes to a project (all or nothing).
+pub async fn import_qdc(
+    db: &PgPool,
+    project: ProjectId,
+    user: UserId,
+    bytes: &[u8],
+) -> Result<ImportOutcome> {
+    let mut ex = read::read_qdc(bytes).map_err(|e| ValidationError::new("file", e.to_string()))?;
+    let codes = codes_as_imported(&mut ex);
+    if codes.is_empty() {
+        return Err(Error::invalid("file", "the codebook has no codes"));
+    }
+    Ok(store::codes::import(db, project, user, &codes).await?)
 }
 
 #[cfg(test)]

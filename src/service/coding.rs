@@ -1,8 +1,7 @@
-//! Coding: the rules shared by the coding page and the JSON API — checking
-//! a new coding, who may change one, and reading list filters.
+//! Coding: applying a code to a range (checked), changing a coding (who
+//! may), and reading the filters of a coding list.
 
-use super::error::{AppError, Result};
-use super::extract::{MinRole, ProjectAccess};
+use super::{Access, Error, Result};
 use crate::domain::ValidationError;
 use crate::domain::code;
 use crate::domain::ids::{CodeId, CodingId, DocumentId, ProjectId, UserId};
@@ -61,7 +60,7 @@ pub async fn create(
     let (id, created) = store::codings::insert(db, project, coder, &new).await?;
     let coding = store::codings::get(db, project, id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     Ok((coding, created))
 }
 
@@ -75,16 +74,16 @@ pub struct CodingInput {
     pub code_id: Option<CodeId>,
 }
 
-pub fn actor<R: MinRole>(access: &ProjectAccess<R>) -> Actor {
+pub fn actor(access: &Access) -> Actor {
     Actor {
         user: access.user.id,
         owner: access.role() == Role::Owner,
     }
 }
 
-pub async fn update<R: MinRole>(
+pub async fn update(
     db: &PgPool,
-    access: &ProjectAccess<R>,
+    access: &Access,
     id: CodingId,
     input: CodingInput,
 ) -> Result<Coding> {
@@ -92,10 +91,10 @@ pub async fn update<R: MinRole>(
         (None, None) => None,
         (Some(start), Some(end)) => Some(range(start, end)?),
         _ => {
-            return Err(AppError::Invalid(ValidationError::new(
+            return Err(Error::invalid(
                 "end",
                 "send start and end together to change a coding's range",
-            )));
+            ));
         }
     };
     let changes = CodingChanges {
@@ -111,7 +110,7 @@ pub async fn update<R: MinRole>(
     store::codings::update(db, access.id(), id, actor(access), &changes).await?;
     store::codings::get(db, access.id(), id)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(Error::NotFound)
 }
 
 /// Filters of a coding list, as a query string.
@@ -185,5 +184,48 @@ pub async fn filter(db: &PgPool, project: ProjectId, query: &ListQuery) -> Resul
         attribute,
         starred: query.starred,
         overlapping: query.overlaps,
+    })
+}
+
+/// One page of a code's excerpts.
+pub struct Excerpts {
+    /// The live codebook (the page offers moves and merges within it).
+    pub tree: Vec<store::codes::Code>,
+    pub items: Vec<Coding>,
+    pub total: i64,
+    /// Why the filters could not be applied, if they could not.
+    pub refused: Option<String>,
+}
+
+/// The excerpts of `query.code_id`, `limit` from `offset`; a filter the
+/// user can fix (an unknown group, a malformed attribute) is reported in
+/// [`Excerpts::refused`] with an empty list rather than as an error.
+pub async fn excerpts(
+    db: &PgPool,
+    project: ProjectId,
+    query: &ListQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<Excerpts> {
+    let tree = store::codes::tree(db, project).await?;
+    if query
+        .code_id
+        .is_some_and(|id| !tree.iter().any(|c| c.id == id))
+    {
+        return Err(Error::NotFound);
+    }
+    let (items, total, refused) = match filter(db, project, query).await {
+        Ok(f) => {
+            let (items, total) = store::codings::list(db, project, &f, limit, offset).await?;
+            (items, total, None)
+        }
+        Err(Error::Invalid(e)) => (Vec::new(), 0, Some(e.to_string())),
+        Err(e) => return Err(e),
+    };
+    Ok(Excerpts {
+        tree,
+        items,
+        total,
+        refused,
     })
 }

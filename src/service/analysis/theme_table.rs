@@ -5,14 +5,15 @@
 //! group and chosen attributes. Built from the matrix, so it counts by the
 //! same rules; the writers in `formats::export` turn it into files.
 
-use super::error::Result;
+use super::super::{Access, Result};
+use super::attributions::Attributions;
 use super::matrix::{self, Matrix, MatrixQuery, MatrixRequest};
-use crate::app::AppState;
-use crate::domain::ids::{CodeId, ProjectId};
+use crate::domain::ids::CodeId;
 use crate::domain::matrix::Column;
 use crate::store;
 use crate::store::codings::{Coding, Filter};
 use serde::Deserialize;
+use sqlx::PgPool;
 
 /// Quotes per theme.
 pub const QUOTES: usize = 3;
@@ -198,15 +199,15 @@ const QUOTE_CANDIDATES: i64 = 40;
 
 /// Build the table for a request.
 pub async fn build(
-    state: &AppState,
-    project: ProjectId,
+    db: &PgPool,
+    attributions: &Attributions,
+    access: &Access,
     query: &ThemeQuery,
-    name: &str,
 ) -> Result<ThemeTable> {
-    let db = &state.db;
+    let project = access.id();
     let request = query.matrix.parse()?;
     matrix::check_scope(db, project, &request.scope).await?;
-    let m = matrix::build(state, project, &request).await?;
+    let m = matrix::build(db, attributions, project, &request).await?;
     let tags: Vec<String> = match query
         .tags
         .as_deref()
@@ -270,30 +271,12 @@ pub async fn build(
                 .collect(),
         );
     }
-    let mut scope = Vec::new();
-    if let Some(c) = request.scope.coder {
-        let who = store::members::list(db, project)
-            .await?
-            .into_iter()
-            .find(|m| m.user_id == c)
-            .map_or_else(|| format!("user {c}"), |m| m.name);
-        scope.push(format!("codings by {who}"));
-    }
-    if let Some(d) = &request.scope.documents {
-        scope.push(format!(
-            "{} selected document{}",
-            d.len(),
-            if d.len() == 1 { "" } else { "s" }
-        ));
-    }
-    if let Some((n, v)) = &request.scope.attribute {
-        scope.push(format!("participants with {n} = {v}"));
-    }
+    let mut scope = matrix::scope_notes(db, project, &request.scope).await?;
     if request.rollup {
         scope.push("sub-codes rolled up into their themes".into());
     }
     Ok(ThemeTable {
-        project: name.to_owned(),
+        project: access.project.project.name.clone(),
         request,
         matrix: m,
         quotes,

@@ -1,0 +1,81 @@
+//! `/api/v1/projects/{id}/exports/…`: the theme table (XLSX, DOCX, tidy CSV)
+//! and the excerpts behind it (CSV, XLSX) as files.
+
+use crate::app::AppState;
+use crate::http::download::attachment;
+use crate::http::error::Result;
+use crate::http::extract::{ProjectAccess, Query};
+use crate::service::analysis::theme_table::ThemeQuery;
+use crate::service::exports::{self, ExcerptsQuery};
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/projects/{project_id}/exports/theme-table.xlsx",
+            get(theme_xlsx),
+        )
+        .route(
+            "/projects/{project_id}/exports/theme-table.docx",
+            get(theme_docx),
+        )
+        .route(
+            "/projects/{project_id}/exports/theme-table.csv",
+            get(theme_csv),
+        )
+        .route(
+            "/projects/{project_id}/exports/excerpts.csv",
+            get(excerpts_csv),
+        )
+        .route(
+            "/projects/{project_id}/exports/excerpts.xlsx",
+            get(excerpts_xlsx),
+        )
+}
+
+async fn theme_docx(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Query(query): Query<ThemeQuery>,
+) -> Result<Response> {
+    attachment(exports::theme_docx(&state.db, &state.attributions, &access, &query).await?)
+}
+
+async fn theme_csv(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Query(query): Query<ThemeQuery>,
+) -> Result<Response> {
+    attachment(exports::theme_csv(&state.db, &state.attributions, &access, &query).await?)
+}
+
+async fn theme_xlsx(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Query(query): Query<ThemeQuery>,
+) -> Result<Response> {
+    let max = state.config.max_export_excerpts;
+    let file = exports::theme_xlsx(&state.db, &state.attributions, &access, &query, max).await?;
+    attachment(file)
+}
+
+async fn excerpts_csv(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Query(query): Query<ExcerptsQuery>,
+) -> Result<Response> {
+    let max = state.config.max_export_excerpts;
+    attachment(exports::excerpts_csv(&state.db, &access, &query, max).await?)
+}
+
+async fn excerpts_xlsx(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Query(query): Query<ExcerptsQuery>,
+) -> Result<Response> {
+    let max = state.config.max_export_excerpts;
+    attachment(exports::excerpts_xlsx(&state.db, &access, &query, max).await?)
+}

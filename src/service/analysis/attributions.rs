@@ -1,0 +1,167 @@
+//! Every coding's attribution, kept in memory per project so that the
+//! matrix is counted without a million-row join per request, and the count
+//! itself (pure, in `domain::matrix`) run off the async threads. The SQL —
+//! loading attributions, asking which documents changed — is in
+//! `store::matrix`.
+
+use super::super::Result;
+use crate::domain::ids::ProjectId;
+use crate::domain::matrix::{self, Attributed, Columns, Scope as CountScope, Tally};
+use crate::store;
+use crate::store::codes::Code;
+use crate::store::matrix::Scope;
+use sqlx::PgPool;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+/// Every coding's attribution, per project and document, kept in memory so
+/// that the matrix is counted without a million-row join per request (see
+/// docs/PERFORMANCE.md). Each request first asks `matrix_change` which
+/// documents changed since this server last looked (triggers record every
+/// write to codings — their parts are only written with them — and to
+/// speaker mappings) and reloads only those; a copy older than
+/// [`STALE_AFTER`], or not yet made, is loaded whole. Several servers may share one database: each keeps its own copy.
+#[derive(Default)]
+pub struct Attributions {
+    /// Each project's copy (behind its own lock, so one project's load
+    /// does not hold up another's count) and when it was last asked for.
+    projects: Mutex<HashMap<ProjectId, (Shared, Instant)>>,
+}
+
+type Shared = Arc<tokio::sync::Mutex<Option<Copy>>>;
+
+/// Documents' attributions, a coding's rows together.
+pub type Documents = HashMap<i64, Arc<Vec<Attributed>>>;
+
+struct Copy {
+    /// The snapshot (as text) whose changes this copy holds.
+    snapshot: String,
+    /// The database's clock when it was taken.
+    looked: OffsetDateTime,
+    taken: Instant,
+    docs: Arc<Documents>,
+}
+
+/// A copy not refreshed for this long is loaded whole again: change rows
+/// are pruned after two hours, and a look covers the hour before the last.
+const STALE_AFTER: Duration = Duration::from_secs(50 * 60);
+/// Projects kept in memory (the least recently counted go first).
+const KEEP: usize = 8;
+
+impl Attributions {
+    /// The project's attributions as of now.
+    pub async fn current(&self, pool: &PgPool, project: ProjectId) -> sqlx::Result<Arc<Documents>> {
+        let slot = {
+            let mut projects = self.projects.lock().unwrap_or_else(|e| e.into_inner());
+            let slot = projects
+                .entry(project)
+                .or_insert_with(|| (Arc::default(), Instant::now()));
+            slot.1 = Instant::now();
+            let slot = slot.0.clone();
+            if projects.len() > KEEP
+                && let Some(oldest) = projects
+                    .iter()
+                    .min_by_key(|(_, (_, used))| *used)
+                    .map(|(p, _)| *p)
+            {
+                projects.remove(&oldest);
+            }
+            slot
+        };
+        let mut copy = slot.lock().await;
+        match copy.as_mut() {
+            Some(c) if c.taken.elapsed() < STALE_AFTER => {
+                let look =
+                    store::matrix::look(pool, project, Some((&c.snapshot, c.looked))).await?;
+                if !look.dirty.is_empty() {
+                    let mut fresh = store::matrix::load(pool, project, Some(&look.dirty)).await?;
+                    let mut docs = (*c.docs).clone();
+                    for d in &look.dirty {
+                        match fresh.remove(d) {
+                            Some(rows) => docs.insert(*d, rows),
+                            None => docs.remove(d),
+                        };
+                    }
+                    c.docs = Arc::new(docs);
+                }
+                c.snapshot = look.snapshot;
+                c.looked = look.now;
+                c.taken = Instant::now();
+                Ok(c.docs.clone())
+            }
+            _ => {
+                let look = store::matrix::look(pool, project, None).await?;
+                let docs = Arc::new(store::matrix::load(pool, project, None).await?);
+                *copy = Some(Copy {
+                    snapshot: look.snapshot,
+                    looked: look.now,
+                    taken: Instant::now(),
+                    docs: docs.clone(),
+                });
+                Ok(docs)
+            }
+        }
+    }
+}
+
+/// Count the matrix: the attributions in memory, the live codes (`codes`,
+/// as [`crate::store::codes::outline`] reads them) and the participants as
+/// they are now.
+pub async fn tally(
+    pool: &PgPool,
+    attributions: &Attributions,
+    project: ProjectId,
+    codes: &[Code],
+    by: &Columns,
+    rollup: bool,
+    scope: &Scope,
+) -> Result<Tally> {
+    let docs = attributions.current(pool, project).await?;
+    let parent: HashMap<i64, Option<i64>> = codes
+        .iter()
+        .map(|c| (c.id.0, c.parent_id.map(|p| p.0)))
+        .collect();
+    let rows_of: HashMap<i64, Vec<i64>> = codes
+        .iter()
+        .map(|c| {
+            let mut rows = vec![c.id.0];
+            let mut at = c.parent_id.map(|p| p.0);
+            while rollup && let Some(p) = at {
+                // A parent in the trash ends the branch (its codes are gone).
+                let Some(&up) = parent.get(&p) else { break };
+                rows.push(p);
+                at = up;
+            }
+            (c.id.0, rows)
+        })
+        .collect();
+    let people =
+        store::matrix::people(pool, project, by.attribute(), scope.attribute.as_ref()).await?;
+    let wanted: Option<HashSet<i64>> = scope
+        .documents
+        .as_ref()
+        .map(|d| d.iter().map(|d| d.0).collect());
+    let by = by.clone();
+    let coder = scope.coder.map(|c| c.0);
+    let filtered = scope.attribute.is_some();
+    // Counting a million attributions is CPU work: off the async threads.
+    let tally = tokio::task::spawn_blocking(move || {
+        let scope = CountScope {
+            columns: &by,
+            rows_of: &rows_of,
+            people: &people,
+            coder,
+            filtered,
+        };
+        matrix::count(
+            docs.iter()
+                .filter(|(d, _)| wanted.as_ref().is_none_or(|w| w.contains(d)))
+                .map(|(d, rows)| (*d, rows.as_slice())),
+            &scope,
+        )
+    })
+    .await?;
+    Ok(tally)
+}

@@ -1,0 +1,313 @@
+//! Documents: reading uploads into transcripts (many files at once, each
+//! reported on its own), the options they are imported with, a document's
+//! text and turns, editing its details, and mapping its speakers.
+
+use super::transcripts::{self, ImportError, ImportOptions};
+use super::{Access, Error, Result};
+use crate::domain::ValidationError;
+use crate::domain::document::{self, DocumentKind};
+use crate::domain::ids::{DocumentId, ParticipantId, ProjectId};
+use crate::domain::participant::{self, Attributes};
+use crate::domain::speakers::{Mapping, SpeakerRole};
+use crate::domain::turns::Turn;
+use crate::store;
+use crate::store::documents::{DocumentChanges, DocumentSummary, Speaker};
+use serde::Serialize;
+use sqlx::PgPool;
+
+pub const MAX_FILES: usize = 500;
+
+/// One uploaded file.
+pub struct Upload {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Options as sent (form fields or JSON), parsed by [`resolve_options`].
+#[derive(Debug, Default, Clone)]
+pub struct UploadOptions {
+    pub title: Option<String>,
+    pub kind: Option<String>,
+    pub held_on: Option<String>,
+    /// A participant's label or id.
+    pub participant: Option<String>,
+    pub attributes: Attributes,
+}
+
+/// A file that was not imported, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileError {
+    pub file: String,
+    #[serde(rename = "status")]
+    pub status_code: u16,
+    pub error: String,
+}
+
+pub struct ImportOutcome {
+    pub created: Vec<DocumentId>,
+    pub errors: Vec<FileError>,
+}
+
+/// Parse the options once for a whole upload.
+pub async fn resolve_options(
+    db: &PgPool,
+    project: ProjectId,
+    o: &UploadOptions,
+) -> Result<ImportOptions> {
+    let kind = o.kind.as_deref().map(DocumentKind::parse).transpose()?;
+    let held_on = match o.held_on.as_deref() {
+        Some(d) => document::date(d)?,
+        None => None,
+    };
+    let title = o.title.as_deref().map(document::title).transpose()?;
+    let participant = match o.participant.as_deref() {
+        Some(p) => Some(find_participant(db, project, p).await?),
+        None => None,
+    };
+    let attributes =
+        participant::attributes(o.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    Ok(ImportOptions {
+        title,
+        kind,
+        held_on,
+        attributes,
+        participant,
+    })
+}
+
+/// A participant named by label (ignoring case) or by id.
+pub async fn find_participant(
+    db: &PgPool,
+    project: ProjectId,
+    name: &str,
+) -> Result<ParticipantId> {
+    let name = name.trim();
+    let all = store::participants::list(db, project).await?;
+    all.iter()
+        .find(|p| p.label.to_lowercase() == name.to_lowercase())
+        .or_else(|| all.iter().find(|p| p.id.0.to_string() == name))
+        .map(|p| p.id)
+        .ok_or_else(|| {
+            ValidationError::new(
+                "participant",
+                format!("there is no participant “{name}” in this project"),
+            )
+            .into()
+        })
+}
+
+/// Import each file as its own document. A bad file is reported and skipped;
+/// it stops nothing and leaves nothing behind.
+pub async fn import_files(
+    db: &PgPool,
+    access: &Access,
+    files: Vec<Upload>,
+    options: &UploadOptions,
+) -> Result<ImportOutcome> {
+    let mut options = resolve_options(db, access.id(), options).await?;
+    if files.len() > 1 {
+        // A title names one document; with several, each takes its file name.
+        options.title = None;
+    }
+    let mut outcome = ImportOutcome {
+        created: Vec::new(),
+        errors: Vec::new(),
+    };
+    for Upload { filename, bytes } in files {
+        let name = filename.clone();
+        let read =
+            tokio::task::spawn_blocking(move || transcripts::read_file(&name, &bytes)).await?;
+        match read {
+            Ok(transcript) => {
+                let id = transcripts::store(
+                    db,
+                    access.id(),
+                    Some(access.user.id),
+                    Some(&filename),
+                    transcript,
+                    &options,
+                )
+                .await?;
+                outcome.created.push(id);
+            }
+            Err(e) => outcome.errors.push(FileError {
+                file: filename,
+                status_code: match e {
+                    ImportError::Unsupported(_) => 415,
+                    ImportError::Invalid(_) => 422,
+                },
+                error: e.to_string(),
+            }),
+        }
+    }
+    Ok(outcome)
+}
+
+/// Import text posted as JSON.
+pub async fn import_text(
+    db: &PgPool,
+    access: &Access,
+    raw: &str,
+    options: &UploadOptions,
+) -> Result<DocumentId> {
+    let options = resolve_options(db, access.id(), options).await?;
+    if options.title.is_none() {
+        return Err(ValidationError::new("title", "a document needs a title").into());
+    }
+    let transcript =
+        transcripts::read_text(raw).map_err(|e| ValidationError::new("text", e.to_string()))?;
+    Ok(transcripts::store(
+        db,
+        access.id(),
+        Some(access.user.id),
+        None,
+        transcript,
+        &options,
+    )
+    .await?)
+}
+
+/// A turn as the API shows it: positions in code points, `time` as
+/// `hh:mm:ss` (and `time_ms`) when the transcript has times.
+#[derive(Debug, Clone, Serialize)]
+pub struct TurnView {
+    pub speaker: Option<String>,
+    pub start: usize,
+    pub end: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_ms: Option<u64>,
+}
+
+impl From<Turn> for TurnView {
+    fn from(t: Turn) -> Self {
+        TurnView {
+            time: t.time_ms.map(clock),
+            speaker: t.speaker,
+            start: t.start,
+            end: t.end,
+            time_ms: t.time_ms,
+        }
+    }
+}
+
+/// `3723000` → `01:02:03`.
+pub fn clock(ms: u64) -> String {
+    let s = ms / 1000;
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentDetail {
+    #[serde(flatten)]
+    pub summary: DocumentSummary,
+    pub text: String,
+    pub turns: Vec<TurnView>,
+    pub speakers: Vec<Speaker>,
+}
+
+pub async fn detail(db: &PgPool, project: ProjectId, id: DocumentId) -> Result<DocumentDetail> {
+    let summary = store::documents::get(db, project, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let text = store::documents::text(db, project, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let turns = store::documents::turns(db, project, id).await?;
+    let speakers = store::documents::speakers(db, project, id).await?;
+    Ok(DocumentDetail {
+        summary,
+        text,
+        turns: turns.into_iter().map(TurnView::from).collect(),
+        speakers,
+    })
+}
+
+pub fn parse_changes(
+    title: Option<&str>,
+    kind: Option<&str>,
+    held_on: Option<&str>,
+    attributes: Option<Attributes>,
+) -> Result<DocumentChanges> {
+    Ok(DocumentChanges {
+        title: title.map(document::title).transpose()?,
+        kind: kind.map(DocumentKind::parse).transpose()?,
+        held_on: held_on.map(document::date).transpose()?,
+        attributes: attributes
+            .map(|a| participant::attributes(a.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+            .transpose()?,
+    })
+}
+
+/// A mapping as asked for: a participant (label or id), or a role.
+pub struct WantedMapping {
+    pub label: String,
+    pub participant: Option<String>,
+    pub role: Option<SpeakerRole>,
+}
+
+/// Re-map speakers of a document (or, `everywhere`, of every document with
+/// the same labels).
+pub async fn map_speakers(
+    db: &PgPool,
+    project: ProjectId,
+    doc: DocumentId,
+    wanted: &[WantedMapping],
+    everywhere: bool,
+) -> Result<()> {
+    if store::documents::get(db, project, doc).await?.is_none() {
+        return Err(Error::NotFound);
+    }
+    let current = store::documents::speakers(db, project, doc).await?;
+    let mut mappings = Vec::with_capacity(wanted.len());
+    for w in wanted {
+        let Some(speaker) = current.iter().find(|s| s.label == w.label).or_else(|| {
+            current
+                .iter()
+                .find(|s| s.label.to_lowercase() == w.label.to_lowercase())
+        }) else {
+            let known: Vec<&str> = current.iter().map(|s| s.label.as_str()).collect();
+            return Err(ValidationError::new(
+                "label",
+                format!(
+                    "“{}” is not a speaker of this document (its speakers: {})",
+                    w.label,
+                    known.join(", ")
+                ),
+            )
+            .into());
+        };
+        let participant = match (&w.participant, w.role) {
+            (Some(p), None | Some(SpeakerRole::Participant)) => {
+                Some(find_participant(db, project, p).await?)
+            }
+            (None, Some(SpeakerRole::Participant)) => {
+                return Err(ValidationError::new(
+                    "participant",
+                    "name the participant (participant_id or participant)",
+                )
+                .into());
+            }
+            (Some(_), Some(_)) => {
+                return Err(ValidationError::new(
+                    "role",
+                    "a speaker is either a participant or the interviewer, not both",
+                )
+                .into());
+            }
+            (None, _) => None,
+        };
+        mappings.push(Mapping {
+            label: speaker.label.clone(),
+            participant,
+            interviewer: w.role == Some(SpeakerRole::Interviewer),
+        });
+    }
+    match store::documents::set_speakers(db, project, doc, &mappings, everywhere).await {
+        Err(e) if store::violated_constraint(&e) == Some(store::documents::NO_SUCH_PARTICIPANT) => {
+            Err(ValidationError::new("participant", "no such participant in this project").into())
+        }
+        other => other.map(|_| ()).map_err(Error::from),
+    }
+}

@@ -1,0 +1,456 @@
+//! Exports: the theme table (XLSX, DOCX, tidy CSV, and the sheet its print
+//! view shows) and the excerpts behind it (CSV, XLSX), each as a
+//! [`Download`]. Large exports stream: excerpts go from a database cursor
+//! row by row into a temporary file (the workbook's excerpt sheet uses
+//! rust_xlsxwriter's constant-memory mode), so memory does not grow with
+//! the project.
+
+use super::analysis::Attributions;
+use super::analysis::matrix::{self, MatrixQuery};
+use super::analysis::theme_table::{self, ThemeQuery, ThemeTable};
+use super::{Access, Error, Result};
+use crate::domain::ids::{CodeId, ProjectId};
+use crate::formats::theme_export::{
+    self, Cell, CodebookRow, ColumnHead, ExcerptRow, QuoteOut, ThemeRow, ThemeSheet,
+};
+use crate::store;
+use crate::store::codings::{Coding, Filter};
+use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+use serde::Deserialize;
+use sqlx::PgPool;
+use std::io::Write;
+use std::ops::ControlFlow;
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+const CSV: &str = "text/csv; charset=utf-8";
+
+/// A file to hand over: its name, type and contents.
+pub struct Download {
+    pub name: String,
+    pub content_type: &'static str,
+    pub body: Body,
+}
+
+/// A download's contents: in memory, or a finished temporary file.
+pub enum Body {
+    Bytes(Vec<u8>),
+    File(std::fs::File),
+}
+
+impl Download {
+    pub fn bytes(content_type: &'static str, name: String, bytes: Vec<u8>) -> Self {
+        Download {
+            name,
+            content_type,
+            body: Body::Bytes(bytes),
+        }
+    }
+
+    pub fn text(content_type: &'static str, name: String, text: String) -> Self {
+        Self::bytes(content_type, name, text.into_bytes())
+    }
+
+    fn file(content_type: &'static str, name: String, file: std::fs::File) -> Self {
+        Download {
+            name,
+            content_type,
+            body: Body::File(file),
+        }
+    }
+}
+
+/// Past `PARLEY_MAX_EXPORT_EXCERPTS` an export is refused before anything
+/// is written (an Excel sheet holds 1,048,576 rows), with a way to narrow it.
+fn too_many(total: i64, max: i64) -> Error {
+    Error::invalid(
+        "excerpts",
+        format!(
+            "this export would hold {total} excerpts; at most {max} fit in one file \
+             (an Excel sheet holds 1,048,576 rows). Narrow it by code, coder, documents \
+             or a participant attribute, and export in parts"
+        ),
+    )
+}
+
+/// `Partnership evaluation` → `Partnership-evaluation`: a file name safe in
+/// a header on every system.
+pub fn file_stem(project: &str) -> String {
+    let stem: String = project
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let stem = stem
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if stem.is_empty() {
+        "parley".into()
+    } else {
+        stem
+    }
+}
+
+pub fn sheet_of(t: &ThemeTable) -> ThemeSheet {
+    let m = &t.matrix;
+    let columns: Vec<ColumnHead> = m
+        .columns
+        .iter()
+        .map(|c| ColumnHead {
+            label: c.label.clone(),
+            n: c.participants,
+        })
+        .collect();
+    let rows = m
+        .rows
+        .iter()
+        .zip(&t.quotes)
+        .map(|(r, quotes)| ThemeRow {
+            depth: r.code.depth.max(0) as usize,
+            name: r.code.name.clone(),
+            path: r.code.path.clone(),
+            definition: r.code.definition.clone(),
+            cells: r
+                .cells
+                .iter()
+                .zip(&m.columns)
+                .map(|(c, col)| Cell {
+                    references: c.references,
+                    cases: c.cases,
+                    documents: c.documents,
+                    words: c.words,
+                    n: col.participants,
+                })
+                .collect(),
+            total: Cell {
+                references: r.total.references,
+                cases: r.total.cases,
+                documents: r.total.documents,
+                words: r.total.words,
+                n: Some(m.participants),
+            },
+            quotes: quotes
+                .iter()
+                .map(|q| QuoteOut {
+                    text: q.text.clone(),
+                    tag: q.tag.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    ThemeSheet {
+        title: format!("{} — themes by {}", t.project, columns_phrase(t)),
+        scope: t.scope.clone(),
+        columns,
+        total_n: m.participants,
+        rows,
+    }
+}
+
+fn columns_phrase(t: &ThemeTable) -> String {
+    use crate::domain::matrix::Columns;
+    match &t.request.columns {
+        Columns::Group => "stakeholder group".into(),
+        Columns::Attribute(a) => a.clone(),
+        Columns::GroupAndAttribute(a) => format!("group and {a}"),
+    }
+}
+
+/// The theme table as a Word document.
+pub async fn theme_docx(
+    db: &PgPool,
+    attributions: &Attributions,
+    access: &Access,
+    query: &ThemeQuery,
+) -> Result<Download> {
+    let t = theme_table::build(db, attributions, access, query).await?;
+    let sheet = sheet_of(&t);
+    let bytes = tokio::task::spawn_blocking(move || theme_export::docx(&sheet))
+        .await?
+        .map_err(|e| Error::internal(anyhow::anyhow!(e)))?;
+    let name = format!("{}-theme-table.docx", file_stem(&t.project));
+    Ok(Download::bytes(DOCX, name, bytes))
+}
+
+/// The theme table as tidy CSV (`code_path, column, measure, value`).
+pub async fn theme_csv(
+    db: &PgPool,
+    attributions: &Attributions,
+    access: &Access,
+    query: &ThemeQuery,
+) -> Result<Download> {
+    let t = theme_table::build(db, attributions, access, query).await?;
+    let csv = theme_export::tidy_csv(&sheet_of(&t));
+    let name = format!("{}-theme-table.csv", file_stem(&t.project));
+    Ok(Download::text(CSV, name, csv))
+}
+
+/// Optional narrowing of an excerpts export to one code (and its branch).
+#[derive(Debug, Default, Deserialize)]
+pub struct ExcerptsQuery {
+    #[serde(flatten)]
+    pub matrix: MatrixQuery,
+    pub code_id: Option<CodeId>,
+    #[serde(default)]
+    pub include_subcodes: bool,
+}
+
+/// What every excerpt row needs besides the coding: the attribute columns
+/// and each code's path.
+async fn excerpt_columns(
+    db: &PgPool,
+    project: ProjectId,
+) -> Result<(Vec<String>, Vec<(CodeId, String)>)> {
+    let attributes = matrix::attribute_names(db, project).await?;
+    let paths = store::codes::outline(db, project)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.path))
+        .collect();
+    Ok((attributes, paths))
+}
+
+fn excerpt_row(c: &Coding, paths: &[(CodeId, String)], attributes: &[String]) -> ExcerptRow {
+    let join = |f: &dyn Fn(&store::codings::Attribution) -> Option<String>| {
+        let mut v: Vec<String> = c.speakers.iter().filter_map(f).collect();
+        v.dedup();
+        v.join("; ")
+    };
+    ExcerptRow {
+        code_path: paths
+            .iter()
+            .find(|(id, _)| *id == c.code_id)
+            .map_or_else(|| c.code_name.clone(), |(_, p)| p.clone()),
+        text: c.text.clone(),
+        speaker: join(&|s| s.label.clone()),
+        participant: join(&|s| s.participant.clone()),
+        group: join(&|s| s.group.clone()),
+        document: c.document_title.clone(),
+        document_id: c.document_id.0,
+        start: c.start.into(),
+        end: c.end.into(),
+        coder: c.coder_name.clone(),
+        memo: c.memo.clone(),
+        starred: c.starred,
+        coding_id: c.id.0,
+        attributes: attributes
+            .iter()
+            .map(|a| join(&|s| s.attributes.get(a).cloned()))
+            .collect(),
+    }
+}
+
+/// The filter an excerpts export (or the workbook's Excerpts sheet) uses.
+async fn excerpt_filter(
+    db: &PgPool,
+    project: ProjectId,
+    query: &MatrixQuery,
+    code: Option<CodeId>,
+    subcodes: bool,
+) -> Result<Filter> {
+    let req = query.parse()?;
+    matrix::check_scope(db, project, &req.scope).await?;
+    let codes = match code {
+        None => None,
+        Some(id) if subcodes => {
+            let tree = store::codes::outline(db, project).await?;
+            Some(store::codes::branch(&tree, id))
+        }
+        Some(id) => Some(vec![id]),
+    };
+    Ok(Filter {
+        codes,
+        documents: req.scope.documents,
+        coder: req.scope.coder,
+        attribute: req.scope.attribute,
+        ..Filter::default()
+    })
+}
+
+/// The excerpts a query selects, as CSV (at most `max`).
+pub async fn excerpts_csv(
+    db: &PgPool,
+    access: &Access,
+    query: &ExcerptsQuery,
+    max: i64,
+) -> Result<Download> {
+    let project = access.id();
+    let filter = excerpt_filter(
+        db,
+        project,
+        &query.matrix,
+        query.code_id,
+        query.include_subcodes,
+    )
+    .await?;
+    let (attributes, paths) = excerpt_columns(db, project).await?;
+    let file = tempfile::tempfile().map_err(Error::internal)?;
+    let mut csv = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    let mut head: Vec<String> = theme_export::EXCERPT_COLUMNS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    head.extend(
+        attributes
+            .iter()
+            .map(|a| crate::formats::codebook_csv::neutralise(a).into_owned()),
+    );
+    csv.write_record(&head).map_err(Error::internal)?;
+    let mut failed = None;
+    store::codings::for_each(db, project, &filter, i64::MAX, 0, |c, total| {
+        if total > max {
+            failed = Some(too_many(total, max));
+            return ControlFlow::Break(());
+        }
+        match csv.write_record(excerpt_row(&c, &paths, &attributes).record()) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                failed = Some(Error::internal(e));
+                ControlFlow::Break(())
+            }
+        }
+    })
+    .await?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let file = csv
+        .into_inner()
+        .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?
+        .into_inner()
+        .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?;
+    let name = format!("{}-excerpts.csv", file_stem(&access.project.project.name));
+    Ok(Download::file(CSV, name, file))
+}
+
+/// The excerpts a query selects, as a workbook (at most `max`).
+pub async fn excerpts_xlsx(
+    db: &PgPool,
+    access: &Access,
+    query: &ExcerptsQuery,
+    max: i64,
+) -> Result<Download> {
+    let project = access.id();
+    let filter = excerpt_filter(
+        db,
+        project,
+        &query.matrix,
+        query.code_id,
+        query.include_subcodes,
+    )
+    .await?;
+    let mut workbook = Workbook::new();
+    excerpts_sheet(db, project, &mut workbook, &filter, max).await?;
+    let name = format!("{}-excerpts.xlsx", file_stem(&access.project.project.name));
+    Ok(Download::file(XLSX, name, saved(workbook).await?))
+}
+
+/// Add the streamed "Excerpts" sheet to a workbook.
+async fn excerpts_sheet(
+    db: &PgPool,
+    project: ProjectId,
+    workbook: &mut Workbook,
+    filter: &Filter,
+    max: i64,
+) -> Result<()> {
+    let (attributes, paths) = excerpt_columns(db, project).await?;
+    let ws = workbook
+        .add_worksheet_with_constant_memory()
+        .map_err(Error::internal)?;
+    ws.set_name("Excerpts").map_err(Error::internal)?;
+    theme_export::excerpts_header(ws, &attributes).map_err(Error::internal)?;
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let mut row = 0u32;
+    let mut failed = None;
+    store::codings::for_each(db, project, filter, i64::MAX, 0, |c, total| {
+        if total > max {
+            failed = Some(too_many(total, max));
+            return ControlFlow::Break(());
+        }
+        row += 1;
+        match excerpt_row(&c, &paths, &attributes).write(ws, row, &wrap) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                failed = Some(Error::internal(e));
+                ControlFlow::Break(())
+            }
+        }
+    })
+    .await?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Save a workbook to a temporary file off the async threads.
+async fn saved(mut workbook: Workbook) -> Result<std::fs::File> {
+    tokio::task::spawn_blocking(move || -> Result<std::fs::File> {
+        let mut file = tempfile::tempfile().map_err(Error::internal)?;
+        workbook
+            .save_to_writer(&mut file)
+            .map_err(Error::internal)?;
+        file.flush().map_err(Error::internal)?;
+        Ok(file)
+    })
+    .await?
+}
+
+/// The theme table workbook: theme sheets, the excerpts behind them (at
+/// most `max`), the codebook and the participants.
+pub async fn theme_xlsx(
+    db: &PgPool,
+    attributions: &Attributions,
+    access: &Access,
+    query: &ThemeQuery,
+    max: i64,
+) -> Result<Download> {
+    let project = access.id();
+    let t = theme_table::build(db, attributions, access, query).await?;
+    let mut workbook = Workbook::new();
+    theme_export::xlsx_theme_sheets(&mut workbook, &sheet_of(&t)).map_err(Error::internal)?;
+    let filter = excerpt_filter(db, project, &query.matrix, None, false).await?;
+    excerpts_sheet(db, project, &mut workbook, &filter, max).await?;
+    codebook_sheet(db, project, &mut workbook).await?;
+    participants_sheet(db, project, &mut workbook).await?;
+    let name = format!("{}-theme-table.xlsx", file_stem(&t.project));
+    Ok(Download::file(XLSX, name, saved(workbook).await?))
+}
+
+async fn codebook_sheet(db: &PgPool, project: ProjectId, workbook: &mut Workbook) -> Result<()> {
+    let tree = store::codes::tree(db, project).await?;
+    theme_export::xlsx_codebook(
+        workbook,
+        tree.iter().map(|c| CodebookRow {
+            path: &c.path,
+            definition: &c.definition,
+            inclusion: &c.inclusion,
+            exclusion: &c.exclusion,
+            example: &c.example,
+            colour: c.colour.as_str(),
+            codings: c.codings,
+        }),
+    )
+    .map_err(Error::internal)
+}
+
+async fn participants_sheet(
+    db: &PgPool,
+    project: ProjectId,
+    workbook: &mut Workbook,
+) -> Result<()> {
+    let attributes = matrix::attribute_names(db, project).await?;
+    let people: Vec<(String, String, i64, Vec<String>)> = store::participants::list(db, project)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let values = attributes
+                .iter()
+                .map(|a| p.attributes.get(a).cloned().unwrap_or_default())
+                .collect();
+            (p.label, p.group.unwrap_or_default(), p.documents, values)
+        })
+        .collect();
+    theme_export::xlsx_participants(workbook, &attributes, &people).map_err(Error::internal)
+}
