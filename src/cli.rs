@@ -5,11 +5,14 @@
 use crate::config::{DbConfig, ServerConfig};
 use crate::domain::account::{self, DisplayName, Email, NewPassword};
 use crate::domain::ids::ProjectId;
-use crate::service::documents::{UploadOptions, resolve_options};
-use crate::service::{self, exchange, transcripts};
+use crate::service::documents::{Upload, UploadOptions, import_file, resolve_options};
+use crate::service::transcripts::ImportOptions;
+use crate::service::{self, exchange};
 use crate::store;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use sqlx::PgPool;
+use std::path::Path;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -123,28 +126,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(UserCommand::Add { email, name, admin }) => {
-            let email = Email::parse(&email)?;
-            let name = DisplayName::parse(&name)?;
-            let password = NewPassword::parse(&read_password()?)?;
-            let db = store::prepare(&url, 1).await?;
-            let hash =
-                tokio::task::spawn_blocking(move || account::hash_password(&password)).await?;
-            match store::users::insert(&db, &email, &name, &hash, admin).await {
-                Ok(user) => {
-                    eprintln!(
-                        "created account {} for {} (id {})",
-                        user.email, user.name, user.id
-                    );
-                    Ok(())
-                }
-                Err(e) if store::violated_constraint(&e) == Some(store::users::EMAIL_TAKEN) => {
-                    bail!(
-                        "an account with the e-mail {} already exists",
-                        email.as_str()
-                    )
-                }
-                Err(e) => Err(e).context("cannot create the account"),
-            }
+            add_user(&url, &email, &name, admin).await
         }
         Command::Import {
             project,
@@ -157,60 +139,91 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             project,
             format,
             output,
-        } => {
-            let db = store::prepare(&url, 2).await?;
-            let project = ProjectId(project);
-            if !store::projects::exists(&db, project).await? {
-                bail!("there is no project {project}");
-            }
-            let bytes = match format.as_str() {
-                "qdpx" => exchange::qdpx_bytes(&db, project).await.map_err(said)?,
-                "qdc" => exchange::qdc_text(&db, project)
-                    .await
-                    .map_err(said)?
-                    .into_bytes(),
-                other => bail!("--format must be qdpx or qdc (not {other})"),
-            };
-            std::fs::write(&output, &bytes)
-                .with_context(|| format!("cannot write {}", output.display()))?;
-            eprintln!("wrote {} ({} bytes)", output.display(), bytes.len());
-            Ok(())
-        }
+        } => export(&url, ProjectId(project), &format, &output).await,
         Command::Bench(args) => crate::bench::run(&url, args).await,
         Command::ImportProject { file, email } => {
-            let db = store::prepare(&url, 2).await?;
-            let owner = crate::demo::owner(&db, email.as_deref()).await?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let (id, report) = exchange::import_bytes(&db, owner.id, bytes)
-                .await
-                .map_err(said)
-                .with_context(|| file.display().to_string())?;
-            println!(
-                "imported project {id}: {} documents, {} codes, {} codings, {} participants, {} memos",
-                report.documents, report.codes, report.codings, report.participants, report.memos
-            );
-            for line in report.positions.iter().chain(&report.adjusted) {
-                println!("  {line}");
-            }
-            for line in &report.not_imported {
-                println!("  not imported: {line}");
-            }
-            println!("open it at /projects/{id}");
-            Ok(())
+            import_project(&url, &file, email.as_deref()).await
         }
         Command::Token(TokenCommand::Create { email, name }) => {
-            let name = account::token_name(&name)?;
-            let db = store::prepare(&url, 1).await?;
-            let user = store::users::by_email(&db, &email)
-                .await?
-                .with_context(|| format!("no account has the e-mail {email}"))?;
-            let (token, hash) = account::new_token();
-            store::tokens::insert(&db, user.id, &name, &hash).await?;
-            println!("{token}");
-            Ok(())
+            create_token(&url, &email, &name).await
         }
     }
+}
+
+async fn add_user(url: &str, email: &str, name: &str, admin: bool) -> anyhow::Result<()> {
+    let email = Email::parse(email)?;
+    let name = DisplayName::parse(name)?;
+    let password = NewPassword::parse(&read_password()?)?;
+    let db = store::prepare(url, 1).await?;
+    let hash = tokio::task::spawn_blocking(move || account::hash_password(&password)).await?;
+    match store::users::insert(&db, &email, &name, &hash, admin).await {
+        Ok(user) => {
+            eprintln!(
+                "created account {} for {} (id {})",
+                user.email, user.name, user.id
+            );
+            Ok(())
+        }
+        Err(e) if store::violated_constraint(&e) == Some(store::users::EMAIL_TAKEN) => {
+            bail!(
+                "an account with the e-mail {} already exists",
+                email.as_str()
+            )
+        }
+        Err(e) => Err(e).context("cannot create the account"),
+    }
+}
+
+async fn export(url: &str, project: ProjectId, format: &str, output: &Path) -> anyhow::Result<()> {
+    let db = store::prepare(url, 2).await?;
+    if !store::projects::exists(&db, project).await? {
+        bail!("there is no project {project}");
+    }
+    let bytes = match format {
+        "qdpx" => exchange::qdpx_bytes(&db, project).await.map_err(said)?,
+        "qdc" => exchange::qdc_text(&db, project)
+            .await
+            .map_err(said)?
+            .into_bytes(),
+        other => bail!("--format must be qdpx or qdc (not {other})"),
+    };
+    std::fs::write(output, &bytes).with_context(|| format!("cannot write {}", output.display()))?;
+    eprintln!("wrote {} ({} bytes)", output.display(), bytes.len());
+    Ok(())
+}
+
+async fn import_project(url: &str, file: &Path, email: Option<&str>) -> anyhow::Result<()> {
+    let db = store::prepare(url, 2).await?;
+    let owner = crate::demo::owner(&db, email).await?;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let (id, report) = exchange::import_bytes(&db, owner.id, bytes)
+        .await
+        .map_err(said)
+        .with_context(|| file.display().to_string())?;
+    println!(
+        "imported project {id}: {} documents, {} codes, {} codings, {} participants, {} memos",
+        report.documents, report.codes, report.codings, report.participants, report.memos
+    );
+    for line in report.positions.iter().chain(&report.adjusted) {
+        println!("  {line}");
+    }
+    for line in &report.not_imported {
+        println!("  not imported: {line}");
+    }
+    println!("open it at /projects/{id}");
+    Ok(())
+}
+
+async fn create_token(url: &str, email: &str, name: &str) -> anyhow::Result<()> {
+    let name = account::token_name(name)?;
+    let db = store::prepare(url, 1).await?;
+    let user = store::users::by_email(&db, email)
+        .await?
+        .with_context(|| format!("no account has the e-mail {email}"))?;
+    let (token, hash) = account::new_token();
+    store::tokens::insert(&db, user.id, &name, &hash).await?;
+    println!("{token}");
+    Ok(())
 }
 
 impl ServerConfig {
@@ -270,29 +283,9 @@ async fn import(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        let outcome = match std::fs::read(path) {
-            Err(e) => Err(format!("cannot read the file: {e}")),
-            Ok(bytes) => match transcripts::read_file(&name, &bytes) {
-                Err(e) => Err(e.to_string()),
-                Ok(t) => {
-                    let (turns, speakers) = (
-                        t.turns.len(),
-                        t.turns
-                            .iter()
-                            .filter_map(|t| t.speaker.as_ref())
-                            .collect::<std::collections::HashSet<_>>()
-                            .len(),
-                    );
-                    transcripts::store(&db, project, None, Some(&name), t, &options)
-                        .await
-                        .map(|id| format!("document {id}, {turns} turns, {speakers} speakers"))
-                        .map_err(|e| format!("cannot store it: {:#}", said(e.into())))
-                }
-            },
-        };
+        let outcome = import_path(&db, project, path, &name, &options).await;
         let done = i + 1;
-        let filled = done * 24 / total;
-        let bar = format!("{}{}", "█".repeat(filled), "░".repeat(24 - filled));
+        let bar = progress_bar(done, total);
         match outcome {
             Ok(msg) => eprintln!("[{bar}] {done}/{total} ✓ {name}: {msg}"),
             Err(msg) => {
@@ -306,6 +299,35 @@ async fn import(
         bail!("{failed} file(s) were not imported");
     }
     Ok(())
+}
+
+/// Import one file; says what it became, or why not.
+async fn import_path(
+    db: &PgPool,
+    project: ProjectId,
+    path: &Path,
+    name: &str,
+    options: &ImportOptions,
+) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let file = Upload {
+        filename: name.to_owned(),
+        bytes,
+    };
+    match import_file(db, project, None, file, options).await {
+        Ok(Ok(d)) => Ok(format!(
+            "document {}, {} turns, {} speakers",
+            d.id, d.turns, d.speakers
+        )),
+        Ok(Err(e)) => Err(e.error),
+        Err(e) => Err(format!("cannot store it: {:#}", said(e))),
+    }
+}
+
+/// `[██████░░░…]`: `done` of `total`, 24 cells wide.
+fn progress_bar(done: usize, total: usize) -> String {
+    let filled = done * 24 / total.max(1);
+    format!("{}{}", "█".repeat(filled), "░".repeat(24 - filled))
 }
 
 /// A use case's error as the command line says it: what the user can fix

@@ -30,63 +30,18 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// body limit, CSRF, sessions.
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
-    let sessions = SessionManagerLayer::new(crate::store::sessions::PgSessionStore::new(
-        state.db.clone(),
-    ))
-    .with_name("parley_session")
-    .with_http_only(true)
-    .with_same_site(SameSite::Lax)
-    .with_secure(config.secure_cookies())
-    .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
-
-    // Cross-site form posts are refused by Fetch Metadata (Sec-Fetch-Site /
-    // Origin), which every current browser sends; the cookie's SameSite=Lax
-    // is a second line. Scripts with a Bearer token send neither header and
-    // are not affected.
-    let mut csrf = CsrfLayer::new();
-    if let Some(origin) = config.public_url.as_deref().and_then(origin_of) {
-        csrf = match csrf.clone().add_trusted_origin(&origin) {
-            Ok(with) => with,
-            Err(e) => {
-                tracing::warn!(%origin, error = %e, "PARLEY_PUBLIC_URL is not a usable origin");
-                csrf
-            }
-        };
-    }
-
     let max_body = config.max_body_bytes();
-    Router::new()
+    let routes = Router::new()
         .merge(web::routes())
         .nest("/api/v1", api::routes())
         .nest_service("/static", ServeDir::new(config.static_dir()))
         .fallback(web::pages::not_found)
-        .layer(sessions)
-        .layer(csrf)
+        .layer(sessions(&state))
+        .layer(csrf(config.public_url.as_deref()))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
-        .layer(middleware::from_fn(render_errors))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("x-content-type-options"),
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("referrer-policy"),
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("x-frame-options"),
-            HeaderValue::from_static("DENY"),
-        ))
-        // Scripts only from our own files (no inline script anywhere);
-        // style attributes are allowed for code colours and heatmap cells.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("content-security-policy"),
-            HeaderValue::from_static(
-                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-                 img-src 'self' data:; object-src 'none'; base-uri 'self'; \
-                 form-action 'self'; frame-ancestors 'none'",
-            ),
-        ))
+        .layer(middleware::from_fn(render_errors));
+    security_headers(routes)
         // The fastest gzip level: a quarter of level 6's CPU for responses a
         // third bigger — the JSON of a long transcript costs ~1 ms, not ~4.
         // Office files and .qdpx are zip archives already.
@@ -114,6 +69,59 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Sessions in PostgreSQL (so several servers share them), in an HttpOnly,
+/// SameSite=Lax cookie, Secure behind https.
+fn sessions(state: &AppState) -> SessionManagerLayer<crate::store::sessions::PgSessionStore> {
+    SessionManagerLayer::new(crate::store::sessions::PgSessionStore::new(
+        state.db.clone(),
+    ))
+    .with_name("parley_session")
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_secure(state.config.secure_cookies())
+    .with_expiry(Expiry::OnInactivity(time::Duration::days(14)))
+}
+
+/// Cross-site form posts are refused by Fetch Metadata (Sec-Fetch-Site /
+/// Origin), which every current browser sends; the cookie's SameSite=Lax
+/// is a second line. Scripts with a Bearer token send neither header and
+/// are not affected.
+fn csrf(public_url: Option<&str>) -> CsrfLayer {
+    let csrf = CsrfLayer::new();
+    let Some(origin) = public_url.and_then(origin_of) else {
+        return csrf;
+    };
+    match csrf.clone().add_trusted_origin(&origin) {
+        Ok(with) => with,
+        Err(e) => {
+            tracing::warn!(%origin, error = %e, "PARLEY_PUBLIC_URL is not a usable origin");
+            csrf
+        }
+    }
+}
+
+/// Headers on every answer: no sniffing, no framing, no referrer off-site,
+/// and scripts only from our own files (no inline script anywhere; style
+/// attributes are allowed for code colours and heatmap cells).
+fn security_headers(routes: Router<AppState>) -> Router<AppState> {
+    let header = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
+    routes
+        .layer(header("x-content-type-options", "nosniff"))
+        .layer(header("referrer-policy", "same-origin"))
+        .layer(header("x-frame-options", "DENY"))
+        .layer(header(
+            "content-security-policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; object-src 'none'; base-uri 'self'; \
+             form-action 'self'; frame-ancestors 'none'",
+        ))
+}
+
 /// `https://host:port/path` → `https://host:port`.
 fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
@@ -139,6 +147,20 @@ fn is_rendered(res: &Response) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/html"))
+}
+
+/// `{"error": "...", "field": "..."}`, asking for a token on a 401.
+fn json_error(status: StatusCode, message: &str, field: Option<&'static str>) -> Response {
+    let mut json = json!({ "error": message });
+    if let Some(field) = field {
+        json["field"] = field.into();
+    }
+    let mut out = (status, axum::Json(json)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        out.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    out
 }
 
 /// Render every error response of the app: JSON under `/api/`, a page
@@ -176,16 +198,7 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     }
 
     let mut out = if path.starts_with("/api/") || path == "/api" {
-        let mut json = json!({ "error": message });
-        if let Some(field) = body.field {
-            json["field"] = field.into();
-        }
-        let mut out = (status, axum::Json(json)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            out.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        out
+        json_error(status, &message, body.field)
     } else if status == StatusCode::UNAUTHORIZED {
         let to = if is_get {
             format!("/login?next={}", crate::http::encode_query(&target))

@@ -6,7 +6,7 @@ use super::transcripts::{self, ImportError, ImportOptions};
 use super::{Access, Error, Result};
 use crate::domain::ValidationError;
 use crate::domain::document::{self, DocumentKind};
-use crate::domain::ids::{DocumentId, ParticipantId, ProjectId};
+use crate::domain::ids::{DocumentId, ParticipantId, ProjectId, UserId};
 use crate::domain::participant::{self, Attributes};
 use crate::domain::speakers::{Mapping, SpeakerRole};
 use crate::domain::turns::Turn;
@@ -113,34 +113,59 @@ pub async fn import_files(
         created: Vec::new(),
         errors: Vec::new(),
     };
-    for Upload { filename, bytes } in files {
-        let name = filename.clone();
-        let read =
-            tokio::task::spawn_blocking(move || transcripts::read_file(&name, &bytes)).await?;
-        match read {
-            Ok(transcript) => {
-                let id = transcripts::store(
-                    db,
-                    access.id(),
-                    Some(access.user.id),
-                    Some(&filename),
-                    transcript,
-                    &options,
-                )
-                .await?;
-                outcome.created.push(id);
-            }
-            Err(e) => outcome.errors.push(FileError {
-                file: filename,
+    for file in files {
+        match import_file(db, access.id(), Some(access.user_id()), file, &options).await? {
+            Ok(done) => outcome.created.push(done.id),
+            Err(e) => outcome.errors.push(e),
+        }
+    }
+    Ok(outcome)
+}
+
+/// A document made from a file, and what was found in it.
+pub struct Imported {
+    pub id: DocumentId,
+    pub turns: usize,
+    pub speakers: usize,
+}
+
+/// Read one file and store it as a document; a file that cannot be read
+/// as a transcript is `Ok(Err(why))` and leaves nothing behind.
+pub async fn import_file(
+    db: &PgPool,
+    project: ProjectId,
+    user: Option<UserId>,
+    Upload { filename, bytes }: Upload,
+    options: &ImportOptions,
+) -> Result<Result<Imported, FileError>> {
+    let name = filename.clone();
+    let read = tokio::task::spawn_blocking(move || transcripts::read_file(&name, &bytes)).await?;
+    let transcript = match read {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(Err(FileError {
                 status_code: match e {
                     ImportError::Unsupported(_) => 415,
                     ImportError::Invalid(_) => 422,
                 },
                 error: e.to_string(),
-            }),
+                file: filename,
+            }));
         }
-    }
-    Ok(outcome)
+    };
+    let turns = transcript.turns.len();
+    let speakers = transcript
+        .turns
+        .iter()
+        .filter_map(|t| t.speaker.as_ref())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let id = transcripts::store(db, project, user, Some(&filename), transcript, options).await?;
+    Ok(Ok(Imported {
+        id,
+        turns,
+        speakers,
+    }))
 }
 
 /// Import text posted as JSON.

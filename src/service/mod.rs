@@ -6,6 +6,7 @@
 //! of this layer. Nothing here knows about HTTP: a door maps [`Error`] to
 //! its own answer (a status and page, a JSON body, a message and exit code).
 
+pub mod accounts;
 pub mod analysis;
 pub mod codebook;
 pub mod coding;

@@ -7,6 +7,7 @@ use crate::app::AppState;
 use crate::domain::account::{self, DisplayName, Email, NewPassword};
 use crate::http::error::{AppError, Result};
 use crate::http::extract::{Form, MaybeUser, Query};
+use crate::service::accounts::{self, SignIn};
 use crate::store;
 use crate::store::sessions::USER_KEY;
 use crate::store::users::User;
@@ -185,51 +186,32 @@ async fn login(
                 .into_response()
         };
 
-    if store::throttle::recent_failures(&state.db, &form.email).await?
-        >= store::throttle::MAX_FAILURES
-    {
-        let mut res = refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Too many failed sign-ins for this address. Wait {} minutes, then try again.",
-                store::throttle::WINDOW_MINUTES
-            ),
-            chrome,
-            form.email,
-            next,
-        );
-        res.headers_mut().insert(
-            axum::http::header::RETRY_AFTER,
-            (store::throttle::WINDOW_MINUTES * 60).into(),
-        );
-        return Ok(res);
-    }
-
-    let credentials = store::users::credentials(&state.db, &form.email).await?;
-    let stored = credentials
-        .as_ref()
-        .map(|c| c.password_hash.clone())
-        .unwrap_or_else(|| account::dummy_hash().to_owned());
-    let password = form.password;
-    let matches =
-        tokio::task::spawn_blocking(move || account::verify_password(&password, &stored)).await?;
-
-    match credentials {
-        Some(c) if matches => {
-            store::throttle::clear(&state.db, &form.email).await?;
-            sign_in(&session, &c.user).await?;
+    match accounts::sign_in(&state.db, &form.email, form.password).await? {
+        SignIn::Welcome(user) => {
+            sign_in(&session, &user).await?;
             Ok(Redirect::to(&next).into_response())
         }
-        _ => {
-            store::throttle::record_failure(&state.db, &form.email).await?;
-            Ok(refuse(
-                StatusCode::UNAUTHORIZED,
-                "That e-mail and password do not match an account.".into(),
+        SignIn::Throttled { minutes } => {
+            let mut res = refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many failed sign-ins for this address. Wait {minutes} minutes, then try again."
+                ),
                 chrome,
                 form.email,
                 next,
-            ))
+            );
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, (minutes * 60).into());
+            Ok(res)
         }
+        SignIn::Refused => Ok(refuse(
+            StatusCode::UNAUTHORIZED,
+            "That e-mail and password do not match an account.".into(),
+            chrome,
+            form.email,
+            next,
+        )),
     }
 }
 

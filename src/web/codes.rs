@@ -583,7 +583,6 @@ async fn code_page(
         .find(|c| c.id == id)
         .cloned()
         .ok_or(AppError::NotFound)?;
-    let below = store::codes::branch(&found.tree, id);
     let options = filter_options(db, project).await?;
     let is = |field: &Option<String>| {
         let field = field.clone();
@@ -595,12 +594,7 @@ async fn code_page(
         attributes: filters::attribute_values(&options, is(&query.attribute)),
         documents: filters::documents(&options, is(&query.document_id)),
         coders: filters::coders(&options, is(&query.coder)),
-        others: found
-            .tree
-            .iter()
-            .filter(|c| !below.contains(&c.id))
-            .cloned()
-            .collect(),
+        others: outside_branch(&found.tree, id),
         overlapping: list
             .overlaps
             .and_then(|o| found.tree.iter().find(|c| c.id == o).cloned()),
@@ -618,6 +612,15 @@ async fn code_page(
         project: access.project.clone(),
         tab: "codes",
     })
+}
+
+/// The codes a code may move under or merge into: not itself or below.
+fn outside_branch(tree: &[Code], id: CodeId) -> Vec<Code> {
+    let below = store::codes::branch(tree, id);
+    tree.iter()
+        .filter(|c| !below.contains(&c.id))
+        .cloned()
+        .collect()
 }
 
 #[derive(Deserialize)]

@@ -156,62 +156,58 @@ fn segments(body: &str, turns: &[Turn], speakers: &[Speaker]) -> Vec<Segment> {
     let mut pos = 0;
     for t in turns {
         if t.start > pos {
-            let between = take(pos, t.start);
-            if !between.trim().is_empty() {
-                out.push(Segment {
-                    turn: None,
-                    start: pos + leading_newlines(&between),
-                    text: between.trim_matches('\n').to_owned(),
-                });
-            }
+            out.extend(between_turns(pos, take(pos, t.start)));
         }
-        let mut text = take(t.start, t.end);
-        let label = t.speaker.clone().unwrap_or_default();
-        let label_prefix = match text.find(&label) {
-            Some(i) if !label.is_empty() && i < 40 => {
-                let end = text[i + label.len()..]
-                    .find(':')
-                    .filter(|&j| j <= 2)
-                    .map_or(i + label.len(), |j| i + label.len() + j + 1);
-                let prefix = text[..end].to_owned();
-                text = text[end..].to_owned();
-                prefix
-            }
-            _ => String::new(),
-        };
-        let speaker = speakers
-            .iter()
-            .find(|s| Some(&s.label) == t.speaker.as_ref());
-        let start = t.start + label_prefix.chars().count();
-        out.push(Segment {
-            start,
-            turn: Some(TurnSegment {
-                label_start: t.start,
-                colour: speakers
-                    .iter()
-                    .position(|s| Some(&s.label) == t.speaker.as_ref())
-                    .map_or(0, |i| i % 8 + 1),
-                label_prefix,
-                time: t.time_ms.map(clock),
-                participant: speaker.and_then(|s| s.participant.clone()),
-                group: speaker.and_then(|s| s.group.clone()),
-                role: speaker.map_or(SpeakerRole::Unassigned, |s| s.role),
-            }),
-            text,
-        });
+        out.push(turn_segment(t, take(t.start, t.end), speakers));
         pos = t.end;
     }
     if pos < chars.len() {
-        let rest = take(pos, chars.len());
-        if !rest.trim().is_empty() {
-            out.push(Segment {
-                turn: None,
-                start: pos + leading_newlines(&rest),
-                text: rest.trim_matches('\n').to_owned(),
-            });
-        }
+        out.extend(between_turns(pos, take(pos, chars.len())));
     }
     out
+}
+
+/// Text outside any turn (a heading, notes), unless it is only blank.
+fn between_turns(start: usize, text: String) -> Option<Segment> {
+    (!text.trim().is_empty()).then(|| Segment {
+        turn: None,
+        start: start + leading_newlines(&text),
+        text: text.trim_matches('\n').to_owned(),
+    })
+}
+
+/// A turn, its speaker label split from what was said.
+fn turn_segment(t: &Turn, mut text: String, speakers: &[Speaker]) -> Segment {
+    let label = t.speaker.clone().unwrap_or_default();
+    let label_prefix = match text.find(&label) {
+        Some(i) if !label.is_empty() && i < 40 => {
+            let end = text[i + label.len()..]
+                .find(':')
+                .filter(|&j| j <= 2)
+                .map_or(i + label.len(), |j| i + label.len() + j + 1);
+            let prefix = text[..end].to_owned();
+            text = text[end..].to_owned();
+            prefix
+        }
+        _ => String::new(),
+    };
+    let at = speakers
+        .iter()
+        .position(|s| Some(&s.label) == t.speaker.as_ref());
+    let speaker = at.map(|i| &speakers[i]);
+    Segment {
+        start: t.start + label_prefix.chars().count(),
+        turn: Some(TurnSegment {
+            label_start: t.start,
+            colour: at.map_or(0, |i| i % 8 + 1),
+            label_prefix,
+            time: t.time_ms.map(clock),
+            participant: speaker.and_then(|s| s.participant.clone()),
+            group: speaker.and_then(|s| s.group.clone()),
+            role: speaker.map_or(SpeakerRole::Unassigned, |s| s.role),
+        }),
+        text,
+    }
 }
 
 #[derive(Template, WebTemplate)]

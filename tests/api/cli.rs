@@ -436,3 +436,49 @@ async fn demo_creates_a_ready_project_for_the_first_admin(pool: PgPool) {
         ]
     );
 }
+
+#[sqlx::test]
+async fn a_database_failure_is_printed_with_its_cause(pool: PgPool) {
+    let url = url_of(&pool);
+    let owner = parley::store::users::insert(
+        &pool,
+        &parley::domain::account::Email::parse("ann@example.org").unwrap(),
+        &parley::domain::account::DisplayName::parse("Ann").unwrap(),
+        "x",
+        false,
+    )
+    .await
+    .unwrap();
+    let name = parley::domain::project::ProjectName::parse("Study").unwrap();
+    let project = parley::store::projects::insert(&pool, owner.id, &name, "")
+        .await
+        .unwrap();
+    // A database that answers but fails the query: the codebook's table is
+    // gone (as after a botched restore).
+    sqlx::query("alter table code rename to code_elsewhere")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("codebook.qdc");
+    let id = project.id.to_string();
+    let out = parley(
+        &url,
+        &[
+            "export",
+            "--project",
+            &id,
+            "--format",
+            "qdc",
+            "-o",
+            out_file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("internal error") && err.contains("relation \"code\" does not exist"),
+        "the cause is printed: {err}"
+    );
+}

@@ -2158,3 +2158,56 @@ async fn project_document_code_and_coding_memos_are_listed_together(pool: PgPool
     assert_eq!(on, ["project", "coding"]);
     assert_eq!(memos["total"], 2);
 }
+
+#[sqlx::test]
+async fn the_codebook_page_imports_a_qdc_codebook(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("owner@example.org").await;
+    let p = owner.project("Study").await;
+    let browser = app.signed_in("owner@example.org").await;
+    let qdc = std::fs::read("tests/fixtures/refi/taguette-1.4.1.qdc").unwrap();
+    let form = Form::new().part("file", Part::bytes(qdc).file_name("taguette.qdc"));
+    let res = browser
+        .post(app.url(&format!("/projects/{p}/codes/import")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let names: BTreeSet<String> = tree(&owner, p)
+        .await
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([
+            "interesting".into(),
+            "people".into(),
+            "waiting times".into()
+        ])
+    );
+    let page = browser
+        .get(app.url(&format!("/projects/{p}/codes")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Codebook imported: 3 codes added"), "{page}");
+
+    // A file that is neither says why, and adds nothing.
+    let form = Form::new().part(
+        "file",
+        Part::bytes(b"<CodeBook".to_vec()).file_name("x.qdc"),
+    );
+    let res = browser
+        .post(app.url(&format!("/projects/{p}/codes/import")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(tree(&owner, p).await.len(), 3);
+}
