@@ -3,7 +3,7 @@
 //! and the one place an error response is rendered.
 
 use crate::app::AppState;
-use crate::http::error::ErrorBody;
+use crate::http::error::{AppError, ErrorBody};
 use crate::{api, web};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -12,6 +12,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 use tower_http::CompressionLevel;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::csrf::CsrfLayer;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .layer(csrf(config.public_url.as_deref()))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(CatchPanicLayer::custom(panicked))
         .layer(middleware::from_fn(render_errors));
     security_headers(routes)
         // The fastest gzip level: a quarter of level 6's CPU for responses a
@@ -67,6 +69,17 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// A handler that panicked answers 500 like any failure (logged with what
+/// it said); the server and every other request go on.
+fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("no message");
+    AppError::internal(anyhow::anyhow!("a request panicked: {what}")).into_response()
 }
 
 /// Sessions in PostgreSQL (so several servers share them), in an HttpOnly,
@@ -220,6 +233,33 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_and_the_service_goes_on() {
+        async fn boom() -> &'static str {
+            panic!("a bug")
+        }
+        let app = axum::Router::new()
+            .route("/boom", axum::routing::get(boom))
+            .route("/fine", axum::routing::get(|| async { "fine" }))
+            .layer(super::CatchPanicLayer::custom(super::panicked))
+            .layer(axum::middleware::from_fn(super::render_errors));
+        let res = app
+            .clone()
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let res = app
+            .oneshot(Request::get("/fine").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+
     #[test]
     fn origins_drop_the_path() {
         assert_eq!(

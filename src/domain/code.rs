@@ -9,6 +9,19 @@ use std::fmt;
 /// the slash, so a name such as "Staff/carer relations" stays one name.
 pub const PATH_SEPARATOR: &str = " / ";
 
+/// The most levels a codebook may have (a top-level code and 19 levels of
+/// sub-codes). Real codebooks use three to six; the cap keeps every walk
+/// over a tree — pages, exports, imports — small and bounded.
+pub const MAX_LEVELS: usize = 20;
+
+/// Refuse a code that would sit below [`MAX_LEVELS`] levels.
+pub fn too_deep(field: &'static str) -> ValidationError {
+    ValidationError::new(
+        field,
+        format!("a codebook has at most {MAX_LEVELS} levels; this would put a code deeper"),
+    )
+}
+
 /// Colours offered to new codes, in order: distinct, readable as highlights
 /// at low opacity, and distinguishable by most colour-blind readers.
 pub const PALETTE: [&str; 12] = [

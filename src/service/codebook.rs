@@ -143,6 +143,17 @@ pub async fn import_csv(
             "the file has a header but no codes",
         )));
     }
+    if let Some(deep) = rows.iter().find(|r| r.path.len() > code::MAX_LEVELS) {
+        return Err(Error::invalid(
+            "file",
+            format!(
+                "line {}: the path has {} levels; a codebook has at most {}",
+                deep.line,
+                deep.path.len(),
+                code::MAX_LEVELS
+            ),
+        ));
+    }
     let codes: Vec<ImportedCode> = rows
         .into_iter()
         .map(|r| ImportedCode {

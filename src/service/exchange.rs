@@ -22,11 +22,10 @@ use crate::formats::refi::{
 use crate::formats::refi::{read, write};
 use crate::store;
 use crate::store::codes::ImportOutcome;
-use crate::store::codes::NewCode;
 use crate::store::codings::NewCoding;
 use serde::Serialize;
 use sqlx::PgPool;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
@@ -154,66 +153,60 @@ async fn export_parts(db: &PgPool, project: ProjectId, whole: bool) -> anyhow::R
         ex.project_notes.push(g);
     }
 
-    // The codebook, nested.
-    fn build(
-        tree: &[store::codes::Code],
-        parent: Option<CodeId>,
-        project: ProjectId,
-        notes: &mut Vec<Note>,
-    ) -> Vec<Code> {
-        tree.iter()
-            .filter(|c| c.parent_id == parent)
-            .map(|c| {
-                let mut memo_refs = Vec::new();
-                let description = describe(c);
-                let exact = (
-                    c.definition.clone(),
-                    c.inclusion.clone(),
-                    c.exclusion.clone(),
-                    c.example.clone(),
-                );
-                // The exact fields travel in a note whenever the description
-                // alone would not give them back.
-                if undescribe(&description) != exact {
-                    let g = guid(project, "code-fields", c.id.0);
-                    let fields = CodeFields {
-                        definition: c.definition.clone(),
-                        inclusion: c.inclusion.clone(),
-                        exclusion: c.exclusion.clone(),
-                        example: c.example.clone(),
-                    };
-                    notes.push(Note {
-                        guid: g.clone(),
-                        name: Some(FIELDS_NOTE.into()),
-                        text: serde_json::to_string(&fields).unwrap_or_default(),
-                        ..Note::default()
-                    });
-                    memo_refs.push(g);
-                }
-                if !c.memo.is_empty() {
-                    let g = guid(project, "code-memo", c.id.0);
-                    notes.push(Note {
-                        guid: g.clone(),
-                        name: Some(format!("Memo: {}", c.name)),
-                        text: c.memo.clone(),
-                        ..Note::default()
-                    });
-                    memo_refs.push(g);
-                }
-                Code {
-                    guid: guid(project, "code", c.id.0),
-                    name: c.name.clone(),
-                    color: Some(c.colour.to_string()),
-                    description,
-                    codable: true,
-                    notes: memo_refs,
-                    children: build(tree, Some(c.id), project, notes),
-                }
-            })
-            .collect()
+    // The codebook, nested (tree order puts each parent before its codes).
+    fn one(c: &store::codes::Code, project: ProjectId, notes: &mut Vec<Note>) -> Code {
+        let mut memo_refs = Vec::new();
+        let description = describe(c);
+        let exact = (
+            c.definition.clone(),
+            c.inclusion.clone(),
+            c.exclusion.clone(),
+            c.example.clone(),
+        );
+        // The exact fields travel in a note whenever the description
+        // alone would not give them back.
+        if undescribe(&description) != exact {
+            let g = guid(project, "code-fields", c.id.0);
+            let fields = CodeFields {
+                definition: c.definition.clone(),
+                inclusion: c.inclusion.clone(),
+                exclusion: c.exclusion.clone(),
+                example: c.example.clone(),
+            };
+            notes.push(Note {
+                guid: g.clone(),
+                name: Some(FIELDS_NOTE.into()),
+                text: serde_json::to_string(&fields).unwrap_or_default(),
+                ..Note::default()
+            });
+            memo_refs.push(g);
+        }
+        if !c.memo.is_empty() {
+            let g = guid(project, "code-memo", c.id.0);
+            notes.push(Note {
+                guid: g.clone(),
+                name: Some(format!("Memo: {}", c.name)),
+                text: c.memo.clone(),
+                ..Note::default()
+            });
+            memo_refs.push(g);
+        }
+        Code {
+            guid: guid(project, "code", c.id.0),
+            name: c.name.clone(),
+            color: Some(c.colour.to_string()),
+            description,
+            codable: true,
+            notes: memo_refs,
+            children: Vec::new(),
+        }
     }
     let mut code_notes = Vec::new();
-    ex.codes = build(&tree, None, project, &mut code_notes);
+    let flat: Vec<(Option<CodeId>, CodeId, Code)> = tree
+        .iter()
+        .map(|c| (c.parent_id, c.id, one(c, project, &mut code_notes)))
+        .collect();
+    ex.codes = nest(flat);
     ex.notes.extend(code_notes);
     if !whole {
         return Ok(ex);
@@ -379,6 +372,34 @@ async fn export_parts(db: &PgPool, project: ProjectId, whole: bool) -> anyhow::R
     Ok(ex)
 }
 
+/// Nest codes listed in tree order (every parent before its sub-codes):
+/// one pass from the end, so no walk goes deeper than a loop.
+fn nest(flat: Vec<(Option<CodeId>, CodeId, Code)>) -> Vec<Code> {
+    let at: HashMap<CodeId, usize> = flat
+        .iter()
+        .enumerate()
+        .map(|(i, (_, id, _))| (*id, i))
+        .collect();
+    let parents: Vec<Option<usize>> = flat
+        .iter()
+        .map(|(p, _, _)| p.and_then(|p| at.get(&p).copied()))
+        .collect();
+    let mut slots: Vec<Option<Code>> = flat.into_iter().map(|(_, _, c)| Some(c)).collect();
+    let mut roots = Vec::new();
+    for i in (0..slots.len()).rev() {
+        let Some(mut c) = slots[i].take() else {
+            continue;
+        };
+        c.children.reverse();
+        match parents[i].and_then(|p| slots[p].as_mut()) {
+            Some(parent) => parent.children.push(c),
+            None => roots.push(c),
+        }
+    }
+    roots.reverse();
+    roots
+}
+
 /// What an import did and did not do, for the person who ran it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
@@ -430,14 +451,14 @@ fn lenient_colour(raw: Option<&str>) -> Option<Colour> {
 }
 
 /// A name free among `taken` (case-insensitive): "Name", "Name (2)", …
-fn free_name(name: &str, taken: &mut Vec<String>) -> String {
+fn free_name(name: &str, taken: &mut HashSet<String>) -> String {
     let mut candidate = name.to_owned();
     let mut n = 2;
     while taken.contains(&candidate.to_lowercase()) {
         candidate = format!("{name} ({n})");
         n += 1;
     }
-    taken.push(candidate.to_lowercase());
+    taken.insert(candidate.to_lowercase());
     candidate
 }
 
@@ -595,10 +616,19 @@ async fn fill(
             .adjusted
             .push("code names such as “A::B” were read as a hierarchy (B under A)".into());
     }
-    let mut code_ids: HashMap<String, CodeId> = HashMap::new();
-    let mut stack: Vec<(Option<CodeId>, Vec<Code>)> = vec![(None, ex.codes.clone())];
+    let levels = crate::formats::refi::code_levels(&ex.codes);
+    if levels > code::MAX_LEVELS {
+        return Err(ImportError::Invalid(format!(
+            "the codebook nests codes {levels} levels deep; Parley keeps at most {} levels",
+            code::MAX_LEVELS
+        )));
+    }
+    // Every code as a row (parents first), then all rows in one statement.
+    let mut rows: Vec<store::codes::TreeRow> = Vec::new();
+    let mut guids: Vec<String> = Vec::new();
+    let mut stack: Vec<(Option<usize>, Vec<Code>)> = vec![(None, std::mem::take(&mut ex.codes))];
     while let Some((parent, level)) = stack.pop() {
-        let mut taken: Vec<String> = Vec::new();
+        let mut taken = HashSet::new();
         for c in level {
             let clean = code::name(
                 &crate::domain::text::normalise(&c.name).replace(code::PATH_SEPARATOR, "/"),
@@ -626,22 +656,6 @@ async fn fill(
             let long = |f: &'static str, s: &str| {
                 code::long_text(f, s).unwrap_or_else(|_| s.chars().take(20_000).collect())
             };
-            let new = NewCode {
-                parent,
-                name,
-                colour: lenient_colour(c.color.as_deref()),
-                definition: long("definition", &definition),
-                inclusion: long("inclusion", &inclusion),
-                exclusion: long("exclusion", &exclusion),
-                example: long("example", &example),
-                shortcut: None,
-            };
-            let id = store::codes::insert(db, project, owner, &new)
-                .await
-                .map_err(|e| match e {
-                    store::codes::CodeError::Db(e) => ImportError::Db(e),
-                    other => ImportError::Invalid(other.to_string()),
-                })?;
             let memo_notes: Vec<String> = c
                 .notes
                 .iter()
@@ -652,27 +666,39 @@ async fn fill(
                 })
                 .cloned()
                 .collect();
-            let memo = note_text(&memo_notes).join("\n\n");
+            let memo = long("memo", &note_text(&memo_notes).join("\n\n"));
             used_notes.extend(c.notes.iter().cloned());
             if !memo.is_empty() {
-                let changes = store::codes::CodeChanges {
-                    memo: Some(memo),
-                    ..Default::default()
-                };
-                store::codes::update(db, project, id, owner, &changes)
-                    .await
-                    .map_err(|e| ImportError::Invalid(e.to_string()))?;
                 report.memos += 1;
             }
-            if !c.guid.starts_with("implied:") {
-                code_ids.insert(c.guid.clone(), id);
-            }
+            rows.push(store::codes::TreeRow {
+                parent,
+                name,
+                colour: lenient_colour(c.color.as_deref()),
+                definition: long("definition", &definition),
+                inclusion: long("inclusion", &inclusion),
+                exclusion: long("exclusion", &exclusion),
+                example: long("example", &example),
+                memo,
+            });
+            guids.push(c.guid);
             report.codes += 1;
             if !c.children.is_empty() {
-                stack.push((Some(id), c.children.clone()));
+                stack.push((Some(rows.len() - 1), c.children));
             }
         }
     }
+    let ids = store::codes::insert_tree(db, project, owner, &rows)
+        .await
+        .map_err(|e| match e {
+            store::codes::CodeError::Db(e) => ImportError::Db(e),
+            other => ImportError::Invalid(other.to_string()),
+        })?;
+    let code_ids: HashMap<String, CodeId> = guids
+        .into_iter()
+        .zip(ids)
+        .filter(|(guid, _)| !guid.starts_with("implied:"))
+        .collect();
 
     // Participants from cases.
     let variables: HashMap<String, String> = ex
@@ -688,7 +714,7 @@ async fn fill(
     };
     let mut groups = store::groups::list(db, project).await?;
     let mut case_ids: HashMap<String, ParticipantId> = HashMap::new();
-    let mut labels_taken: Vec<String> = Vec::new();
+    let mut labels_taken = HashSet::new();
     for (i, c) in ex.cases.iter().enumerate() {
         let raw = c
             .name
@@ -1182,6 +1208,17 @@ pub async fn import_qdc(
     let codes = codes_as_imported(&mut ex);
     if codes.is_empty() {
         return Err(Error::invalid("file", "the codebook has no codes"));
+    }
+    if let Some(deep) = codes.iter().find(|c| c.path.len() > code::MAX_LEVELS) {
+        return Err(Error::invalid(
+            "file",
+            format!(
+                "“{}” sits {} levels deep; a codebook has at most {} levels",
+                deep.path.last().map_or("", String::as_str),
+                deep.path.len(),
+                code::MAX_LEVELS
+            ),
+        ));
     }
     Ok(store::codes::import(db, project, user, &codes).await?)
 }

@@ -93,7 +93,7 @@ impl From<store::codes::CodeError> for Error {
                 "parent_id",
                 "the parent code is not in this project's codebook",
             ),
-            e @ (CodeError::Cycle | CodeError::MergeIntoOwnBranch) => {
+            e @ (CodeError::Cycle | CodeError::MergeIntoOwnBranch | CodeError::TooDeep) => {
                 Error::invalid("parent_id", e.to_string())
             }
             e @ CodeError::Stale { .. } => Error::Conflict(e.to_string()),

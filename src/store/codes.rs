@@ -10,6 +10,7 @@ use crate::domain::code::{self, Colour, PATH_SEPARATOR};
 use crate::domain::ids::{CodeId, ProjectId, UserId};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
+use std::collections::HashMap;
 use time::OffsetDateTime;
 
 /// Two live siblings with the same name.
@@ -31,6 +32,12 @@ pub enum CodeError {
     Cycle,
     #[error("a code cannot be merged into itself or one of its own sub-codes")]
     MergeIntoOwnBranch,
+    /// The change would put a code below [`code::MAX_LEVELS`] levels.
+    #[error(
+        "a codebook has at most {} levels; this would put a code deeper",
+        code::MAX_LEVELS
+    )]
+    TooDeep,
     /// The change was made from version `expected`, but the code is now at
     /// `current`: someone else changed it meanwhile.
     #[error(
@@ -164,15 +171,18 @@ pub async fn get(pool: &PgPool, project: ProjectId, id: CodeId) -> sqlx::Result<
 
 /// `id` and every live code below it, from a tree as [`tree`] lists it.
 pub fn branch(tree: &[Code], id: CodeId) -> Vec<CodeId> {
+    let mut children: HashMap<CodeId, Vec<CodeId>> = HashMap::new();
+    for c in tree {
+        if let Some(p) = c.parent_id {
+            children.entry(p).or_default().push(c.id);
+        }
+    }
     let mut out = vec![id];
     let mut i = 0;
     while i < out.len() {
-        let parent = out[i];
-        out.extend(
-            tree.iter()
-                .filter(|c| c.parent_id == Some(parent))
-                .map(|c| c.id),
-        );
+        if let Some(below) = children.get(&out[i]) {
+            out.extend(below);
+        }
         i += 1;
     }
     out
@@ -213,10 +223,13 @@ async fn insert_in(
     user: UserId,
     new: &NewCode,
 ) -> Result<CodeId> {
-    if let Some(parent) = new.parent
-        && !is_live(conn, project, parent).await?
-    {
-        return Err(CodeError::NoSuchParent);
+    if let Some(parent) = new.parent {
+        if !is_live(conn, project, parent).await? {
+            return Err(CodeError::NoSuchParent);
+        }
+        if level_of(conn, project, parent).await? + 1 >= code::MAX_LEVELS as i32 {
+            return Err(CodeError::TooDeep);
+        }
     }
     let colour = match &new.colour {
         Some(c) => c.clone(),
@@ -290,6 +303,12 @@ pub async fn update(
             if p == id || below.contains(&p) {
                 return Err(CodeError::Cycle);
             }
+            // Its deepest sub-code lands `height - 1` levels below it.
+            let deepest =
+                level_of(&mut tx, project, p).await? + height_of(&mut tx, project, id).await?;
+            if deepest >= code::MAX_LEVELS as i32 {
+                return Err(CodeError::TooDeep);
+            }
         }
         place(&mut tx, project, id, parent, changes.position).await?;
     }
@@ -330,6 +349,51 @@ pub async fn update(
     .await?;
     tx.commit().await?;
     Ok(version)
+}
+
+/// How many ancestors `id` has (a top-level code: 0). The walk up stops
+/// past [`code::MAX_LEVELS`], which is deep enough to refuse anything.
+async fn level_of(conn: &mut PgConnection, project: ProjectId, id: CodeId) -> sqlx::Result<i32> {
+    sqlx::query_scalar!(
+        r#"
+        with recursive up as (
+            select parent_id, 0 as level from code where project_id = $1 and code_id = $2
+          union all
+            select c.parent_id, up.level + 1 from code c
+            join up on c.project_id = $1 and c.code_id = up.parent_id
+            where up.level <= $3
+        )
+        select coalesce(max(level), 0) as "level!" from up
+        "#,
+        project as ProjectId,
+        id as CodeId,
+        code::MAX_LEVELS as i32
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// How many levels `id`'s branch has, itself included (a code without
+/// sub-codes: 1), counting live sub-codes and those in the trash (a
+/// restore brings them back), up to a little past [`code::MAX_LEVELS`].
+async fn height_of(conn: &mut PgConnection, project: ProjectId, id: CodeId) -> sqlx::Result<i32> {
+    sqlx::query_scalar!(
+        r#"
+        with recursive down as (
+            select code_id, 1 as levels from code where project_id = $1 and code_id = $2
+          union all
+            select c.code_id, down.levels + 1 from code c
+            join down on c.project_id = $1 and c.parent_id = down.code_id
+            where down.levels <= $3
+        )
+        select coalesce(max(levels), 1) as "levels!" from down
+        "#,
+        project as ProjectId,
+        id as CodeId,
+        code::MAX_LEVELS as i32
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Live codes below `id` (not `id` itself).
@@ -723,6 +787,12 @@ pub async fn merge(
     if below.contains(&into) {
         return Err(CodeError::MergeIntoOwnBranch);
     }
+    // `from`'s sub-codes move under `into`, one level below it.
+    let deepest =
+        level_of(&mut tx, project, into).await? + height_of(&mut tx, project, from).await? - 1;
+    if deepest >= code::MAX_LEVELS as i32 {
+        return Err(CodeError::TooDeep);
+    }
     let mut branches: Vec<i64> = below.iter().map(|c| c.0).collect();
     branches.extend(
         descendants(&mut tx, project, into)
@@ -868,6 +938,108 @@ async fn lock_live(
     .await
 }
 
+/// One code of a whole codebook written at once ([`insert_tree`]): its
+/// parent is an earlier row.
+#[derive(Debug, Clone, Default)]
+pub struct TreeRow {
+    pub parent: Option<usize>,
+    pub name: String,
+    pub colour: Option<Colour>,
+    pub definition: String,
+    pub inclusion: String,
+    pub exclusion: String,
+    pub example: String,
+    pub memo: String,
+}
+
+/// Write a whole codebook under the project's top level in one statement
+/// (ids reserved first, so parents and sub-codes go in together); answers
+/// the new ids in the rows' order. Siblings keep the rows' order; codes
+/// without a colour take the palette's next ones.
+pub async fn insert_tree(
+    pool: &PgPool,
+    project: ProjectId,
+    user: UserId,
+    rows: &[TreeRow],
+) -> Result<Vec<CodeId>> {
+    if rows
+        .iter()
+        .enumerate()
+        .any(|(i, r)| r.parent.is_some_and(|p| p >= i))
+    {
+        return Err(CodeError::NoSuchParent);
+    }
+    let mut tx = pool.begin().await?;
+    let ids: Vec<i64> = sqlx::query_scalar!(
+        r#"select nextval(pg_get_serial_sequence('code', 'code_id')) as "id!"
+           from generate_series(1, $1::integer)"#,
+        rows.len() as i32
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let existing = sqlx::query!(
+        r#"select count(*) as "codes!",
+                  coalesce(max(position) filter (where parent_id is null and deleted_at is null), 0)
+                    as "last_top!"
+           from code where project_id = $1"#,
+        project as ProjectId
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut next_position: HashMap<Option<usize>, i32> = HashMap::new();
+    next_position.insert(None, existing.last_top);
+    let mut positions = Vec::with_capacity(rows.len());
+    for r in rows {
+        let p = next_position.entry(r.parent).or_insert(0);
+        *p += 1;
+        positions.push(*p);
+    }
+    let parents: Vec<Option<i64>> = rows.iter().map(|r| r.parent.map(|p| ids[p])).collect();
+    let colours: Vec<String> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            r.colour
+                .clone()
+                .unwrap_or_else(|| code::palette_colour(existing.codes as usize + i))
+                .as_str()
+                .to_owned()
+        })
+        .collect();
+    let text = |f: fn(&TreeRow) -> &String| rows.iter().map(f).cloned().collect::<Vec<String>>();
+    sqlx::query!(
+        r#"
+        insert into code (code_id, project_id, parent_id, name, colour, definition, inclusion,
+                          exclusion, example, position, memo, memo_by, memo_at, created_by)
+        overriding system value
+        select r.id, $1, r.parent, r.name, r.colour, r.definition, r.inclusion, r.exclusion,
+               r.example, r.position, r.memo,
+               case when r.memo <> '' then $12::bigint end,
+               case when r.memo <> '' then now() end, $12
+        from unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+                    $8::text[], $9::text[], $10::integer[], $11::text[])
+             as r (id, parent, name, colour, definition, inclusion, exclusion, example,
+                   position, memo)
+        "#,
+        project as ProjectId,
+        &ids,
+        &parents as &[Option<i64>],
+        &text(|r| &r.name),
+        &colours,
+        &text(|r| &r.definition),
+        &text(|r| &r.inclusion),
+        &text(|r| &r.exclusion),
+        &text(|r| &r.example),
+        &positions,
+        &text(|r| &r.memo),
+        user as UserId
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(ids.into_iter().map(CodeId).collect())
+}
+
 /// One code of a codebook being imported, by path.
 #[derive(Debug, Clone)]
 pub struct ImportedCode {
@@ -896,6 +1068,9 @@ pub async fn import(
     user: UserId,
     codes: &[ImportedCode],
 ) -> Result<ImportOutcome> {
+    if codes.iter().any(|c| c.path.len() > code::MAX_LEVELS) {
+        return Err(CodeError::TooDeep);
+    }
     let mut tx = pool.begin().await?;
     let mut outcome = ImportOutcome::default();
     for item in codes {

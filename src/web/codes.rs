@@ -82,27 +82,34 @@ pub struct CodeRow {
     pub branch_codings: i64,
 }
 
+/// The codebook's rows in tree order, in one pass each way: branch totals
+/// gathered from the bottom up, first and last among siblings.
 fn rows(tree: Vec<Code>) -> Vec<CodeRow> {
-    let branch_counts: Vec<i64> = tree
+    let at: std::collections::HashMap<CodeId, usize> =
+        tree.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let parent_of: Vec<Option<usize>> = tree
         .iter()
-        .map(|c| {
-            store::codes::branch(&tree, c.id)
-                .iter()
-                .filter_map(|id| tree.iter().find(|x| x.id == *id))
-                .map(|x| x.codings)
-                .sum()
-        })
+        .map(|c| c.parent_id.and_then(|p| at.get(&p).copied()))
         .collect();
-    tree.iter()
-        .zip(branch_counts)
-        .map(|(c, branch_codings)| {
-            let siblings: Vec<&Code> = tree.iter().filter(|x| x.parent_id == c.parent_id).collect();
-            CodeRow {
-                first: siblings.first().is_some_and(|x| x.id == c.id),
-                last: siblings.last().is_some_and(|x| x.id == c.id),
-                code: c.clone(),
-                branch_codings,
-            }
+    // Tree order puts every code after its parent.
+    let mut branch: Vec<i64> = tree.iter().map(|c| c.codings).collect();
+    for i in (0..tree.len()).rev() {
+        if let Some(p) = parent_of[i] {
+            branch[p] += branch[i];
+        }
+    }
+    let mut first_seen = std::collections::HashSet::new();
+    let mut last_of = std::collections::HashMap::new();
+    for (i, c) in tree.iter().enumerate() {
+        last_of.insert(c.parent_id, i);
+    }
+    tree.into_iter()
+        .enumerate()
+        .map(|(i, c)| CodeRow {
+            first: first_seen.insert(c.parent_id),
+            last: last_of.get(&c.parent_id) == Some(&i),
+            branch_codings: branch[i],
+            code: c,
         })
         .collect()
 }

@@ -8,6 +8,7 @@ mod coding;
 mod documents;
 mod exports;
 mod faults;
+mod hardening;
 mod health;
 mod helpers;
 mod limits;

@@ -172,3 +172,14 @@ pub fn guid(raw: &str) -> String {
         .trim_end_matches('}')
         .to_ascii_lowercase()
 }
+
+/// How many levels a code tree has (no codes: 0), walked without recursion.
+pub fn code_levels(codes: &[Code]) -> usize {
+    let mut deepest = 0;
+    let mut stack: Vec<(&Code, usize)> = codes.iter().map(|c| (c, 1)).collect();
+    while let Some((c, level)) = stack.pop() {
+        deepest = deepest.max(level);
+        stack.extend(c.children.iter().map(|k| (k, level + 1)));
+    }
+    deepest
+}

@@ -57,36 +57,50 @@ fn note_refs(out: &mut String, notes: &[String], indent: &str) {
     }
 }
 
-fn code(out: &mut String, c: &Code, depth: usize, with_notes: bool) {
-    let indent = "  ".repeat(depth + 3);
-    let _ = write!(
-        out,
-        "{indent}<Code guid=\"{}\" name=\"{}\" isCodable=\"{}\"",
-        g(&c.guid),
-        esc(&c.name),
-        c.codable
-    );
-    attr(out, "color", c.color.as_deref());
-    let notes = with_notes && !c.notes.is_empty();
-    if c.description.is_empty() && !notes && c.children.is_empty() {
-        out.push_str("/>\n");
-        return;
+/// A code and its sub-codes, nested, written with a stack rather than
+/// recursion (a codebook's depth is the user's to choose).
+fn code(out: &mut String, top: &Code, with_notes: bool) {
+    enum Step<'c> {
+        Open(&'c Code, usize),
+        Close(usize),
     }
-    out.push_str(">\n");
-    if !c.description.is_empty() {
-        let _ = writeln!(
+    let mut steps = vec![Step::Open(top, 0)];
+    while let Some(step) = steps.pop() {
+        let (c, depth) = match step {
+            Step::Open(c, depth) => (c, depth),
+            Step::Close(depth) => {
+                let _ = writeln!(out, "{}</Code>", "  ".repeat(depth + 3));
+                continue;
+            }
+        };
+        let indent = "  ".repeat(depth + 3);
+        let _ = write!(
             out,
-            "{indent}  <Description>{}</Description>",
-            text(&c.description)
+            "{indent}<Code guid=\"{}\" name=\"{}\" isCodable=\"{}\"",
+            g(&c.guid),
+            esc(&c.name),
+            c.codable
         );
+        attr(out, "color", c.color.as_deref());
+        let notes = with_notes && !c.notes.is_empty();
+        if c.description.is_empty() && !notes && c.children.is_empty() {
+            out.push_str("/>\n");
+            continue;
+        }
+        out.push_str(">\n");
+        if !c.description.is_empty() {
+            let _ = writeln!(
+                out,
+                "{indent}  <Description>{}</Description>",
+                text(&c.description)
+            );
+        }
+        if with_notes {
+            note_refs(out, &c.notes, &format!("{indent}  "));
+        }
+        steps.push(Step::Close(depth));
+        steps.extend(c.children.iter().rev().map(|k| Step::Open(k, depth + 1)));
     }
-    if with_notes {
-        note_refs(out, &c.notes, &format!("{indent}  "));
-    }
-    for child in &c.children {
-        code(out, child, depth + 1, with_notes);
-    }
-    let _ = writeln!(out, "{indent}</Code>");
 }
 
 fn value(out: &mut String, v: &Value, indent: &str) {
@@ -212,7 +226,7 @@ pub fn project_xml(ex: &Exchange) -> String {
     if !ex.codes.is_empty() {
         out.push_str("  <CodeBook>\n    <Codes>\n");
         for c in &ex.codes {
-            code(&mut out, c, 0, true);
+            code(&mut out, c, true);
         }
         out.push_str("    </Codes>\n  </CodeBook>\n");
     }
@@ -328,7 +342,7 @@ pub fn qdc(ex: &Exchange) -> String {
     attr(&mut out, "origin", ex.origin.as_deref());
     out.push_str(">\n  <Codes>\n");
     for c in &ex.codes {
-        code(&mut out, c, 0, false);
+        code(&mut out, c, false);
     }
     out.push_str("  </Codes>\n");
     let sets: Vec<_> = ex.sets.iter().filter(|s| !s.codes.is_empty()).collect();
