@@ -54,6 +54,48 @@ impl std::fmt::Display for DocumentKind {
     }
 }
 
+/// The most characters (code points) one document may hold: about 330,000
+/// words, some forty hours of talk. A file that would become more is
+/// refused before it is stored (a small compressed file can unpack to
+/// hundreds of millions of characters).
+pub const MAX_CHARS: usize = 2_000_000;
+/// The most turns one document may have.
+pub const MAX_TURNS: usize = 20_000;
+/// The most characters one upload (all its files together) may hold.
+pub const MAX_UPLOAD_CHARS: usize = 20_000_000;
+
+/// `1,234,567`: limits as people read them.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// Refuse a document's text that is too long or has too many turns.
+pub fn check_size(chars: usize, turns: usize) -> Result<(), String> {
+    if chars > MAX_CHARS {
+        return Err(format!(
+            "the document has {} characters; a document holds at most {} (split it into parts)",
+            thousands(chars),
+            thousands(MAX_CHARS)
+        ));
+    }
+    if turns > MAX_TURNS {
+        return Err(format!(
+            "the document has {} turns; a document holds at most {} (split it into parts)",
+            thousands(turns),
+            thousands(MAX_TURNS)
+        ));
+    }
+    Ok(())
+}
+
 pub fn title(raw: &str) -> Result<String, ValidationError> {
     let t = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     match t.chars().count() {
@@ -121,5 +163,24 @@ mod tests {
         );
         assert_eq!(date(" ").unwrap(), None);
         assert!(date("12/05/2004").is_err());
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn limits_read_with_thousands_separators() {
+        assert_eq!(thousands(2_000_000), "2,000,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+    }
+
+    #[test]
+    fn documents_past_a_limit_are_refused_by_name() {
+        assert!(check_size(MAX_CHARS, MAX_TURNS).is_ok());
+        assert!(check_size(MAX_CHARS + 1, 1).unwrap_err().contains("characters"));
+        assert!(check_size(10, MAX_TURNS + 1).unwrap_err().contains("turns"));
     }
 }

@@ -11,6 +11,7 @@ use quick_xml::events::{BytesRef, Event};
 use zip::ZipArchive;
 
 use super::{FormatError, ZipBudget, ZipLimits};
+use crate::domain::document::{MAX_CHARS, thousands};
 
 const CONTENT_TYPES: &str = "[Content_Types].xml";
 const DEFAULT_MAIN_PART: &str = "word/document.xml";
@@ -310,6 +311,9 @@ struct Extractor {
     in_text: usize,
     /// One entry per open `mc:AlternateContent`: whether a choice was taken.
     alternates: Vec<bool>,
+    /// Characters of text so far (a document may hold at most
+    /// [`MAX_CHARS`](crate::domain::document::MAX_CHARS)).
+    chars: usize,
 }
 
 impl Extractor {
@@ -330,6 +334,7 @@ impl Extractor {
         if let Some(Frame::Paragraph(paragraph)) = self.stack.last_mut() {
             paragraph.push_str(text);
         }
+        self.chars += text.chars().count();
     }
 
     fn push_break(&mut self, in_line: &str) {
@@ -463,6 +468,13 @@ fn extract_text(xml: &str, part: &str) -> Result<String, FormatError> {
             Event::DocType(_) => return Err(dtd_refused()),
             Event::Eof => break,
             _ => {}
+        }
+        if ex.chars > MAX_CHARS {
+            return Err(FormatError::new(format!(
+                "the document has more than {} characters; a document holds at most that many \
+                 (split it into parts)",
+                thousands(MAX_CHARS)
+            )));
         }
     }
     nesting

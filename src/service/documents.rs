@@ -113,9 +113,25 @@ pub async fn import_files(
         created: Vec::new(),
         errors: Vec::new(),
     };
+    let mut chars = 0;
     for file in files {
+        if chars > document::MAX_UPLOAD_CHARS {
+            outcome.errors.push(FileError {
+                status_code: 413,
+                error: format!(
+                    "not imported: the files before it already hold more than {} characters, \
+                     the most one upload takes; upload it on its own",
+                    document::thousands(document::MAX_UPLOAD_CHARS)
+                ),
+                file: file.filename,
+            });
+            continue;
+        }
         match import_file(db, access.id(), Some(access.user_id()), file, &options).await? {
-            Ok(done) => outcome.created.push(done.id),
+            Ok(done) => {
+                chars += done.chars;
+                outcome.created.push(done.id);
+            }
             Err(e) => outcome.errors.push(e),
         }
     }
@@ -125,6 +141,7 @@ pub async fn import_files(
 /// A document made from a file, and what was found in it.
 pub struct Imported {
     pub id: DocumentId,
+    pub chars: usize,
     pub turns: usize,
     pub speakers: usize,
 }
@@ -154,6 +171,7 @@ pub async fn import_file(
         }
     };
     let turns = transcript.turns.len();
+    let chars = transcript.text.chars().count();
     let speakers = transcript
         .turns
         .iter()
@@ -163,6 +181,7 @@ pub async fn import_file(
     let id = transcripts::store(db, project, user, Some(&filename), transcript, options).await?;
     Ok(Ok(Imported {
         id,
+        chars,
         turns,
         speakers,
     }))

@@ -843,11 +843,12 @@ async fn fill(
             .filter(|c| c.sources.contains(&s.guid))
             .filter_map(|c| case_ids.get(&c.guid).copied())
             .collect();
-        let transcript = Transcript {
+        let transcript = transcripts::checked(Transcript {
             turns: crate::domain::turns::parse(&text),
             text: text.clone(),
             format: "qdpx",
-        };
+        })
+        .map_err(|e| ImportError::Invalid(format!("source “{}”: {e}", s.name)))?;
         let options = ImportOptions {
             title: Some(
                 crate::domain::document::title(&s.name).unwrap_or_else(|_| "Untitled".into()),

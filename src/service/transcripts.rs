@@ -61,7 +61,7 @@ pub fn read_file(filename: &str, bytes: &[u8]) -> Result<Transcript, ImportError
             )));
         }
     };
-    match format {
+    let read = match format {
         "docx" => {
             let raw = formats::docx::read(bytes, &ZipLimits::default())
                 .map_err(|e| ImportError::Invalid(e.to_string()))?;
@@ -82,12 +82,19 @@ pub fn read_file(filename: &str, bytes: &[u8]) -> Result<Transcript, ImportError
             })
         }
         _ => from_text(&decoded(bytes)?, format),
-    }
+    }?;
+    checked(read)
 }
 
 /// Read text posted as JSON.
 pub fn read_text(raw: &str) -> Result<Transcript, ImportError> {
-    from_text(&text::normalise(raw), "json")
+    checked(from_text(&text::normalise(raw), "json")?)
+}
+
+/// A transcript within the size limits of a document.
+pub fn checked(t: Transcript) -> Result<Transcript, ImportError> {
+    document::check_size(t.text.chars().count(), t.turns.len()).map_err(ImportError::Invalid)?;
+    Ok(t)
 }
 
 fn decoded(bytes: &[u8]) -> Result<String, ImportError> {

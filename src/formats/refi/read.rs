@@ -24,7 +24,13 @@ use super::{
 use crate::formats::{FormatError, ZipBudget, ZipLimits, describe_bytes};
 
 /// The largest XML document read, whether from a zip or on its own.
-const MAX_XML_BYTES: usize = 256 * 1024 * 1024;
+pub const MAX_XML_BYTES: usize = 64 * 1024 * 1024;
+
+/// The most elements a REFI-QDA document may have. A project of a hundred
+/// transcripts and 50,000 codings has about 200,000; the cap keeps the
+/// parsed tree (about a hundred bytes an element) well inside the server's
+/// memory budget whatever a file repeats.
+pub const MAX_ELEMENTS: usize = 500_000;
 
 /// Elements may nest this deep (REFI files need about a dozen levels plus
 /// the code hierarchy); deeper is refused rather than risking the stack.
@@ -481,6 +487,7 @@ fn parse(xml: &str, label: &str) -> Result<El, FormatError> {
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<El> = Vec::new();
     let mut root: Option<El> = None;
+    let mut elements = 0usize;
     loop {
         let before = reader.buffer_position();
         let event = reader
@@ -490,6 +497,13 @@ fn parse(xml: &str, label: &str) -> Result<El, FormatError> {
             Event::Start(e) => {
                 if stack.is_empty() && root.is_some() {
                     return Err(malformed(xml, label, before, "more than one root element"));
+                }
+                elements += 1;
+                if elements > MAX_ELEMENTS {
+                    return Err(FormatError::new(format!(
+                        "{label} has more than {} elements, the most Parley reads in one file",
+                        crate::domain::document::thousands(MAX_ELEMENTS)
+                    )));
                 }
                 if stack.len() >= MAX_DEPTH {
                     return Err(FormatError::new(format!(
