@@ -2,6 +2,7 @@
 //! trash, and CSV import/export.
 
 use super::List;
+use super::model::{Code, CodebookImport, Footprint, Restored, Trashed};
 use crate::app::AppState;
 use crate::domain::ids::{CodeId, ProjectId};
 use crate::http::download::attachment;
@@ -10,7 +11,6 @@ use crate::http::extract::{Json, Path, ProjectAccess, need};
 use crate::http::upload::file_or_body;
 use crate::service::codebook::{self as rules, CodeInput};
 use crate::store;
-use crate::store::codes::{Code, Footprint, ImportOutcome, Restored, Trashed};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -54,10 +54,7 @@ async fn list_codes(
     access: ProjectAccess,
 ) -> Result<Json<List<Code>>> {
     let items = store::codes::tree(&state.db, access.id()).await?;
-    Ok(Json(List {
-        total: items.len() as i64,
-        items,
-    }))
+    Ok(Json(List::all(items)))
 }
 
 async fn create_code(
@@ -66,7 +63,7 @@ async fn create_code(
     Json(input): Json<CodeInput>,
 ) -> Result<(StatusCode, Json<Code>)> {
     let code = rules::create(&state.db, access.id(), access.user.id, input).await?;
-    Ok((StatusCode::CREATED, Json(code)))
+    Ok((StatusCode::CREATED, Json(code.into())))
 }
 
 async fn show_code(
@@ -76,7 +73,7 @@ async fn show_code(
 ) -> Result<Json<Code>> {
     store::codes::get(&state.db, access.id(), id)
         .await?
-        .map(Json)
+        .map(|c| Json(c.into()))
         .ok_or(AppError::NotFound)
 }
 
@@ -87,7 +84,9 @@ async fn update_code(
     Json(input): Json<CodeInput>,
 ) -> Result<Json<Code>> {
     Ok(Json(
-        rules::update(&state.db, access.id(), id, access.user.id, input).await?,
+        rules::update(&state.db, access.id(), id, access.user.id, input)
+            .await?
+            .into(),
     ))
 }
 
@@ -99,7 +98,9 @@ async fn delete_code(
     Path((_, id)): Path<(ProjectId, CodeId)>,
 ) -> Result<Json<Footprint>> {
     Ok(Json(
-        store::codes::trash(&state.db, access.id(), id, access.user.id).await?,
+        store::codes::trash(&state.db, access.id(), id, access.user.id)
+            .await?
+            .into(),
     ))
 }
 
@@ -118,7 +119,7 @@ async fn merge_code(
     store::codes::merge(&state.db, access.id(), id, body.into, access.user.id).await?;
     store::codes::get(&state.db, access.id(), body.into)
         .await?
-        .map(Json)
+        .map(|c| Json(c.into()))
         .ok_or(AppError::NotFound)
 }
 
@@ -127,10 +128,7 @@ async fn list_trash(
     access: ProjectAccess,
 ) -> Result<Json<List<Trashed>>> {
     let items = store::codes::trash_list(&state.db, access.id()).await?;
-    Ok(Json(List {
-        total: items.len() as i64,
-        items,
-    }))
+    Ok(Json(List::all(items)))
 }
 
 async fn restore_code(
@@ -139,7 +137,9 @@ async fn restore_code(
     Path((_, id)): Path<(ProjectId, CodeId)>,
 ) -> Result<Json<Restored>> {
     Ok(Json(
-        store::codes::restore(&state.db, access.id(), id, access.user.id).await?,
+        store::codes::restore(&state.db, access.id(), id, access.user.id)
+            .await?
+            .into(),
     ))
 }
 
@@ -149,7 +149,9 @@ async fn empty_trash(
     access: ProjectAccess<need::Owner>,
 ) -> Result<Json<Footprint>> {
     Ok(Json(
-        store::codes::empty_trash(&state.db, access.id()).await?,
+        store::codes::empty_trash(&state.db, access.id())
+            .await?
+            .into(),
     ))
 }
 
@@ -159,10 +161,10 @@ async fn import_codes(
     State(state): State<AppState>,
     access: ProjectAccess<need::Coder>,
     request: Request,
-) -> Result<(StatusCode, Json<ImportOutcome>)> {
+) -> Result<(StatusCode, Json<CodebookImport>)> {
     let bytes = file_or_body(request, &state, "the codebook file").await?;
     let outcome = rules::import(&state.db, &access, &bytes).await?;
-    Ok((StatusCode::CREATED, Json(outcome)))
+    Ok((StatusCode::CREATED, Json(outcome.into())))
 }
 
 async fn export_csv(State(state): State<AppState>, access: ProjectAccess) -> Result<Response> {

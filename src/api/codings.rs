@@ -2,20 +2,20 @@
 //! list them with filters (each with its covered `text`), change and remove
 //! them; and the per-document feed the coding page polls.
 
+use super::model::{Coding, DocumentCodings, Mark};
 use super::{List, Page};
 use crate::app::AppState;
-use crate::domain::ids::{CodeId, CodingId, DocumentId, ProjectId, UserId};
+use crate::domain::ids::{CodeId, CodingId, DocumentId, ProjectId};
 use crate::http::error::{AppError, Result};
 use crate::http::extract::{Json, Path, ProjectAccess, Query, need};
 use crate::service::coding::{self as rules, CodingInput, ListQuery};
 use crate::store;
-use crate::store::codings::{Coding, Mark};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -64,7 +64,7 @@ async fn create_coding(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(coding)))
+    Ok((status, Json(coding.into())))
 }
 
 async fn list_codings(
@@ -77,7 +77,7 @@ async fn list_codings(
     let filter = rules::filter(&state.db, access.id(), &query).await?;
     let (items, total) =
         store::codings::list(&state.db, access.id(), &filter, limit, offset).await?;
-    Ok(Json(List { items, total }))
+    Ok(Json(List::of(items, total)))
 }
 
 async fn show_coding(
@@ -87,7 +87,7 @@ async fn show_coding(
 ) -> Result<Json<Coding>> {
     store::codings::get(&state.db, access.id(), id)
         .await?
-        .map(Json)
+        .map(|c| Json(c.into()))
         .ok_or(AppError::NotFound)
 }
 
@@ -97,7 +97,9 @@ async fn update_coding(
     Path((_, id)): Path<(ProjectId, CodingId)>,
     Json(input): Json<CodingInput>,
 ) -> Result<Json<Coding>> {
-    Ok(Json(rules::update(&state.db, &access, id, input).await?))
+    Ok(Json(
+        rules::update(&state.db, &access, id, input).await?.into(),
+    ))
 }
 
 async fn delete_coding(
@@ -107,13 +109,6 @@ async fn delete_coding(
 ) -> Result<StatusCode> {
     store::codings::delete(&state.db, access.id(), id, rules::actor(&access)).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Serialize)]
-struct DocumentCodings {
-    fingerprint: String,
-    me: UserId,
-    codings: Vec<Mark>,
 }
 
 /// Every coding of one document, without text (positions only), for the
@@ -143,7 +138,7 @@ async fn document_codings(
     let mut response = Json(DocumentCodings {
         fingerprint,
         me: access.user.id,
-        codings,
+        codings: codings.into_iter().map(Mark::from).collect(),
     })
     .into_response();
     if let Ok(value) = HeaderValue::from_str(&etag) {

@@ -2,6 +2,7 @@
 //! JSON text; list; read with text, turns and speakers; edit; delete; and
 //! the speaker mapping.
 
+use super::model::{Document, DocumentDetail, FileError, Speaker, UploadReport};
 use super::{List, Page};
 use crate::app::AppState;
 use crate::domain::ids::{DocumentId, ParticipantId, ProjectId};
@@ -13,13 +14,13 @@ use crate::http::upload;
 use crate::service::documents::{self as rules, UploadOptions};
 use crate::service::explicit;
 use crate::store;
-use crate::store::documents::{DocumentChanges, DocumentSummary, Speaker};
+use crate::store::documents::DocumentChanges;
 use axum::Router;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -43,18 +44,20 @@ async fn list_documents(
     State(state): State<AppState>,
     access: ProjectAccess,
     Query(page): Query<Page>,
-) -> Result<Json<List<DocumentSummary>>> {
+) -> Result<Json<List<Document>>> {
     let (limit, offset) = page.bounds()?;
     let (items, total) = store::documents::list(&state.db, access.id(), limit, offset).await?;
-    Ok(Json(List { items, total }))
+    Ok(Json(List::of(items, total)))
 }
 
 async fn show_document(
     State(state): State<AppState>,
     access: ProjectAccess,
     Path((_, id)): Path<(ProjectId, DocumentId)>,
-) -> Result<Json<rules::DocumentDetail>> {
-    Ok(Json(rules::detail(&state.db, access.id(), id).await?))
+) -> Result<Json<DocumentDetail>> {
+    Ok(Json(
+        rules::detail(&state.db, access.id(), id).await?.into(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -67,14 +70,6 @@ struct TextDocument {
     held_on: Option<String>,
     /// A participant's label or id: the participant of a one-to-one interview.
     participant: Option<serde_json::Value>,
-}
-
-#[derive(Serialize)]
-struct UploadReport {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    documents: Vec<rules::DocumentDetail>,
-    errors: Vec<rules::FileError>,
 }
 
 /// `multipart/form-data` with one or more `file` parts (and optional
@@ -99,7 +94,7 @@ async fn create_documents(
             attributes: body.attributes,
         };
         let id = rules::import_text(&state.db, &access, &body.text, &options).await?;
-        let detail = rules::detail(&state.db, access.id(), id).await?;
+        let detail: DocumentDetail = rules::detail(&state.db, access.id(), id).await?.into();
         return Ok((StatusCode::CREATED, Json(detail)).into_response());
     }
 
@@ -108,7 +103,9 @@ async fn create_documents(
     let outcome = rules::import_files(&state.db, &access, files, &options).await?;
     let mut documents = Vec::with_capacity(outcome.created.len());
     for id in outcome.created {
-        documents.push(rules::detail(&state.db, access.id(), id).await?);
+        documents.push(DocumentDetail::from(
+            rules::detail(&state.db, access.id(), id).await?,
+        ));
     }
     let status = match (documents.is_empty(), outcome.errors.first()) {
         (_, None) => StatusCode::CREATED,
@@ -128,7 +125,7 @@ async fn create_documents(
             })
             .flatten(),
         documents,
-        errors: outcome.errors,
+        errors: outcome.errors.into_iter().map(FileError::from).collect(),
     };
     Ok((status, Json(report)).into_response())
 }
@@ -147,7 +144,7 @@ async fn update_document(
     access: ProjectAccess<need::Coder>,
     Path((_, id)): Path<(ProjectId, DocumentId)>,
     Json(body): Json<DocumentPatch>,
-) -> Result<Json<DocumentSummary>> {
+) -> Result<Json<Document>> {
     let changes: DocumentChanges = rules::parse_changes(
         body.title.as_deref(),
         body.kind.as_deref(),
@@ -158,7 +155,7 @@ async fn update_document(
         return Err(AppError::NotFound);
     }
     let doc = store::documents::get(&state.db, access.id(), id).await?;
-    doc.map(Json).ok_or(AppError::NotFound)
+    doc.map(|d| Json(d.into())).ok_or(AppError::NotFound)
 }
 
 async fn delete_document(
@@ -219,7 +216,6 @@ async fn map_speakers(
         })
         .collect();
     rules::map_speakers(&state.db, access.id(), id, &wanted, everywhere).await?;
-    Ok(Json(
-        store::documents::speakers(&state.db, access.id(), id).await?,
-    ))
+    let speakers = store::documents::speakers(&state.db, access.id(), id).await?;
+    Ok(Json(speakers.into_iter().map(Speaker::from).collect()))
 }

@@ -1,21 +1,20 @@
 //! REFI-QDA over the API: the project as `.qdpx`, the codebook as `.qdc`,
 //! and a `.qdpx` imported as a new project with its report.
 
+use super::model::ProjectImport;
 use crate::app::AppState;
 use crate::http::download::attachment;
 use crate::http::error::{AppError, Result};
 use crate::http::extract::{CurrentUser, Json, ProjectAccess};
 use crate::http::upload::file_part;
-use crate::service::exchange::{self, Report};
+use crate::service::exchange;
 use crate::service::exports::{Download, file_stem};
 use crate::store;
-use crate::store::projects::MemberProject;
 use axum::Router;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use serde::Serialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -42,23 +41,23 @@ async fn export_qdc(State(state): State<AppState>, access: ProjectAccess) -> Res
     attachment(Download::text("application/xml; charset=utf-8", name, xml))
 }
 
-#[derive(Serialize)]
-struct Imported {
-    project: MemberProject,
-    report: Report,
-}
-
 /// `POST /api/v1/projects/import`: multipart `file` (a `.qdpx`) → 201
 /// `{"project": {…}, "report": {…}}`.
 async fn import(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     multipart: Multipart,
-) -> Result<(StatusCode, Json<Imported>)> {
+) -> Result<(StatusCode, Json<ProjectImport>)> {
     let bytes = file_part(multipart, "the .qdpx file").await?;
     let (id, report) = exchange::import_bytes(&state.db, user.id, bytes.to_vec()).await?;
     let project = store::projects::get_for_member(&state.db, id, user.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(Imported { project, report })))
+    Ok((
+        StatusCode::CREATED,
+        Json(ProjectImport {
+            project: project.into(),
+            report: report.into(),
+        }),
+    ))
 }

@@ -2,17 +2,17 @@
 //! document's (codes and codings take theirs through their own PATCH).
 
 use super::List;
+use super::model::{Memo, MemoText};
 use crate::app::AppState;
 use crate::domain::code;
 use crate::domain::ids::{DocumentId, ProjectId};
 use crate::http::error::{AppError, Result};
 use crate::http::extract::{Json, Path, ProjectAccess, need};
 use crate::store;
-use crate::store::memos::Memo;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize)]
 struct MemoBody {
     memo: String,
 }
@@ -37,39 +37,36 @@ async fn list_memos(
     access: ProjectAccess,
 ) -> Result<Json<List<Memo>>> {
     let items = store::memos::list(&state.db, access.id()).await?;
-    Ok(Json(List {
-        total: items.len() as i64,
-        items,
-    }))
+    Ok(Json(List::all(items)))
 }
 
 async fn project_memo(
     State(state): State<AppState>,
     access: ProjectAccess,
-) -> Result<Json<MemoBody>> {
+) -> Result<Json<MemoText>> {
     let memo = store::memos::get_project(&state.db, access.id()).await?;
-    Ok(Json(MemoBody { memo }))
+    Ok(Json(MemoText { memo }))
 }
 
 async fn set_project_memo(
     State(state): State<AppState>,
     access: ProjectAccess<need::Coder>,
     Json(body): Json<MemoBody>,
-) -> Result<Json<MemoBody>> {
+) -> Result<Json<MemoText>> {
     let memo = code::long_text("memo", &body.memo)?;
     store::memos::set_project(&state.db, access.id(), access.user.id, &memo).await?;
-    Ok(Json(MemoBody { memo }))
+    Ok(Json(MemoText { memo }))
 }
 
 async fn document_memo(
     State(state): State<AppState>,
     access: ProjectAccess,
     Path((_, id)): Path<(ProjectId, DocumentId)>,
-) -> Result<Json<MemoBody>> {
+) -> Result<Json<MemoText>> {
     let memo = store::memos::get_document(&state.db, access.id(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Json(MemoBody { memo }))
+    Ok(Json(MemoText { memo }))
 }
 
 async fn set_document_memo(
@@ -77,10 +74,10 @@ async fn set_document_memo(
     access: ProjectAccess<need::Coder>,
     Path((_, id)): Path<(ProjectId, DocumentId)>,
     Json(body): Json<MemoBody>,
-) -> Result<Json<MemoBody>> {
+) -> Result<Json<MemoText>> {
     let memo = code::long_text("memo", &body.memo)?;
     if !store::memos::set_document(&state.db, access.id(), id, access.user.id, &memo).await? {
         return Err(AppError::NotFound);
     }
-    Ok(Json(MemoBody { memo }))
+    Ok(Json(MemoText { memo }))
 }

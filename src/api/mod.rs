@@ -1,7 +1,8 @@
 //! The JSON API under `/api/v1`, for scripts in R and Python: a door over the
 //! same use cases as the pages, with the same extractors and errors (errors
 //! render as `{"error": "..."}`); lists take `limit` / `offset` and answer
-//! `{"items": [...], "total": N}`.
+//! `{"items": [...], "total": N}`. Answers are the API's own types
+//! ([`model`]), never store rows, so the JSON stays as scripts know it.
 
 mod codes;
 mod codings;
@@ -10,13 +11,13 @@ mod exchange;
 mod exports;
 mod matrix;
 mod memos;
+mod model;
 mod participants;
 mod projects;
 
 use crate::app::AppState;
 use crate::http::error::{AppError, Result};
 use crate::http::extract::{CurrentUser, Json};
-use crate::store::users::User;
 use axum::Router;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
@@ -36,8 +37,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Who the token or session belongs to.
-async fn me(CurrentUser(user): CurrentUser) -> Json<User> {
-    Json(user)
+async fn me(CurrentUser(user): CurrentUser) -> Json<model::Me> {
+    Json(user.into())
 }
 
 /// `?limit=&offset=`: at most [`Page::MAX_LIMIT`] items a page.
@@ -76,13 +77,28 @@ pub struct List<T> {
 }
 
 impl<T> List<T> {
+    /// A page of `total` items, each in its API shape.
+    pub fn of<S: Into<T>>(items: Vec<S>, total: i64) -> Self {
+        List {
+            items: items.into_iter().map(Into::into).collect(),
+            total,
+        }
+    }
+
+    /// A whole list (not paged), each item in its API shape.
+    pub fn all<S: Into<T>>(items: Vec<S>) -> Self {
+        let total = items.len() as i64;
+        Self::of(items, total)
+    }
+
     /// One page cut from a whole list (for lists that are small per project).
-    pub fn page(all: Vec<T>, limit: i64, offset: i64) -> Self {
+    pub fn page<S: Into<T>>(all: Vec<S>, limit: i64, offset: i64) -> Self {
         let total = all.len() as i64;
         let items = all
             .into_iter()
             .skip(offset as usize)
             .take(limit as usize)
+            .map(Into::into)
             .collect();
         List { items, total }
     }

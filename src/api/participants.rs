@@ -1,5 +1,8 @@
 //! `/api/v1/projects/{id}/groups` and `/participants` (with CSV import).
 
+use super::model::{
+    Group, Participant, ParticipantImport, ParticipantImportRefused, ParticipantRow,
+};
 use super::{List, Page};
 use crate::app::AppState;
 use crate::domain::ids::{GroupId, ParticipantId, ProjectId};
@@ -8,13 +11,12 @@ use crate::http::error::{AppError, Result};
 use crate::http::extract::{Json, Path, ProjectAccess, Query, need};
 use crate::service::participants as rules;
 use crate::store;
-use crate::store::groups::Group;
-use crate::store::participants::{NewParticipant, Participant};
+use crate::store::participants::NewParticipant;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -47,10 +49,7 @@ async fn list_groups(
     access: ProjectAccess,
 ) -> Result<Json<List<Group>>> {
     let items = store::groups::list(&state.db, access.id()).await?;
-    Ok(Json(List {
-        total: items.len() as i64,
-        items,
-    }))
+    Ok(Json(List::all(items)))
 }
 
 #[derive(Deserialize)]
@@ -63,6 +62,7 @@ async fn group_by_id(state: &AppState, project: ProjectId, id: GroupId) -> Resul
         .await?
         .into_iter()
         .find(|g| g.id == id)
+        .map(Group::from)
         .ok_or(AppError::NotFound)
 }
 
@@ -126,7 +126,7 @@ async fn show_participant(
     Path((_, id)): Path<(ProjectId, ParticipantId)>,
 ) -> Result<Json<Participant>> {
     let p = store::participants::get(&state.db, access.id(), id).await?;
-    p.map(Json).ok_or(AppError::NotFound)
+    p.map(|p| Json(p.into())).ok_or(AppError::NotFound)
 }
 
 #[derive(Deserialize)]
@@ -151,7 +151,7 @@ async fn create_participant(
     )
     .await?;
     let created = rules::create_participant(&state.db, access.id(), &new).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 #[derive(Deserialize)]
@@ -183,7 +183,9 @@ async fn update_participant(
         rules::parse_participant(&state.db, access.id(), &label, group.as_deref(), attributes)
             .await?;
     Ok(Json(
-        rules::update_participant(&state.db, access.id(), id, &new).await?,
+        rules::update_participant(&state.db, access.id(), id, &new)
+            .await?
+            .into(),
     ))
 }
 
@@ -205,13 +207,6 @@ struct ImportQuery {
     dry_run: bool,
 }
 
-#[derive(Serialize)]
-struct ImportReport {
-    imported: usize,
-    dry_run: bool,
-    rows: Vec<rules::CsvCheck>,
-}
-
 /// CSV in the body (`label,group,<attribute>...`). Every row is checked
 /// first; with any error, nothing is written and the answer is a 422 that
 /// lists each row's problem. `?dry_run=true` only checks.
@@ -228,11 +223,15 @@ async fn import_participants(
         .filter_map(|r| r.error.as_ref().map(|e| format!("line {}: {e}", r.line)))
         .collect();
     if !errors.is_empty() {
-        let body = serde_json::json!({
-            "error": format!("{} row(s) have errors; nothing was imported: {}", errors.len(), errors.join("; ")),
-            "rows": rows,
-        });
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response());
+        let body = ParticipantImportRefused {
+            error: format!(
+                "{} row(s) have errors; nothing was imported: {}",
+                errors.len(),
+                errors.join("; ")
+            ),
+            rows: rows.into_iter().map(ParticipantRow::from).collect(),
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
     }
     let imported = if q.dry_run {
         0
@@ -246,10 +245,10 @@ async fn import_participants(
     };
     Ok((
         status,
-        Json(ImportReport {
+        Json(ParticipantImport {
             imported,
             dry_run: q.dry_run,
-            rows,
+            rows: rows.into_iter().map(ParticipantRow::from).collect(),
         }),
     )
         .into_response())

@@ -1,5 +1,6 @@
 //! `/api/v1/projects` and their members.
 
+use super::model::{Member, Project, ProjectFields};
 use super::{List, Page};
 use crate::app::AppState;
 use crate::domain::ids::{ProjectId, UserId};
@@ -8,8 +9,6 @@ use crate::http::error::{AppError, Result};
 use crate::http::extract::{CurrentUser, Json, Path, ProjectAccess, Query, need};
 use crate::service::projects::{add_member, change_role, remove_member};
 use crate::store;
-use crate::store::members::Member;
-use crate::store::projects::{MemberProject, Project};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -39,11 +38,11 @@ async fn list_projects(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Query(page): Query<Page>,
-) -> Result<Json<List<MemberProject>>> {
+) -> Result<Json<List<Project>>> {
     let (limit, offset) = page.bounds()?;
     let (items, total) =
         store::projects::list_for_member(&state.db, user.id, limit, offset).await?;
-    Ok(Json(List { items, total }))
+    Ok(Json(List::of(items, total)))
 }
 
 #[derive(Deserialize)]
@@ -57,18 +56,18 @@ async fn create_project(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Json(body): Json<NewProject>,
-) -> Result<(StatusCode, Json<MemberProject>)> {
+) -> Result<(StatusCode, Json<Project>)> {
     let name = ProjectName::parse(&body.name)?;
     let description = project::description(&body.description)?;
     let created = store::projects::insert(&state.db, user.id, &name, &description).await?;
     let project = store::projects::get_for_member(&state.db, created.id, user.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(project)))
+    Ok((StatusCode::CREATED, Json(project.into())))
 }
 
-async fn show_project(access: ProjectAccess) -> Json<MemberProject> {
-    Json(access.into_inner().project)
+async fn show_project(access: ProjectAccess) -> Json<Project> {
+    Json(access.into_inner().project.into())
 }
 
 #[derive(Deserialize)]
@@ -81,7 +80,7 @@ async fn update_project(
     State(state): State<AppState>,
     access: ProjectAccess<need::Coder>,
     Json(body): Json<ProjectChanges>,
-) -> Result<Json<Project>> {
+) -> Result<Json<ProjectFields>> {
     let name = body.name.as_deref().map(ProjectName::parse).transpose()?;
     let description = body
         .description
@@ -95,7 +94,7 @@ async fn update_project(
         description.as_deref(),
     )
     .await?;
-    Ok(Json(project))
+    Ok(Json(project.into()))
 }
 
 async fn delete_project(
@@ -128,7 +127,7 @@ async fn create_member(
     Json(body): Json<NewMember>,
 ) -> Result<(StatusCode, Json<Member>)> {
     let member = add_member(&state.db, access.id(), &body.email, &body.role).await?;
-    Ok((StatusCode::CREATED, Json(member)))
+    Ok((StatusCode::CREATED, Json(member.into())))
 }
 
 async fn show_member(
@@ -137,7 +136,7 @@ async fn show_member(
     Path((_, user)): Path<(ProjectId, UserId)>,
 ) -> Result<Json<Member>> {
     let member = store::members::get(&state.db, access.id(), user).await?;
-    member.map(Json).ok_or(AppError::NotFound)
+    member.map(|m| Json(m.into())).ok_or(AppError::NotFound)
 }
 
 #[derive(Deserialize)]
@@ -152,7 +151,9 @@ async fn update_member(
     Json(body): Json<RoleChange>,
 ) -> Result<Json<Member>> {
     Ok(Json(
-        change_role(&state.db, access.id(), user, &body.role).await?,
+        change_role(&state.db, access.id(), user, &body.role)
+            .await?
+            .into(),
     ))
 }
 

@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod cli;
 mod coding;
+mod contract;
 mod documents;
 mod exports;
 mod faults;

@@ -1,0 +1,964 @@
+//! What `/api/v1` answers: the API's own response types, one per resource.
+//!
+//! Scripts in R and Python read these keys by name, so they are a contract:
+//! the store and the use cases may rename and reshape their structs, and
+//! only the conversions here change. Each conversion takes its source apart
+//! field by field (no `..`), so a field added to a store struct does not
+//! compile until someone decides whether the API shows it. Domain values
+//! (ids, [`Colour`], [`Role`], [`DocumentKind`], [`SpeakerRole`],
+//! [`Measure`], [`Attributes`]) serialise as they are.
+//!
+//! `tests/api/contract.rs` pins the JSON shape of each type.
+
+use crate::domain::code::Colour;
+use crate::domain::document::DocumentKind;
+use crate::domain::ids::{CodeId, CodingId, DocumentId, GroupId, ParticipantId, ProjectId, UserId};
+use crate::domain::matrix::Measure;
+use crate::domain::participant::Attributes;
+use crate::domain::project::Role;
+use crate::domain::speakers::SpeakerRole;
+use crate::service;
+use crate::service::analysis::matrix::MatrixRequest;
+use crate::store;
+use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
+use time::{Date, OffsetDateTime};
+
+// ---- people and projects ----------------------------------------------------
+
+/// `GET /me`: who the token or session belongs to.
+#[derive(Debug, Serialize)]
+pub struct Me {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub is_admin: bool,
+}
+
+impl From<store::users::User> for Me {
+    fn from(u: store::users::User) -> Self {
+        let store::users::User {
+            id,
+            email,
+            name,
+            is_admin,
+        } = u;
+        Me {
+            id,
+            email,
+            name,
+            is_admin,
+        }
+    }
+}
+
+/// A project's own fields: what a change of name or description answers.
+#[derive(Debug, Serialize)]
+pub struct ProjectFields {
+    pub id: ProjectId,
+    pub name: String,
+    pub description: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<store::projects::Project> for ProjectFields {
+    fn from(p: store::projects::Project) -> Self {
+        let store::projects::Project {
+            id,
+            name,
+            description,
+            created_at,
+            updated_at,
+        } = p;
+        ProjectFields {
+            id,
+            name,
+            description,
+            created_at,
+            updated_at,
+        }
+    }
+}
+
+/// A project as the caller sees it: its fields, the caller's role and how
+/// many members it has.
+#[derive(Debug, Serialize)]
+pub struct Project {
+    #[serde(flatten)]
+    pub fields: ProjectFields,
+    pub role: Role,
+    pub members: i64,
+}
+
+impl From<store::projects::MemberProject> for Project {
+    fn from(p: store::projects::MemberProject) -> Self {
+        let store::projects::MemberProject {
+            project,
+            role,
+            members,
+        } = p;
+        Project {
+            fields: project.into(),
+            role,
+            members,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Member {
+    pub user_id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    #[serde(with = "time::serde::rfc3339")]
+    pub added_at: OffsetDateTime,
+}
+
+impl From<store::members::Member> for Member {
+    fn from(m: store::members::Member) -> Self {
+        let store::members::Member {
+            user_id,
+            email,
+            name,
+            role,
+            added_at,
+        } = m;
+        Member {
+            user_id,
+            email,
+            name,
+            role,
+            added_at,
+        }
+    }
+}
+
+// ---- groups and participants ------------------------------------------------
+
+#[derive(Debug, Serialize)]
+pub struct Group {
+    pub id: GroupId,
+    pub name: String,
+    pub position: i32,
+    /// Participants in the group.
+    pub participants: i64,
+}
+
+impl From<store::groups::Group> for Group {
+    fn from(g: store::groups::Group) -> Self {
+        let store::groups::Group {
+            id,
+            name,
+            position,
+            participants,
+        } = g;
+        Group {
+            id,
+            name,
+            position,
+            participants,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Participant {
+    pub id: ParticipantId,
+    pub label: String,
+    /// The group's name.
+    pub group: Option<String>,
+    pub group_id: Option<GroupId>,
+    pub attributes: Attributes,
+    /// Documents in which one of this participant's speakers talks.
+    pub documents: i64,
+}
+
+impl From<store::participants::Participant> for Participant {
+    fn from(p: store::participants::Participant) -> Self {
+        let store::participants::Participant {
+            id,
+            label,
+            group,
+            group_id,
+            attributes,
+            documents,
+        } = p;
+        Participant {
+            id,
+            label,
+            group,
+            group_id,
+            attributes,
+            documents,
+        }
+    }
+}
+
+/// One row of a participants CSV, checked.
+#[derive(Debug, Serialize)]
+pub struct ParticipantRow {
+    pub line: usize,
+    pub label: String,
+    pub group: String,
+    pub attributes: Attributes,
+    /// Why this row cannot be imported, if it cannot.
+    pub error: Option<String>,
+}
+
+impl From<service::participants::CsvCheck> for ParticipantRow {
+    fn from(r: service::participants::CsvCheck) -> Self {
+        let service::participants::CsvCheck {
+            line,
+            label,
+            group,
+            attributes,
+            error,
+            parsed: _,
+        } = r;
+        ParticipantRow {
+            line,
+            label,
+            group,
+            attributes,
+            error,
+        }
+    }
+}
+
+/// What a participants import did (or, with `dry_run`, would do).
+#[derive(Debug, Serialize)]
+pub struct ParticipantImport {
+    pub imported: usize,
+    pub dry_run: bool,
+    pub rows: Vec<ParticipantRow>,
+}
+
+/// A participants import refused because of the rows' errors.
+#[derive(Debug, Serialize)]
+pub struct ParticipantImportRefused {
+    pub error: String,
+    /// Each row's keys in alphabetical order, unlike [`ParticipantImport`]'s:
+    /// this answer has always been written through a `serde_json::Value`.
+    #[serde(serialize_with = "keys_sorted")]
+    pub rows: Vec<ParticipantRow>,
+}
+
+/// `value` with every object's keys in alphabetical order.
+fn keys_sorted<T: Serialize, S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+    serde_json::to_value(value)
+        .map_err(serde::ser::Error::custom)?
+        .serialize(serializer)
+}
+
+// ---- documents --------------------------------------------------------------
+
+/// A document without its text: what the list shows and a change answers.
+#[derive(Debug, Serialize)]
+pub struct Document {
+    pub id: DocumentId,
+    pub title: String,
+    pub kind: DocumentKind,
+    pub held_on: Option<Date>,
+    pub attributes: Attributes,
+    pub original_filename: Option<String>,
+    pub source_format: String,
+    /// Length of the text in code points.
+    pub length: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub turn_count: i64,
+    pub speaker_count: i64,
+    /// Speakers mapped to neither a participant nor the interviewer.
+    pub unassigned_speakers: i64,
+}
+
+impl From<store::documents::DocumentSummary> for Document {
+    fn from(d: store::documents::DocumentSummary) -> Self {
+        let store::documents::DocumentSummary {
+            id,
+            title,
+            kind,
+            held_on,
+            attributes,
+            original_filename,
+            source_format,
+            length,
+            created_at,
+            turn_count,
+            speaker_count,
+            unassigned_speakers,
+        } = d;
+        Document {
+            id,
+            title,
+            kind,
+            held_on,
+            attributes,
+            original_filename,
+            source_format,
+            length,
+            created_at,
+            turn_count,
+            speaker_count,
+            unassigned_speakers,
+        }
+    }
+}
+
+/// A document with its text, turns and speakers.
+#[derive(Debug, Serialize)]
+pub struct DocumentDetail {
+    #[serde(flatten)]
+    pub document: Document,
+    pub text: String,
+    pub turns: Vec<Turn>,
+    pub speakers: Vec<Speaker>,
+}
+
+impl From<service::documents::DocumentDetail> for DocumentDetail {
+    fn from(d: service::documents::DocumentDetail) -> Self {
+        let service::documents::DocumentDetail {
+            summary,
+            text,
+            turns,
+            speakers,
+        } = d;
+        DocumentDetail {
+            document: summary.into(),
+            text,
+            turns: turns.into_iter().map(Turn::from).collect(),
+            speakers: speakers.into_iter().map(Speaker::from).collect(),
+        }
+    }
+}
+
+/// A turn: positions in code points, `time` as `hh:mm:ss` (and `time_ms`)
+/// when the transcript has times.
+#[derive(Debug, Serialize)]
+pub struct Turn {
+    pub speaker: Option<String>,
+    pub start: usize,
+    pub end: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_ms: Option<u64>,
+}
+
+impl From<service::documents::TurnView> for Turn {
+    fn from(t: service::documents::TurnView) -> Self {
+        let service::documents::TurnView {
+            speaker,
+            start,
+            end,
+            time,
+            time_ms,
+        } = t;
+        Turn {
+            speaker,
+            start,
+            end,
+            time,
+            time_ms,
+        }
+    }
+}
+
+/// A speaker label of one document and whom it is mapped to.
+#[derive(Debug, Serialize)]
+pub struct Speaker {
+    pub label: String,
+    pub participant_id: Option<ParticipantId>,
+    pub role: SpeakerRole,
+    pub participant: Option<String>,
+    pub group: Option<String>,
+    pub group_id: Option<GroupId>,
+    pub turns: i64,
+}
+
+impl From<store::documents::Speaker> for Speaker {
+    fn from(s: store::documents::Speaker) -> Self {
+        let store::documents::Speaker {
+            label,
+            participant_id,
+            role,
+            participant,
+            group,
+            group_id,
+            turns,
+        } = s;
+        Speaker {
+            label,
+            participant_id,
+            role,
+            participant,
+            group,
+            group_id,
+            turns,
+        }
+    }
+}
+
+/// What a multipart upload made, and the files it refused; `error` (the
+/// first refusal) only when it made nothing.
+#[derive(Debug, Serialize)]
+pub struct UploadReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub documents: Vec<DocumentDetail>,
+    pub errors: Vec<FileError>,
+}
+
+/// A file that was not imported, and why.
+#[derive(Debug, Serialize)]
+pub struct FileError {
+    pub file: String,
+    /// The HTTP status the file alone would have had.
+    pub status: u16,
+    pub error: String,
+}
+
+impl From<service::documents::FileError> for FileError {
+    fn from(e: service::documents::FileError) -> Self {
+        let service::documents::FileError {
+            file,
+            status_code,
+            error,
+        } = e;
+        FileError {
+            file,
+            status: status_code,
+            error,
+        }
+    }
+}
+
+// ---- codes ------------------------------------------------------------------
+
+/// A live code of the codebook tree.
+#[derive(Debug, Serialize)]
+pub struct Code {
+    pub id: CodeId,
+    pub parent_id: Option<CodeId>,
+    pub name: String,
+    /// `Parent / Child`, from the top of the tree.
+    pub path: String,
+    /// 0 for a top-level code.
+    pub depth: i32,
+    pub colour: Colour,
+    pub definition: String,
+    pub inclusion: String,
+    pub exclusion: String,
+    pub example: String,
+    pub shortcut: Option<String>,
+    pub position: i32,
+    pub memo: String,
+    pub version: i32,
+    /// Codings of this code alone (not of its sub-codes).
+    pub codings: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<store::codes::Code> for Code {
+    fn from(c: store::codes::Code) -> Self {
+        let store::codes::Code {
+            id,
+            parent_id,
+            name,
+            path,
+            depth,
+            colour,
+            definition,
+            inclusion,
+            exclusion,
+            example,
+            shortcut,
+            position,
+            memo,
+            version,
+            codings,
+            updated_at,
+        } = c;
+        Code {
+            id,
+            parent_id,
+            name,
+            path,
+            depth,
+            colour,
+            definition,
+            inclusion,
+            exclusion,
+            example,
+            shortcut,
+            position,
+            memo,
+            version,
+            codings,
+            updated_at,
+        }
+    }
+}
+
+/// How much a delete took (or emptying the trash destroyed).
+#[derive(Debug, Serialize)]
+pub struct Footprint {
+    /// The code and its sub-codes.
+    pub codes: i64,
+    pub codings: i64,
+}
+
+impl From<store::codes::Footprint> for Footprint {
+    fn from(f: store::codes::Footprint) -> Self {
+        let store::codes::Footprint { codes, codings } = f;
+        Footprint { codes, codings }
+    }
+}
+
+/// A code in the trash, with what went with it.
+#[derive(Debug, Serialize)]
+pub struct Trashed {
+    pub id: CodeId,
+    pub name: String,
+    pub colour: Colour,
+    /// Where it was: the parent's path, if it had one.
+    pub parent_path: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub deleted_at: OffsetDateTime,
+    pub deleted_by: Option<String>,
+    pub codes: i64,
+    pub codings: i64,
+}
+
+impl From<store::codes::Trashed> for Trashed {
+    fn from(t: store::codes::Trashed) -> Self {
+        let store::codes::Trashed {
+            id,
+            name,
+            colour,
+            parent_path,
+            deleted_at,
+            deleted_by,
+            codes,
+            codings,
+        } = t;
+        Trashed {
+            id,
+            name,
+            colour,
+            parent_path,
+            deleted_at,
+            deleted_by,
+            codes,
+            codings,
+        }
+    }
+}
+
+/// What a restore brought back.
+#[derive(Debug, Serialize)]
+pub struct Restored {
+    pub id: CodeId,
+    /// The name it came back under (changed when a live sibling took it).
+    pub name: String,
+    pub codes: i64,
+    pub codings: i64,
+    /// Its parent is gone or in the trash, so it is back at the top level.
+    pub moved_to_top: bool,
+    /// Shortcut keys dropped because live codes use them now.
+    pub shortcuts_dropped: i64,
+}
+
+impl From<store::codes::Restored> for Restored {
+    fn from(r: store::codes::Restored) -> Self {
+        let store::codes::Restored {
+            id,
+            name,
+            codes,
+            codings,
+            moved_to_top,
+            shortcuts_dropped,
+        } = r;
+        Restored {
+            id,
+            name,
+            codes,
+            codings,
+            moved_to_top,
+            shortcuts_dropped,
+        }
+    }
+}
+
+/// What a codebook import did.
+#[derive(Debug, Serialize)]
+pub struct CodebookImport {
+    pub created: usize,
+    pub updated: usize,
+}
+
+impl From<store::codes::ImportOutcome> for CodebookImport {
+    fn from(o: store::codes::ImportOutcome) -> Self {
+        let store::codes::ImportOutcome { created, updated } = o;
+        CodebookImport { created, updated }
+    }
+}
+
+// ---- codings ----------------------------------------------------------------
+
+/// A coding with what a script needs to use it alone: the covered text,
+/// the code, the document, and who said it.
+#[derive(Debug, Serialize)]
+pub struct Coding {
+    pub id: CodingId,
+    pub code_id: CodeId,
+    pub document_id: DocumentId,
+    /// The coder's user id.
+    pub coder: UserId,
+    pub coder_name: String,
+    pub start: i32,
+    pub end: i32,
+    pub memo: String,
+    pub starred: bool,
+    /// The covered text: the document's text from `start` to `end`.
+    pub text: String,
+    pub code_name: String,
+    pub code_colour: Colour,
+    pub document_title: String,
+    pub speakers: Vec<Attribution>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<store::codings::Coding> for Coding {
+    fn from(c: store::codings::Coding) -> Self {
+        let store::codings::Coding {
+            id,
+            code_id,
+            document_id,
+            coder,
+            coder_name,
+            start,
+            end,
+            memo,
+            starred,
+            text,
+            code_name,
+            code_colour,
+            document_title,
+            speakers,
+            created_at,
+            updated_at,
+        } = c;
+        Coding {
+            id,
+            code_id,
+            document_id,
+            coder,
+            coder_name,
+            start,
+            end,
+            memo,
+            starred,
+            text,
+            code_name,
+            code_colour,
+            document_title,
+            speakers: speakers.into_iter().map(Attribution::from).collect(),
+            created_at,
+            updated_at,
+        }
+    }
+}
+
+/// A speaker whose turns a coding overlaps (interviewers left out).
+#[derive(Debug, Serialize)]
+pub struct Attribution {
+    /// `null`: text outside any labelled turn.
+    pub label: Option<String>,
+    /// `null`: the speaker is not mapped to anyone ("Unassigned").
+    pub participant_id: Option<ParticipantId>,
+    pub participant: Option<String>,
+    pub group_id: Option<GroupId>,
+    pub group: Option<String>,
+    pub attributes: Attributes,
+}
+
+impl From<store::codings::Attribution> for Attribution {
+    fn from(a: store::codings::Attribution) -> Self {
+        let store::codings::Attribution {
+            label,
+            participant_id,
+            participant,
+            group_id,
+            group,
+            attributes,
+        } = a;
+        Attribution {
+            label,
+            participant_id,
+            participant,
+            group_id,
+            group,
+            attributes,
+        }
+    }
+}
+
+/// Every coding of one document, positions only, for the coding page.
+#[derive(Debug, Serialize)]
+pub struct DocumentCodings {
+    pub fingerprint: String,
+    pub me: UserId,
+    pub codings: Vec<Mark>,
+}
+
+/// A coding as the coding page draws it: no text (the page has it).
+#[derive(Debug, Serialize)]
+pub struct Mark {
+    pub id: CodingId,
+    pub code_id: CodeId,
+    pub coder: UserId,
+    pub start: i32,
+    pub end: i32,
+    pub memo: String,
+    pub starred: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<store::codings::Mark> for Mark {
+    fn from(m: store::codings::Mark) -> Self {
+        let store::codings::Mark {
+            id,
+            code_id,
+            coder,
+            start,
+            end,
+            memo,
+            starred,
+            created_at,
+        } = m;
+        Mark {
+            id,
+            code_id,
+            coder,
+            start,
+            end,
+            memo,
+            starred,
+            created_at,
+        }
+    }
+}
+
+// ---- memos ------------------------------------------------------------------
+
+/// One memo text: the project's or a document's.
+#[derive(Debug, Serialize)]
+pub struct MemoText {
+    pub memo: String,
+}
+
+/// What a memo is attached to.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemoOn {
+    Project,
+    Document,
+    Code,
+    Coding,
+}
+
+impl From<store::memos::MemoOn> for MemoOn {
+    fn from(on: store::memos::MemoOn) -> Self {
+        match on {
+            store::memos::MemoOn::Project => MemoOn::Project,
+            store::memos::MemoOn::Document => MemoOn::Document,
+            store::memos::MemoOn::Code => MemoOn::Code,
+            store::memos::MemoOn::Coding => MemoOn::Coding,
+        }
+    }
+}
+
+/// One memo of a project, with what it is about.
+#[derive(Debug, Serialize)]
+pub struct Memo {
+    pub on: MemoOn,
+    /// The memo's object: a document, code or coding id (the project's id
+    /// for the project memo).
+    pub id: i64,
+    /// A short name for the object: the document title, code path, or
+    /// coding's code and document.
+    pub about: String,
+    pub memo: String,
+    pub author: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub written_at: Option<OffsetDateTime>,
+    /// For a coding: its document and the coded text.
+    pub document_id: Option<DocumentId>,
+    pub excerpt: Option<String>,
+    pub start: Option<i32>,
+}
+
+impl From<store::memos::Memo> for Memo {
+    fn from(m: store::memos::Memo) -> Self {
+        let store::memos::Memo {
+            on,
+            id,
+            about,
+            memo,
+            author,
+            written_at,
+            document_id,
+            excerpt,
+            start,
+        } = m;
+        Memo {
+            on: on.into(),
+            id,
+            about,
+            memo,
+            author,
+            written_at,
+            document_id,
+            excerpt,
+            start,
+        }
+    }
+}
+
+// ---- the matrix -------------------------------------------------------------
+
+/// The theme matrix for one measure.
+#[derive(Debug, Serialize)]
+pub struct Matrix {
+    pub measure: Measure,
+    pub columns_by: String,
+    pub rollup: bool,
+    /// Participants in all columns together (the total's N).
+    pub participants: i64,
+    pub columns: Vec<MatrixColumn>,
+    pub rows: Vec<MatrixRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MatrixColumn {
+    pub key: String,
+    pub label: String,
+    /// N: participants in the column who speak in the documents counted.
+    pub participants: Option<i64>,
+}
+
+/// A code's values, by column key, and its total.
+#[derive(Debug, Serialize)]
+pub struct MatrixRow {
+    pub code_id: CodeId,
+    pub parent_id: Option<CodeId>,
+    pub path: String,
+    pub depth: i32,
+    pub values: BTreeMap<String, Option<f64>>,
+    pub total: Option<f64>,
+}
+
+impl Matrix {
+    /// The counted matrix `m` as `req` asked for it.
+    pub fn new(req: &MatrixRequest, m: service::analysis::matrix::Matrix) -> Self {
+        let rows = m
+            .rows
+            .iter()
+            .map(|r| MatrixRow {
+                code_id: r.code.id,
+                parent_id: r.code.parent_id,
+                path: r.code.path.clone(),
+                depth: r.code.depth,
+                values: m
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (c.key.clone(), m.value(r, i, req.measure)))
+                    .collect(),
+                total: m.total(r, req.measure),
+            })
+            .collect();
+        Matrix {
+            measure: req.measure,
+            columns_by: req.columns.as_param(),
+            rollup: req.rollup,
+            participants: m.participants,
+            columns: m
+                .columns
+                .into_iter()
+                .map(|c| MatrixColumn {
+                    key: c.key,
+                    label: c.label,
+                    participants: c.participants,
+                })
+                .collect(),
+            rows,
+        }
+    }
+}
+
+// ---- REFI-QDA ---------------------------------------------------------------
+
+/// A `.qdpx` imported as a new project, with what the import did.
+#[derive(Debug, Serialize)]
+pub struct ProjectImport {
+    pub project: Project,
+    pub report: ImportReport,
+}
+
+/// What a `.qdpx` import did and did not do.
+#[derive(Debug, Serialize)]
+pub struct ImportReport {
+    pub origin: Option<String>,
+    pub documents: usize,
+    pub codes: usize,
+    pub codings: usize,
+    pub participants: usize,
+    pub memos: usize,
+    pub coders: usize,
+    /// How positions were read, one line per document.
+    pub positions: Vec<String>,
+    /// Things adjusted on the way in.
+    pub adjusted: Vec<String>,
+    /// Things not imported, with why.
+    pub not_imported: Vec<String>,
+}
+
+impl From<service::exchange::Report> for ImportReport {
+    fn from(r: service::exchange::Report) -> Self {
+        let service::exchange::Report {
+            origin,
+            documents,
+            codes,
+            codings,
+            participants,
+            memos,
+            coders,
+            positions,
+            adjusted,
+            not_imported,
+        } = r;
+        ImportReport {
+            origin,
+            documents,
+            codes,
+            codings,
+            participants,
+            memos,
+            coders,
+            positions,
+            adjusted,
+            not_imported,
+        }
+    }
+}
