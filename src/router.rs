@@ -18,7 +18,6 @@ use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Pr
 use tower_http::csrf::CsrfLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -32,10 +31,13 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let max_body = config.max_body_bytes();
+    let static_dir = config.static_dir();
+    web::assets::init(&static_dir);
     let routes = Router::new()
         .merge(web::routes())
         .nest("/api/v1", api::routes())
-        .nest_service("/static", ServeDir::new(config.static_dir()))
+        // Versioned asset URLs are kept for a year, others revalidated.
+        .nest_service("/static", web::assets::service(&static_dir))
         .fallback(web::pages::not_found)
         .layer(sessions(&state))
         .layer(csrf(config.public_url.as_deref()))

@@ -3,6 +3,7 @@
 //! case, render a template or redirect with a message).
 
 pub mod account;
+pub mod assets;
 pub mod auth;
 pub mod chrome;
 pub mod codes;

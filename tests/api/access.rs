@@ -1029,7 +1029,7 @@ async fn static_files_and_unknown_paths_carry_the_security_headers(pool: PgPool)
     let app = TestApp::spawn(pool).await;
     for path in [
         "/static/app.css",
-        "/static/js/coding.js",
+        "/static/js/coding/main.js",
         "/no/such/page",
         "/api/v1/nothing",
     ] {

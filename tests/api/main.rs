@@ -2,6 +2,7 @@
 //! per test.
 
 mod access;
+mod assets;
 mod auth;
 mod cli;
 mod coding;

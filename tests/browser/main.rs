@@ -7,4 +7,5 @@ mod helpers;
 mod accounts;
 mod coding;
 mod harness;
+mod positions;
 mod transcripts;

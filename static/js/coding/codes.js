@@ -1,0 +1,243 @@
+// Picking codes: the code list (click a code to apply it, check several
+// to apply them at once), its search box, and the keys that work anywhere
+// on the page (a code's shortcut, / to search, Escape, Ctrl+Z).
+
+import { applyCodes, createCode, undo } from "./actions.js";
+import { buildStyles, renderCodeFilter } from "./painting.js";
+import { closeHere } from "./panel.js";
+import { setPending } from "./selection.js";
+
+// The project's codes changed (or arrived): keep them and redraw what
+// lists them.
+export function setCodes(page, list) {
+  page.codes = new Map(list.map((c) => [c.id, c]));
+  page.codeOrder = list.map((c) => c.id);
+  buildStyles(page);
+  renderCodeList(page);
+  renderCodeFilter(page);
+}
+
+function renderCodeList(page) {
+  const { list } = page.el;
+  if (!list) return;
+  const checked = new Set([...list.querySelectorAll('[aria-selected="true"]')].map((li) => Number(li.dataset.code)));
+  list.textContent = "";
+  for (const id of page.codeOrder) {
+    const c = page.codes.get(id);
+    const li = document.createElement("li");
+    li.className = "code-item";
+    li.setAttribute("role", "option");
+    li.dataset.code = String(c.id);
+    li.style.setProperty("--c", c.colour);
+    li.style.setProperty("--depth", String(c.depth));
+    li.setAttribute("aria-selected", checked.has(c.id) ? "true" : "false");
+    li.title = c.definition ? `${c.path}\n\n${c.definition}` : c.path;
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.className = "code-check";
+    box.tabIndex = -1;
+    box.checked = checked.has(c.id);
+    box.setAttribute("aria-label", `Check ${c.name} to apply several codes at once`);
+    box.hidden = !page.canCode;
+    const sw = document.createElement("span");
+    sw.className = "swatch";
+    const name = document.createElement("span");
+    name.className = "code-label";
+    name.textContent = c.name;
+    li.append(box, sw, name);
+    if (c.shortcut) {
+      const k = document.createElement("kbd");
+      k.textContent = c.shortcut;
+      li.append(k);
+    }
+    const n = document.createElement("span");
+    n.className = "code-count";
+    li.append(n);
+    list.append(li);
+  }
+  const none = document.getElementById("no-codes");
+  if (none) none.hidden = page.codes.size > 0;
+  applyFilterText(page);
+  updateCounts(page);
+}
+
+// Each code's number of codings in this document, beside its name.
+export function updateCounts(page) {
+  const { list } = page.el;
+  if (!list) return;
+  const n = new Map();
+  for (const m of page.codings.values()) n.set(m.code_id, (n.get(m.code_id) || 0) + 1);
+  for (const li of list.children) {
+    const el = li.querySelector(".code-count");
+    const k = n.get(Number(li.dataset.code)) || 0;
+    if (el) el.textContent = k ? String(k) : "";
+  }
+}
+
+function checkedIds(page) {
+  return [...page.el.list.querySelectorAll('[aria-selected="true"]')].map((li) => Number(li.dataset.code));
+}
+
+export function updateChecked(page) {
+  const { applyChecked } = page.el;
+  const n = checkedIds(page).length;
+  if (applyChecked) {
+    applyChecked.disabled = n === 0;
+    applyChecked.textContent = n > 1 ? `Apply ${n} codes` : "Apply checked";
+  }
+}
+
+function toggleCheck(page, li) {
+  const on = li.getAttribute("aria-selected") !== "true";
+  li.setAttribute("aria-selected", on ? "true" : "false");
+  li.querySelector(".code-check").checked = on;
+  updateChecked(page);
+}
+
+function uncheckAll(page) {
+  for (const li of page.el.list.querySelectorAll('[aria-selected="true"]')) toggleCheck(page, li);
+}
+
+function shownItems(page) {
+  return [...page.el.list.children].filter((li) => !li.hidden);
+}
+
+// Show only the codes whose path holds the search box's text.
+function applyFilterText(page) {
+  const { filter, list } = page.el;
+  if (!filter) return;
+  const q = filter.value.trim().toLowerCase();
+  for (const li of list.children) {
+    const c = page.codes.get(Number(li.dataset.code));
+    li.hidden = q !== "" && !c.path.toLowerCase().includes(q);
+  }
+  const items = shownItems(page);
+  page.active = q && items.length ? 0 : -1;
+  markActive(page);
+}
+
+function markActive(page) {
+  const { filter, list } = page.el;
+  const items = shownItems(page);
+  const active = page.active;
+  list.querySelectorAll(".active").forEach((li) => li.classList.remove("active"));
+  if (active >= 0 && items[active]) {
+    items[active].classList.add("active");
+    items[active].scrollIntoView({ block: "nearest" });
+    filter.setAttribute("aria-activedescendant", (items[active].id = `code-option-${items[active].dataset.code}`));
+  } else if (filter) filter.removeAttribute("aria-activedescendant");
+}
+
+// The list's clicks and checks, the "apply checked" button, the search
+// box's keys, and the page's keys.
+export function setupCodeList(page) {
+  const { list, applyChecked, filter } = page.el;
+  if (list && page.canCode) {
+    // Keep the text selection when a code is clicked.
+    list.addEventListener("mousedown", (e) => e.preventDefault());
+    list.addEventListener("click", (e) => {
+      const li = e.target.closest(".code-item");
+      if (!li) return;
+      if (e.target.classList.contains("code-check") || e.ctrlKey || e.metaKey || e.shiftKey) {
+        if (!e.target.classList.contains("code-check")) toggleCheck(page, li);
+        else {
+          li.setAttribute("aria-selected", e.target.checked ? "true" : "false");
+          updateChecked(page);
+        }
+        return;
+      }
+      applyCodes(page, [Number(li.dataset.code)]);
+    });
+  }
+  if (applyChecked) {
+    applyChecked.addEventListener("mousedown", (e) => e.preventDefault());
+    applyChecked.addEventListener("click", async () => {
+      const ids = checkedIds(page);
+      if (!ids.length) return;
+      await applyCodes(page, ids);
+      uncheckAll(page);
+    });
+  }
+
+  if (filter) {
+    filter.addEventListener("input", () => applyFilterText(page));
+    filter.addEventListener("keydown", (e) => filterKey(page, e));
+  }
+  document.addEventListener("keydown", (e) => pageKey(page, e));
+}
+
+async function filterKey(page, e) {
+  const { filter, article } = page.el;
+  const items = shownItems(page);
+  if (e.key === "ArrowDown") {
+    e.preventDefault();
+    page.active = Math.min(items.length - 1, page.active + 1);
+    markActive(page);
+  } else if (e.key === "ArrowUp") {
+    e.preventDefault();
+    page.active = Math.max(0, page.active - 1);
+    markActive(page);
+  } else if (e.key === " " && page.active >= 0 && e.ctrlKey) {
+    e.preventDefault();
+    toggleCheck(page, items[page.active]);
+  } else if (e.key === "Enter") {
+    e.preventDefault();
+    const checked = checkedIds(page);
+    if (checked.length && (e.ctrlKey || e.metaKey)) {
+      await applyCodes(page, checked);
+      uncheckAll(page);
+    } else if (page.active >= 0 && items[page.active]) {
+      await applyCodes(page, [Number(items[page.active].dataset.code)]);
+    } else if (filter.value.trim()) {
+      const id = await createCode(page, filter.value.trim());
+      if (id !== null && page.pending) await applyCodes(page, [id]);
+    }
+    filter.value = "";
+    applyFilterText(page);
+  } else if (e.key === "Escape") {
+    e.preventDefault();
+    filter.value = "";
+    applyFilterText(page);
+    article.focus({ preventScroll: true });
+  }
+}
+
+// Keys anywhere on the page, except while typing in a field.
+function pageKey(page, e) {
+  const { article, filter } = page.el;
+  const t = e.target;
+  const typing = t !== article && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+  if (typing) return;
+  if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "z") {
+    if (page.undoStack.length) {
+      e.preventDefault();
+      undo(page);
+    }
+    return;
+  }
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key === "Escape") {
+    setPending(page, null);
+    closeHere(page);
+    return;
+  }
+  if (!page.canCode) return;
+  if (e.key === "/") {
+    e.preventDefault();
+    filter.focus();
+    return;
+  }
+  if (e.key.length !== 1 || e.key === " ") return;
+  const key = e.key.toLowerCase();
+  const code = [...page.codes.values()].find((c) => c.shortcut === key);
+  if (code) {
+    e.preventDefault();
+    applyCodes(page, [code.id]);
+  } else if (page.pending && /\p{L}|\p{N}/u.test(e.key)) {
+    // Typing a few letters with a passage selected starts a search.
+    e.preventDefault();
+    filter.focus();
+    filter.value = e.key;
+    applyFilterText(page);
+  }
+}
