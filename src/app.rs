@@ -15,6 +15,8 @@ use std::time::Duration;
 pub struct AppState {
     pub db: PgPool,
     pub config: Arc<ServerConfig>,
+    /// The share of the server heavy requests may take.
+    pub heavy: Arc<crate::http::heavy::Gate>,
     /// Every coding's attribution, kept for the matrix.
     pub attributions: Arc<crate::service::analysis::Attributions>,
 }
@@ -34,6 +36,9 @@ impl App {
         Ok(App {
             listener,
             state: AppState {
+                heavy: Arc::new(crate::http::heavy::Gate::new(
+                    db.options().get_max_connections(),
+                )),
                 db,
                 config: Arc::new(config),
                 attributions: Arc::default(),
@@ -72,7 +77,7 @@ impl App {
 }
 
 /// At start and then once an hour: remove expired sessions, old rows of
-/// the matrix change log, and projects left half-imported by a server that
+/// the matrix change log and of failed sign-ins, and projects left half-imported by a server that
 /// died during the import.
 async fn sweep(sessions: PgSessionStore, db: PgPool) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
@@ -83,6 +88,9 @@ async fn sweep(sessions: PgSessionStore, db: PgPool) {
         }
         if let Err(e) = crate::store::matrix::prune_changes(&db).await {
             tracing::warn!(error = %e, "could not prune the matrix change log");
+        }
+        if let Err(e) = crate::store::throttle::prune(&db).await {
+            tracing::warn!(error = %e, "could not prune old failed sign-ins");
         }
         match crate::store::projects::remove_abandoned_imports(&db).await {
             Ok(0) => {}
@@ -122,7 +130,7 @@ async fn shutdown_signal() {
 
 /// `parley serve`: create and migrate the database, then serve.
 pub async fn serve(database_url: &str, config: ServerConfig) -> anyhow::Result<()> {
-    let db = store::prepare(database_url, config.db_pool).await?;
+    let db = store::prepare_server(database_url, config.db_pool).await?;
     let app = App::build(db, config).await?;
     let addr = app.local_addr();
     tracing::info!(%addr, "Parley is listening");

@@ -8,6 +8,7 @@ use crate::domain::ids::{CodeId, ProjectId};
 use crate::http::download::attachment;
 use crate::http::error::{AppError, Result};
 use crate::http::extract::{Json, Path, ProjectAccess, need};
+use crate::http::heavy::Heavy;
 use crate::http::upload::file_or_body;
 use crate::service::codebook::{self as rules, CodeInput};
 use crate::store;
@@ -160,6 +161,7 @@ async fn empty_trash(
 async fn import_codes(
     State(state): State<AppState>,
     access: ProjectAccess<need::Coder>,
+    _heavy: Heavy,
     request: Request,
 ) -> Result<(StatusCode, Json<CodebookImport>)> {
     let bytes = file_or_body(request, &state, "the codebook file").await?;

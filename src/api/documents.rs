@@ -10,6 +10,7 @@ use crate::domain::participant::Attributes;
 use crate::domain::speakers::SpeakerRole;
 use crate::http::error::{AppError, Result};
 use crate::http::extract::{Json, Path, ProjectAccess, Query, need};
+use crate::http::heavy::Heavy;
 use crate::http::upload;
 use crate::service::documents::{self as rules, UploadOptions};
 use crate::service::explicit;
@@ -78,6 +79,7 @@ struct TextDocument {
 async fn create_documents(
     State(state): State<AppState>,
     access: ProjectAccess<need::Coder>,
+    _heavy: Heavy,
     request: Request,
 ) -> Result<Response> {
     if !upload::is_multipart(&request) {

@@ -6,6 +6,7 @@ use crate::app::AppState;
 use crate::http::download::attachment;
 use crate::http::error::{AppError, Result};
 use crate::http::extract::{CurrentUser, Json, ProjectAccess};
+use crate::http::heavy::Heavy;
 use crate::http::upload::file_part;
 use crate::service::exchange;
 use crate::service::exports::{Download, file_stem};
@@ -29,7 +30,11 @@ pub fn routes() -> Router<AppState> {
         .route("/projects/import", post(import))
 }
 
-async fn export_qdpx(State(state): State<AppState>, access: ProjectAccess) -> Result<Response> {
+async fn export_qdpx(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    _heavy: Heavy,
+) -> Result<Response> {
     let bytes = exchange::qdpx_bytes(&state.db, access.id()).await?;
     let name = format!("{}.qdpx", file_stem(&access.project.project.name));
     attachment(Download::bytes("application/zip", name, bytes))
@@ -46,6 +51,7 @@ async fn export_qdc(State(state): State<AppState>, access: ProjectAccess) -> Res
 async fn import(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    _heavy: Heavy,
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<ProjectImport>)> {
     let bytes = file_part(multipart, "the .qdpx file").await?;

@@ -5,6 +5,7 @@ use crate::app::AppState;
 use crate::http::download::attachment;
 use crate::http::error::Result;
 use crate::http::extract::{ProjectAccess, Query};
+use crate::http::heavy::Heavy;
 use crate::service::analysis::theme_table::ThemeQuery;
 use crate::service::exports::{self, ExcerptsQuery};
 use axum::Router;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
 async fn theme_docx(
     State(state): State<AppState>,
     access: ProjectAccess,
+    _heavy: Heavy,
     Query(query): Query<ThemeQuery>,
 ) -> Result<Response> {
     attachment(exports::theme_docx(&state.db, &state.attributions, &access, &query).await?)
@@ -47,6 +49,7 @@ async fn theme_docx(
 async fn theme_csv(
     State(state): State<AppState>,
     access: ProjectAccess,
+    _heavy: Heavy,
     Query(query): Query<ThemeQuery>,
 ) -> Result<Response> {
     attachment(exports::theme_csv(&state.db, &state.attributions, &access, &query).await?)
@@ -55,6 +58,7 @@ async fn theme_csv(
 async fn theme_xlsx(
     State(state): State<AppState>,
     access: ProjectAccess,
+    _heavy: Heavy,
     Query(query): Query<ThemeQuery>,
 ) -> Result<Response> {
     let max = state.config.max_export_excerpts;
@@ -65,6 +69,7 @@ async fn theme_xlsx(
 async fn excerpts_csv(
     State(state): State<AppState>,
     access: ProjectAccess,
+    _heavy: Heavy,
     Query(query): Query<ExcerptsQuery>,
 ) -> Result<Response> {
     let max = state.config.max_export_excerpts;
@@ -74,6 +79,7 @@ async fn excerpts_csv(
 async fn excerpts_xlsx(
     State(state): State<AppState>,
     access: ProjectAccess,
+    _heavy: Heavy,
     Query(query): Query<ExcerptsQuery>,
 ) -> Result<Response> {
     let max = state.config.max_export_excerpts;

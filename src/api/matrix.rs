@@ -5,6 +5,7 @@ use super::model::Matrix;
 use crate::app::AppState;
 use crate::http::error::Result;
 use crate::http::extract::{Json, ProjectAccess, Query};
+use crate::http::heavy::Heavy;
 use crate::service::analysis::matrix::{self as rules, MatrixQuery};
 use axum::Router;
 use axum::extract::State;
@@ -17,6 +18,7 @@ pub fn routes() -> Router<AppState> {
 async fn matrix(
     State(state): State<AppState>,
     access: ProjectAccess,
+    _heavy: Heavy,
     Query(query): Query<MatrixQuery>,
 ) -> Result<Json<Matrix>> {
     let req = query.parse()?;

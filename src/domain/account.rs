@@ -19,8 +19,8 @@ impl Email {
         if email.chars().count() > 254 {
             return err("an e-mail address has at most 254 characters");
         }
-        if email.chars().any(char::is_whitespace) {
-            return err("an e-mail address cannot contain spaces");
+        if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return err("an e-mail address cannot contain spaces or control characters");
         }
         match email.split_once('@') {
             Some((local, domain))
@@ -43,7 +43,7 @@ pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let name = raw.trim();
+        let name = super::text::name("name", raw)?;
         if name.is_empty() {
             return Err(ValidationError::new("name", "enter a name"));
         }
@@ -53,7 +53,7 @@ impl DisplayName {
                 "a name has at most 100 characters",
             ));
         }
-        Ok(Self(name.to_owned()))
+        Ok(Self(name))
     }
 
     pub fn as_str(&self) -> &str {
@@ -100,10 +100,10 @@ impl std::fmt::Debug for NewPassword {
 
 /// A short label for an API token ("R scripts", "laptop").
 pub fn token_name(raw: &str) -> Result<String, ValidationError> {
-    let name = raw.trim();
+    let name = super::text::name("name", raw)?;
     match name.chars().count() {
         0 => Ok("API token".to_owned()),
-        1..=100 => Ok(name.to_owned()),
+        1..=100 => Ok(name),
         _ => Err(ValidationError::new(
             "name",
             "a token name has at most 100 characters",

@@ -38,7 +38,7 @@ pub fn palette_colour(n: usize) -> Colour {
 /// characters, and without the path separator (it would make paths
 /// ambiguous).
 pub fn name(raw: &str) -> Result<String, ValidationError> {
-    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = super::text::name("name", raw)?;
     if name.is_empty() {
         return Err(ValidationError::new("name", "a code needs a name"));
     }
@@ -64,7 +64,7 @@ pub fn name(raw: &str) -> Result<String, ValidationError> {
 /// or a memo: trimmed at the ends, line breaks kept, at most 20,000
 /// characters.
 pub fn long_text(field: &'static str, raw: &str) -> Result<String, ValidationError> {
-    let text = raw.replace("\r\n", "\n").replace('\r', "\n");
+    let text = super::text::free_text(field, raw)?;
     let text = text.trim();
     if text.chars().count() > 20_000 {
         return Err(ValidationError::new(

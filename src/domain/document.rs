@@ -69,7 +69,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(d);
@@ -97,7 +97,7 @@ pub fn check_size(chars: usize, turns: usize) -> Result<(), String> {
 }
 
 pub fn title(raw: &str) -> Result<String, ValidationError> {
-    let t = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let t = super::text::name("title", raw)?;
     match t.chars().count() {
         0 => Err(ValidationError::new("title", "a document needs a title")),
         1..=300 => Ok(t),
@@ -180,7 +180,11 @@ mod size_tests {
     #[test]
     fn documents_past_a_limit_are_refused_by_name() {
         assert!(check_size(MAX_CHARS, MAX_TURNS).is_ok());
-        assert!(check_size(MAX_CHARS + 1, 1).unwrap_err().contains("characters"));
+        assert!(
+            check_size(MAX_CHARS + 1, 1)
+                .unwrap_err()
+                .contains("characters")
+        );
         assert!(check_size(10, MAX_TURNS + 1).unwrap_err().contains("turns"));
     }
 }

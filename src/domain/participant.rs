@@ -8,7 +8,7 @@ pub const DEFAULT_GROUPS: [&str; 3] = ["Staff", "Service user", "Carer"];
 
 /// A participant's pseudonymous label ("P07", "C03", "Ruth").
 pub fn label(raw: &str) -> Result<String, ValidationError> {
-    let label = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let label = super::text::name("label", raw)?;
     match label.chars().count() {
         0 => Err(ValidationError::new("label", "a participant needs a label")),
         1..=100 => Ok(label),
@@ -21,7 +21,7 @@ pub fn label(raw: &str) -> Result<String, ValidationError> {
 
 /// A stakeholder group's name.
 pub fn group_name(raw: &str) -> Result<String, ValidationError> {
-    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = super::text::name("name", raw)?;
     match name.chars().count() {
         0 => Err(ValidationError::new("name", "a group needs a name")),
         1..=100 => Ok(name),
@@ -44,7 +44,9 @@ pub fn attributes<'a>(
 ) -> Result<Attributes, ValidationError> {
     let mut out = Attributes::new();
     for (name, value) in pairs {
-        let name = name.trim();
+        let name = super::text::name("attributes", name)?;
+        let name = name.as_str();
+        let value = super::text::free_text("attributes", value.trim())?;
         let value = value.trim();
         if name.is_empty() {
             if value.is_empty() {

@@ -9,7 +9,7 @@ pub struct ProjectName(String);
 
 impl ProjectName {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let name = raw.trim();
+        let name = super::text::name("name", raw)?;
         if name.is_empty() {
             return Err(ValidationError::new("name", "a project needs a name"));
         }
@@ -19,7 +19,7 @@ impl ProjectName {
                 "a project name has at most 200 characters",
             ));
         }
-        Ok(Self(name.to_owned()))
+        Ok(Self(name))
     }
 
     pub fn as_str(&self) -> &str {
@@ -29,7 +29,8 @@ impl ProjectName {
 
 /// A project's free-text description (aims, ethics reference, ...).
 pub fn description(raw: &str) -> Result<String, ValidationError> {
-    let text = raw.trim();
+    let text = super::text::free_text("description", raw)?;
+    let text = text.trim();
     if text.chars().count() > 10_000 {
         return Err(ValidationError::new(
             "description",

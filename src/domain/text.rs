@@ -3,6 +3,79 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+use super::ValidationError;
+
+/// Characters that show nothing: zero-width spaces and joiners, direction
+/// marks and overrides, the byte-order mark, soft hyphens, variation
+/// selectors, tag characters and the like. A name made only of these (and
+/// spaces) would look blank in every list.
+pub fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E007F}'
+        )
+}
+
+/// Refuse text holding a control character other than tab and line break —
+/// NUL above all, which PostgreSQL cannot store.
+pub fn no_controls(field: &'static str, text: &str) -> Result<(), ValidationError> {
+    match text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        Some(c) => Err(ValidationError::new(
+            field,
+            format!(
+                "the text holds a control character (U+{:04X}) that cannot be stored; remove it",
+                c as u32
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A name as people type it, ready to check for length: NFC (so "é" typed
+/// two ways is one name), runs of white space made one space, trimmed.
+/// Refused when it holds a control character, or when everything in it is
+/// invisible. An empty answer means the user typed nothing.
+pub fn name(field: &'static str, raw: &str) -> Result<String, ValidationError> {
+    let composed: String = raw.nfc().collect();
+    no_controls(field, &composed)?;
+    let name = composed.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !name.is_empty() && name.chars().all(is_invisible) {
+        return Err(ValidationError::new(
+            field,
+            "this holds only invisible characters; type a name people can read",
+        ));
+    }
+    Ok(name)
+}
+
+/// Free text (a memo, a definition, a description): NFC, line breaks as
+/// `\n`, no control characters but tab and line break.
+pub fn free_text(field: &'static str, raw: &str) -> Result<String, ValidationError> {
+    let unified = raw.replace("\r\n", "\n").replace('\r', "\n");
+    no_controls(field, &unified)?;
+    Ok(unified.nfc().collect())
+}
+
 /// Why bytes are not usable as transcript text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
@@ -61,7 +134,11 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, TextError> {
 /// trailing whitespace at the very end removed.
 pub fn normalise(text: &str) -> String {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let unified = text.replace("\r\n", "\n").replace('\r', "\n");
+    // NUL is no text anyone wrote, and PostgreSQL cannot store it.
+    let unified = text
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\0', "");
     let mut out: String = unified.nfc().collect();
     out.truncate(out.trim_end().len());
     out

@@ -88,21 +88,28 @@ impl Column {
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// A cell that a spreadsheet would read as a formula — it begins with `=`,
-/// `+`, `-`, `@`, a tab or a carriage return — gets a leading apostrophe;
+/// `+`, `-`, `@`, a tab or a carriage return, also after leading spaces or
+/// line breaks (spreadsheets skip those) — gets a leading apostrophe;
 /// anything else is returned unchanged.
 pub fn neutralise(cell: &str) -> Cow<'_, str> {
-    if cell.starts_with(FORMULA_STARTS) {
+    if is_formula(cell) {
         Cow::Owned(format!("'{cell}"))
     } else {
         Cow::Borrowed(cell)
     }
 }
 
-/// Undo [`neutralise`]: drop an apostrophe that stands before a formula
-/// character.
+fn is_formula(cell: &str) -> bool {
+    cell.starts_with(FORMULA_STARTS)
+        || cell
+            .trim_start_matches([' ', '\n', '\u{a0}'])
+            .starts_with(FORMULA_STARTS)
+}
+
+/// Undo [`neutralise`]: drop an apostrophe that stands before a formula.
 fn restore(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        Some(rest) if is_formula(rest) => rest,
         _ => cell,
     }
 }
@@ -490,10 +497,15 @@ mod tests {
             "@SUM(A1)",
             "\tx",
             "\rx",
+            " =1+1",
+            "\n=cmd|' /C calc'!A0",
+            "  \n  @SUM(A1)",
+            "\u{a0}-3",
         ] {
             assert_eq!(neutralise(payload), format!("'{payload}"));
+            assert_eq!(restore(&neutralise(payload)), payload);
         }
-        for plain in ["x", "'quoted", "a=b", "", "#4e79a7"] {
+        for plain in ["x", "'quoted", "a=b", "", "#4e79a7", "  text", "\nline"] {
             assert!(matches!(neutralise(plain), Cow::Borrowed(p) if p == plain));
         }
 

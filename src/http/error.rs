@@ -10,7 +10,7 @@ use crate::service;
 use crate::store;
 use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -43,6 +43,9 @@ pub enum AppError {
     /// with the status and text it chose.
     #[error("{message}")]
     Rejected { status: StatusCode, message: String },
+    /// 503: the server's share for heavy work is taken; try again soon.
+    #[error("{0}")]
+    Busy(String),
     /// 503: PostgreSQL is not answering.
     #[error("the database is not answering; try again in a moment")]
     Unavailable,
@@ -62,7 +65,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Rejected { status, .. } => *status,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,12 +77,7 @@ impl AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
-        if store::is_unavailable(&err) {
-            tracing::warn!(error = %err, "database unavailable");
-            AppError::Unavailable
-        } else {
-            AppError::Internal(err.into())
-        }
+        service::Error::from(err).into()
     }
 }
 
@@ -151,6 +149,12 @@ impl IntoResponse for AppError {
             },
         };
         let mut res = (status, body.message.clone()).into_response();
+        if matches!(self, AppError::Busy(_)) {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from_static("30"),
+            );
+        }
         res.extensions_mut().insert(body);
         res
     }
@@ -165,9 +169,9 @@ impl From<service::Error> for AppError {
             E::Invalid(v) => AppError::Invalid(v),
             E::BadRequest(m) => AppError::BadRequest(m),
             E::Conflict(m) => AppError::Conflict(m),
-            E::TooLarge(message) => AppError::Rejected {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                message,
+            e @ E::TooSlow => AppError::Rejected {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: e.to_string(),
             },
             E::Unavailable(_) => AppError::Unavailable,
             E::Internal(e) => AppError::Internal(e),

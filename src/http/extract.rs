@@ -73,7 +73,10 @@ impl FromRequestParts<AppState> for CurrentUser {
             None => {
                 let session = session(parts, state).await?;
                 match session.get::<UserId>(USER_KEY).await? {
-                    Some(id) => store::users::get(&state.db, id).await?,
+                    Some(id) => {
+                        keep_alive(&session).await?;
+                        store::users::get(&state.db, id).await?
+                    }
                     None => None,
                 }
             }
@@ -82,6 +85,20 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts.extensions.insert(user.clone());
         Ok(user)
     }
+}
+
+/// The session key holding the day a signed-in session was last seen.
+const SEEN_KEY: &str = "seen_day";
+
+/// Sessions end after two weeks without use. A request changes nothing in
+/// the session, so nothing is written — except once a day, when the day it
+/// was last seen is noted, which writes the record and moves its expiry on.
+async fn keep_alive(session: &Session) -> Result<()> {
+    let today = time::OffsetDateTime::now_utc().unix_timestamp() / 86_400;
+    if session.get::<i64>(SEEN_KEY).await? != Some(today) {
+        session.insert(SEEN_KEY, today).await?;
+    }
+    Ok(())
 }
 
 /// The signed-in user if there is one (pages that anyone may see).

@@ -5,6 +5,7 @@
 pub mod download;
 pub mod error;
 pub mod extract;
+pub mod heavy;
 pub mod upload;
 
 /// Percent-encode a value for a query string.

@@ -3,6 +3,7 @@
 
 use super::Result;
 use crate::domain::account;
+use crate::domain::ids::UserId;
 use crate::store;
 use crate::store::users::User;
 use sqlx::PgPool;
@@ -21,7 +22,9 @@ pub enum SignIn {
 /// Check an e-mail and password. Unknown addresses are checked against a
 /// dummy hash, so the time taken does not say which addresses exist.
 pub async fn sign_in(db: &PgPool, email: &str, password: String) -> Result<SignIn> {
-    if store::throttle::recent_failures(db, email).await? >= store::throttle::MAX_FAILURES {
+    // The attempt is counted before the password is checked, so guesses
+    // sent together are counted together; a right password clears it.
+    if !store::throttle::take_guess(db, email).await? {
         return Ok(SignIn::Throttled {
             minutes: store::throttle::WINDOW_MINUTES,
         });
@@ -38,9 +41,29 @@ pub async fn sign_in(db: &PgPool, email: &str, password: String) -> Result<SignI
             store::throttle::clear(db, email).await?;
             Ok(SignIn::Welcome(c.user))
         }
-        _ => {
-            store::throttle::record_failure(db, email).await?;
-            Ok(SignIn::Refused)
-        }
+        _ => Ok(SignIn::Refused),
     }
+}
+
+/// API tokens one account may make in an hour.
+pub const MAX_TOKENS_AN_HOUR: i64 = 10;
+
+/// A new API token, shown once: its plain text is never stored.
+pub enum NewToken {
+    Made(String),
+    /// [`MAX_TOKENS_AN_HOUR`] were made in the last hour.
+    TooMany,
+}
+
+/// Make an API token for `user`, within the hourly limit (checked and
+/// written in one step, so simultaneous requests cannot pass it together).
+pub async fn create_token(db: &PgPool, user: UserId, name: &str) -> Result<NewToken> {
+    let name = account::token_name(name)?;
+    let (token, hash) = account::new_token();
+    Ok(
+        match store::tokens::insert_limited(db, user, &name, &hash, MAX_TOKENS_AN_HOUR).await? {
+            Some(_) => NewToken::Made(token),
+            None => NewToken::TooMany,
+        },
+    )
 }

@@ -546,7 +546,7 @@ pub async fn import(
     match filled {
         Ok(report) => Ok((project.id, report)),
         Err(e) => {
-            if let Err(cleanup) = store::projects::delete(db, project.id).await {
+            if let Err(cleanup) = store::projects::delete_failed_import(db, project.id).await {
                 tracing::error!(error = %cleanup, "could not remove a failed import");
             }
             Err(e)
@@ -587,11 +587,8 @@ async fn fill(
         {
             owner
         } else {
-            let email = Email::parse(&format!(
-                "{}@imported.invalid",
-                u.guid.replace(['{', '}'], "")
-            ))
-            .map_err(|e| ImportError::Invalid(e.message))?;
+            let email = Email::parse(&store::users::placeholder_email(project, &u.guid))
+                .map_err(|e| ImportError::Invalid(e.message))?;
             let display = DisplayName::parse(if name.trim().is_empty() {
                 "Imported coder"
             } else {

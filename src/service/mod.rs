@@ -45,9 +45,12 @@ pub enum Error {
     /// It conflicts with the current state (a name taken, an older version).
     #[error("{0}")]
     Conflict(String),
-    /// Larger than this server will produce or accept.
-    #[error("{0}")]
-    TooLarge(String),
+    /// The work took longer than the server allows a statement.
+    #[error(
+        "this took longer than the server allows ({}); narrow it (fewer documents, a code branch) or try again later",
+        store::STATEMENT_TIMEOUT
+    )]
+    TooSlow,
     /// The database is not answering; try again.
     #[error("the database is not answering; try again in a moment")]
     Unavailable(#[source] anyhow::Error),
@@ -72,6 +75,14 @@ impl From<sqlx::Error> for Error {
         if store::is_unavailable(&err) {
             tracing::warn!(error = %err, "database unavailable");
             Error::Unavailable(err.into())
+        } else if store::is_timeout(&err) {
+            tracing::warn!(error = %err, "a statement timed out");
+            Error::TooSlow
+        } else if store::is_unstorable_text(&err) {
+            Error::invalid(
+                "text",
+                "the request holds a character that cannot be stored (a NUL, U+0000); remove it",
+            )
         } else {
             Error::Internal(err.into())
         }

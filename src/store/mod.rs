@@ -40,15 +40,28 @@ pub async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// No statement runs longer than this: a runaway query gives its
+/// connection back instead of holding it for everyone else.
+pub const STATEMENT_TIMEOUT: &str = "60s";
+
 /// A pool for the server. Acquiring a connection gives up after a few
 /// seconds, so a database outage turns into a quick 503 rather than requests
 /// that hang; the pool reconnects by itself when the database returns.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    connect_with(url, max_connections, &[]).await
+}
+
+async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    settings: &[(&str, &str)],
+) -> anyhow::Result<PgPool> {
     // JIT compilation costs about a second on the matrix query and gains
     // nothing on queries this size; plain execution is faster.
     let options = PgConnectOptions::from_str(url)
         .with_context(|| format!("cannot read the database URL {}", redact(url)))?
-        .options([("jit", "off")]);
+        .options([("jit", "off")])
+        .options(settings.iter().copied());
     PgPoolOptions::new()
         .max_connections(max_connections.max(1))
         .min_connections(0)
@@ -69,7 +82,27 @@ pub async fn prepare(url: &str, max_connections: u32) -> anyhow::Result<PgPool> 
     Ok(pool)
 }
 
+/// Migrate, then open the server's pool, whose statements stop after
+/// [`STATEMENT_TIMEOUT`] (commands such as the benchmark's seeding and
+/// migrations themselves may run longer).
+pub async fn prepare_server(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    prepare(url, 1).await?.close().await;
+    connect_with(
+        url,
+        max_connections,
+        &[("statement_timeout", STATEMENT_TIMEOUT)],
+    )
+    .await
+}
+
 /// Does this error mean the database is out of reach (rather than a bug)?
+///
+/// Every failure to get or keep a connection counts: the pool timed out or
+/// closed, the socket or TLS failed, the connection's worker died, or
+/// PostgreSQL said so itself — connection exceptions (class 08), a refused
+/// login (class 28), too many connections or other exhausted resources
+/// (class 53), a database not accepting connections (55000), shutting down
+/// or starting up (57P01–57P05).
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
     matches!(
         err,
@@ -77,7 +110,26 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
-    ) || matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
+            | sqlx::Error::WorkerCrashed
+    ) || matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| {
+        c.starts_with("08")
+            || c.starts_with("28")
+            || c.starts_with("53")
+            || c == "55000"
+            || c.starts_with("57P")
+    }))
+}
+
+/// Was a statement stopped by [`STATEMENT_TIMEOUT`]?
+pub fn is_timeout(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("57014"))
+}
+
+/// Did PostgreSQL refuse a text value it cannot store (a NUL character, in
+/// text or as `\u0000` in JSON)? Such text reaches it only through values
+/// that are passed along unparsed, such as filters.
+pub fn is_unstorable_text(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")))
 }
 
 /// The name of the constraint a database error broke, if any.

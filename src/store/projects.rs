@@ -338,6 +338,20 @@ pub async fn finish_import(pool: &PgPool, project: ProjectId) -> sqlx::Result<()
 
 /// Remove projects left half-imported by a server that died midway (their
 /// import lock is free). Returns how many were removed.
+/// Remove a project whose import failed, with the placeholder accounts
+/// the import made for its coders.
+pub async fn delete_failed_import(pool: &PgPool, project: ProjectId) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "delete from project where project_id = $1",
+        project as ProjectId
+    )
+    .execute(&mut *tx)
+    .await?;
+    super::users::delete_placeholders(&mut tx, project).await?;
+    tx.commit().await
+}
+
 pub async fn remove_abandoned_imports(pool: &PgPool) -> sqlx::Result<u64> {
     let pending =
         sqlx::query_scalar!(r#"select project_id as "id: ProjectId" from project where importing"#)
@@ -362,6 +376,9 @@ pub async fn remove_abandoned_imports(pool: &PgPool) -> sqlx::Result<u64> {
         )
         .execute(&mut *conn)
         .await;
+        if gone.is_ok() {
+            super::users::delete_placeholders(&mut conn, project).await?;
+        }
         sqlx::query_scalar!("select pg_advisory_unlock($1)", key)
             .fetch_one(&mut *conn)
             .await?;

@@ -65,13 +65,15 @@ impl SessionStore for PgSessionStore {
         }
     }
 
+    /// Save an existing session: an update, never an insert, so a session
+    /// deleted meanwhile (signed out, or signed out by a password change
+    /// elsewhere) stays deleted when a request that loaded it before
+    /// finishes. New sessions come through [`SessionStore::create`].
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         sqlx::query!(
             r#"
-            insert into session (session_id, data, expiry)
-            values ($1, $2, $3)
-            on conflict (session_id) do update
-            set data = excluded.data, expiry = excluded.expiry
+            update session set data = $2, expiry = $3
+            where session_id = $1
             "#,
             record.id.to_string(),
             encode(record)?,

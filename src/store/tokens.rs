@@ -32,18 +32,40 @@ pub async fn insert(pool: &PgPool, user: UserId, name: &str, hash: &[u8]) -> sql
     .await
 }
 
-/// Tokens the account made in the last hour (revoked ones are gone and do
-/// not count), for the creation limit.
-pub async fn made_in_last_hour(pool: &PgPool, user: UserId) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"
-        select count(*) as "n!" from api_token
-        where user_id = $1 and created_at > now() - interval '1 hour'
-        "#,
+/// Insert a token unless the account made `max` in the last hour
+/// (revoked ones are gone and do not count); answers its id, or `None` at
+/// the limit. Counted and written under a lock per account.
+pub async fn insert_limited(
+    pool: &PgPool,
+    user: UserId,
+    name: &str,
+    hash: &[u8],
+    max: i64,
+) -> sqlx::Result<Option<TokenId>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "select pg_advisory_xact_lock(hashtextextended('tokens:' || $1::bigint::text, 0))",
         user as UserId
     )
-    .fetch_one(pool)
-    .await
+    .execute(&mut *tx)
+    .await?;
+    let id = sqlx::query_scalar!(
+        r#"
+        insert into api_token (user_id, name, token_hash)
+        select $1, $2, $3
+        where (select count(*) from api_token
+               where user_id = $1 and created_at > now() - interval '1 hour') < $4
+        returning api_token_id as "id: TokenId"
+        "#,
+        user as UserId,
+        name,
+        hash,
+        max
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 pub async fn list(pool: &PgPool, user: UserId) -> sqlx::Result<Vec<Token>> {

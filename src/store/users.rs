@@ -2,7 +2,7 @@
 //! (`app_user_email_key`).
 
 use crate::domain::account::{DisplayName, Email};
-use crate::domain::ids::UserId;
+use crate::domain::ids::{ProjectId, UserId};
 use serde::Serialize;
 use sqlx::PgPool;
 
@@ -151,4 +151,34 @@ pub async fn set_password(pool: &PgPool, id: UserId, password_hash: &str) -> sql
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// The e-mail of the account standing for a coder of an imported file
+/// (`guid`) in the project the import made: it cannot sign in, and it
+/// belongs to that one import, so two people importing files that share a
+/// coder's GUID never share an account.
+pub fn placeholder_email(project: ProjectId, guid: &str) -> String {
+    let guid: String = guid
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(64)
+        .collect();
+    format!("coder-{guid}@project-{project}.imported.invalid")
+}
+
+/// Remove the placeholder accounts of an import that failed or was
+/// abandoned (its project is gone, so they hold nothing).
+pub async fn delete_placeholders(
+    conn: &mut sqlx::PgConnection,
+    project: ProjectId,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        r#"delete from app_user
+           where lower(email) like '%@project-' || $1::bigint::text || '.imported.invalid'
+             and password_hash = '!'"#,
+        project as ProjectId
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
 }

@@ -7,13 +7,14 @@ use crate::domain::account::{self, NewPassword};
 use crate::domain::ids::TokenId;
 use crate::http::error::{AppError, Result};
 use crate::http::extract::{CurrentUser, Form, Path};
+use crate::service::accounts::{self, MAX_TOKENS_AN_HOUR, NewToken};
 use crate::store;
 use crate::store::users::User;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
-use axum::response::Redirect;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -25,9 +26,6 @@ pub fn routes() -> Router<AppState> {
         .route("/account/tokens", post(create_token))
         .route("/account/tokens/{token_id}/revoke", post(revoke_token))
 }
-
-/// Session key for a just-created token, shown once and then dropped.
-const NEW_TOKEN_KEY: &str = "new_token";
 
 struct TokenRow {
     id: TokenId,
@@ -50,7 +48,16 @@ async fn show_account(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     chrome: Chrome,
-    session: Session,
+) -> Result<AccountPage> {
+    account_page(&state, user, chrome, None).await
+}
+
+/// The account page; `new_token` is shown once, in this answer only.
+async fn account_page(
+    state: &AppState,
+    user: User,
+    chrome: Chrome,
+    new_token: Option<String>,
 ) -> Result<AccountPage> {
     let tokens = store::tokens::list(&state.db, user.id)
         .await?
@@ -62,7 +69,6 @@ async fn show_account(
             last_used: t.last_used_at.map(when).unwrap_or_else(|| "never".into()),
         })
         .collect();
-    let new_token = session.remove::<String>(NEW_TOKEN_KEY).await?;
     Ok(AccountPage {
         chrome,
         user,
@@ -115,37 +121,32 @@ async fn change_password(
     .await
 }
 
-/// API tokens one account may make in an hour.
-pub const MAX_TOKENS_AN_HOUR: i64 = 10;
-
 #[derive(Deserialize)]
 struct TokenForm {
     #[serde(default)]
     name: String,
 }
 
+/// Tokens are for scripts: a handful is plenty, and a flood of them is
+/// someone using a stolen session. The new token is shown on the page this
+/// request answers with — never kept in the session or anywhere else.
 async fn create_token(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    chrome: Chrome,
     session: Session,
     Form(form): Form<TokenForm>,
-) -> Result<Redirect> {
-    let name = match account::token_name(&form.name) {
-        Ok(n) => n,
-        Err(e) => return back_with(&session, "/account", e).await,
-    };
-    // Tokens are for scripts: a handful is plenty, and a flood of them is
-    // someone using a stolen session.
-    if store::tokens::made_in_last_hour(&state.db, user.id).await? >= MAX_TOKENS_AN_HOUR {
-        return Err(AppError::TooManyRequests(format!(
+) -> Result<Response> {
+    match accounts::create_token(&state.db, user.id, &form.name).await {
+        Ok(NewToken::Made(token)) => Ok(account_page(&state, user, chrome, Some(token))
+            .await?
+            .into_response()),
+        Ok(NewToken::TooMany) => Err(AppError::TooManyRequests(format!(
             "at most {MAX_TOKENS_AN_HOUR} API tokens can be made in an hour; \
              revoke unused ones, or wait"
-        )));
+        ))),
+        Err(e) => Ok(back_with(&session, "/account", e).await?.into_response()),
     }
-    let (token, hash) = account::new_token();
-    store::tokens::insert(&state.db, user.id, &name, &hash).await?;
-    session.insert(NEW_TOKEN_KEY, token).await?;
-    Ok(Redirect::to("/account"))
 }
 
 async fn revoke_token(

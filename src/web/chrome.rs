@@ -43,10 +43,15 @@ impl FromRequestParts<AppState> for Chrome {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
         let session = session(parts, state).await?;
-        let flashes = session
-            .remove::<Vec<Flash>>(FLASH_KEY)
-            .await?
-            .unwrap_or_default();
+        // Removing marks the session changed (and so written): only when
+        // there is something to remove.
+        let flashes = match session.get::<Vec<Flash>>(FLASH_KEY).await? {
+            Some(_) => session
+                .remove::<Vec<Flash>>(FLASH_KEY)
+                .await?
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
         Ok(Chrome { user, flashes })
     }
 }

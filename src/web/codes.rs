@@ -9,6 +9,7 @@ use crate::domain::ids::{CodeId, CodingId, DocumentId, ProjectId};
 use crate::domain::project::Role;
 use crate::http::error::{AppError, Result};
 use crate::http::extract::{Form, Path, ProjectAccess, Query, need};
+use crate::http::heavy::Heavy;
 use crate::http::upload::file_part;
 use crate::service::analysis::options::filter_options;
 use crate::service::codebook::{self, CodeInput};
@@ -455,6 +456,7 @@ async fn empty_trash_form(
 async fn import_form(
     State(state): State<AppState>,
     access: ProjectAccess<need::Coder>,
+    _heavy: Heavy,
     session: Session,
     multipart: Multipart,
 ) -> Result<Redirect> {

@@ -11,6 +11,7 @@ use crate::domain::speakers::SpeakerRole;
 use crate::domain::turns::Turn;
 use crate::http::error::{AppError, Result};
 use crate::http::extract::{Form, Path, ProjectAccess, need};
+use crate::http::heavy::Heavy;
 use crate::http::upload;
 use crate::service::documents::{
     WantedMapping, clock, detail, import_files, map_speakers, parse_changes,
@@ -92,6 +93,7 @@ async fn list_documents(
 async fn upload_documents(
     State(state): State<AppState>,
     access: ProjectAccess<need::Coder>,
+    _heavy: Heavy,
     session: Session,
     multipart: Multipart,
 ) -> Result<Redirect> {

@@ -6,6 +6,7 @@ use super::pages::back_with;
 use crate::app::AppState;
 use crate::http::error::{AppError, Result};
 use crate::http::extract::CurrentUser;
+use crate::http::heavy::Heavy;
 use crate::http::upload::file_part;
 use crate::service::exchange::{self, Report};
 use crate::store;
@@ -33,6 +34,7 @@ struct ImportedPage {
 async fn import_page(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    _heavy: Heavy,
     chrome: Chrome,
     session: Session,
     multipart: Multipart,

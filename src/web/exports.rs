@@ -5,6 +5,7 @@ use crate::app::AppState;
 use crate::formats::theme_export::ThemeSheet;
 use crate::http::error::Result;
 use crate::http::extract::{ProjectAccess, Query};
+use crate::http::heavy::Heavy;
 use crate::service::analysis::theme_table::{self, ThemeQuery};
 use crate::service::exports::sheet_of;
 use askama::Template;
@@ -34,6 +35,7 @@ struct ThemeTablePage {
 async fn theme_html(
     State(state): State<AppState>,
     access: ProjectAccess,
+    _heavy: Heavy,
     Query(query): Query<ThemeQuery>,
 ) -> Result<ThemeTablePage> {
     let t = theme_table::build(&state.db, &state.attributions, &access, &query).await?;

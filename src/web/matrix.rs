@@ -9,6 +9,7 @@ use crate::domain::matrix::{Column, Measure};
 use crate::http::encode_query;
 use crate::http::error::Result;
 use crate::http::extract::{ProjectAccess, Query};
+use crate::http::heavy::Heavy;
 use crate::service;
 use crate::service::analysis::matrix::{self, Matrix, MatrixQuery, MatrixRequest, MatrixRow};
 use crate::service::analysis::options::filter_options;
@@ -79,6 +80,7 @@ fn format_value(v: Option<f64>, measure: Measure) -> String {
 async fn matrix_page(
     State(state): State<AppState>,
     access: ProjectAccess,
+    _heavy: Heavy,
     chrome: Chrome,
     RawPairs(pairs): RawPairs<Vec<(String, String)>>,
 ) -> Result<MatrixPage> {
@@ -260,6 +262,7 @@ struct CooccurrencePage {
 async fn cooccurrence_page(
     State(state): State<AppState>,
     access: ProjectAccess,
+    _heavy: Heavy,
     chrome: Chrome,
     Query(query): Query<MatrixQuery>,
 ) -> Result<CooccurrencePage> {

@@ -79,11 +79,29 @@ pub use crate::http::encode_query;
 
 /// Where to go after signing in: only paths on this site, never `//host`
 /// or a full URL (an open redirect would help phishing).
+///
+/// A same-site path starts with one `/` and holds no white space, control
+/// character or backslash anywhere: browsers drop tabs and line breaks from
+/// a URL (so `/<TAB>/host` would become `//host`) and read `\` as `/`.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
+        Some(n) if is_local_path(n) => n,
         _ => "/projects",
     }
+}
+
+fn is_local_path(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/'))
+        && !n
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\' || is_invisible(c))
+}
+
+/// Characters a browser may drop or that hide what a link says.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
 /// `2026-11-25 14:03 UTC`: timestamps as people read them.
@@ -111,6 +129,14 @@ mod tests {
             "https://evil.example",
             "/\\evil.example",
             "projects",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r//evil.example",
+            "/ /evil.example",
+            "/\u{200B}/evil.example",
+            "/projects\\..\\evil",
+            "/\n",
+            "",
         ] {
             assert_eq!(safe_next(Some(bad)), "/projects", "{bad}");
         }

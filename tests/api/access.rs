@@ -719,6 +719,7 @@ fn served() -> BTreeSet<(String, String)> {
     let router = parley::router::router(AppState {
         db,
         config: Arc::new(ServerConfig::default()),
+        heavy: Arc::new(parley::http::heavy::Gate::new(4)),
         attributions: Arc::default(),
     });
     let text = format!("{router:?}");

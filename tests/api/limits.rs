@@ -88,7 +88,7 @@ async fn api_tokens_are_made_at_a_limited_rate(pool: PgPool) {
             .form(&[("name", "script")])
             .send()
     };
-    for _ in 0..parley::web::account::MAX_TOKENS_AN_HOUR {
+    for _ in 0..parley::service::accounts::MAX_TOKENS_AN_HOUR {
         let res = make().await.unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
     }
@@ -100,7 +100,7 @@ async fn api_tokens_are_made_at_a_limited_rate(pool: PgPool) {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_eq!(n, parley::web::account::MAX_TOKENS_AN_HOUR);
+    assert_eq!(n, parley::service::accounts::MAX_TOKENS_AN_HOUR);
 }
 
 #[sqlx::test]
