@@ -69,10 +69,16 @@ pub fn name(field: &'static str, raw: &str) -> Result<String, ValidationError> {
 }
 
 /// Free text (a memo, a definition, a description): NFC, line breaks as
-/// `\n`, no control characters but tab and line break.
+/// `\n`. Pasted text keeps what it holds (Word's vertical tab, a form
+/// feed), but not NUL, which PostgreSQL cannot store.
 pub fn free_text(field: &'static str, raw: &str) -> Result<String, ValidationError> {
     let unified = raw.replace("\r\n", "\n").replace('\r', "\n");
-    no_controls(field, &unified)?;
+    if unified.contains('\0') {
+        return Err(ValidationError::new(
+            field,
+            "the text holds a NUL character (U+0000) that cannot be stored; remove it",
+        ));
+    }
     Ok(unified.nfc().collect())
 }
 
