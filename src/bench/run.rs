@@ -247,7 +247,10 @@ async fn measure_all(
                 notes.push(describe(&ctx.db, "Export", p).await?);
                 rows.extend(export(ctx, p).await?);
             }
-            Scenario::Import => rows.extend(import(ctx, made).await?),
+            Scenario::Import => {
+                rows.extend(import(ctx, made).await?);
+                rows.extend(at_the_limits(ctx, made).await?);
+            }
         }
     }
     Ok(())
@@ -1282,6 +1285,108 @@ async fn import(ctx: &Ctx, made: &mut Vec<ProjectId>) -> anyhow::Result<Vec<Row>
         server.stop().await;
     }
     Ok(rows)
+}
+
+/// Files at the upload limits (docs/SECURITY.md#limits), each imported on a
+/// fresh server so the peak RSS is that import's alone: what a small file
+/// may become is capped, and within the caps memory stays in the budget.
+async fn at_the_limits(ctx: &Ctx, made: &mut Vec<ProjectId>) -> anyhow::Result<Vec<Row>> {
+    use crate::domain::document::MAX_CHARS;
+    use crate::formats::refi::read::{MAX_ELEMENTS, MAX_XML_BYTES};
+    let flood = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="{PROJECT_PREFIX} element flood" origin="bench"><Description>{}</Description></Project>"#,
+        "<X/>".repeat(MAX_ELEMENTS - 10)
+    );
+    let text_bytes = MAX_XML_BYTES - 4096;
+    let big = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="{PROJECT_PREFIX} largest XML" origin="bench"><Description>{}</Description></Project>"#,
+        "word ".repeat(text_bytes / 5)
+    );
+    let paragraph = format!("<w:p><w:r><w:t>{}</w:t></w:r></w:p>", "word ".repeat(199));
+    let docx_xml = format!(
+        r#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{}</w:body></w:document>"#,
+        paragraph.repeat(MAX_CHARS / 1000 - 5)
+    );
+    let cases: [(&str, &str, Vec<u8>); 3] = [
+        (
+            "Import a .qdpx of 499,990 elements (the element cap)",
+            "qdpx",
+            zip_one("project.qde", flood.as_bytes())?,
+        ),
+        (
+            "Import a .qdpx of 32 MiB of XML (the size cap)",
+            "qdpx",
+            zip_one("project.qde", big.as_bytes())?,
+        ),
+        (
+            "Import a .docx of ~2,000,000 characters (the document cap)",
+            "docx",
+            zip_one("word/document.xml", docx_xml.as_bytes())?,
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (what, kind, bytes) in cases {
+        let server = Server::start(&ctx.url).await?;
+        let idle = server.rss_mb();
+        let (url, name) = if kind == "qdpx" {
+            (server.url("/api/v1/projects/import"), "limits.qdpx")
+        } else {
+            let project = store::projects::insert(
+                &ctx.db,
+                ctx.runner,
+                &ProjectName::parse(&format!("{PROJECT_PREFIX} document at the cap"))?,
+                "Made by `parley bench run`; removed afterwards.",
+            )
+            .await?;
+            made.push(project.id);
+            let url = server.url(&format!("/api/v1/projects/{}/documents", project.id));
+            (url, "limits.docx")
+        };
+        let file_mb = bytes.len() as f64 / 1e6;
+        let p = server.probe();
+        let started = Instant::now();
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name),
+        );
+        let res = ctx
+            .client
+            .post(&url)
+            .bearer_auth(&ctx.token)
+            .multipart(form)
+            .send()
+            .await?;
+        let status = res.status();
+        let body: serde_json::Value = res.json().await.unwrap_or_default();
+        let mut t = Timing::default();
+        t.add(started.elapsed(), status, 0);
+        if let Some(id) = body["project"]["id"].as_i64() {
+            made.push(ProjectId(id));
+        }
+        let mut r = row(what, &t, &server, &p);
+        r.notes = format!("{file_mb:.2} MB file, answered {status}; server idle at {idle:.0} MB");
+        r.budget = "RSS < 200 MB".into();
+        let rss = r.rss_mb.unwrap_or(0.0);
+        r.verdict = if !status.is_success() {
+            format!("failed: {status}")
+        } else if rss < 200.0 {
+            "met".into()
+        } else {
+            format!("missed: {rss:.0} MB")
+        };
+        rows.push(r);
+        server.stop().await;
+    }
+    Ok(rows)
+}
+
+/// A zip archive holding one deflated entry.
+fn zip_one(name: &str, bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file(name, zip::write::SimpleFileOptions::default())?;
+    zip.write_all(bytes)?;
+    Ok(zip.finish()?.into_inner())
 }
 
 // ---- the report ------------------------------------------------------------

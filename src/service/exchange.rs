@@ -372,6 +372,19 @@ async fn export_parts(db: &PgPool, project: ProjectId, whole: bool) -> anyhow::R
     Ok(ex)
 }
 
+/// The project's description as Parley keeps one (at most 10,000
+/// characters, without what PostgreSQL cannot store); a longer one is cut.
+fn description_of(ex: &Exchange) -> String {
+    let cut: String = ex
+        .description
+        .trim()
+        .chars()
+        .filter(|c| *c != '\0')
+        .take(10_000)
+        .collect();
+    crate::domain::project::description(&cut).unwrap_or_default()
+}
+
 /// Nest codes listed in tree order (every parent before its sub-codes):
 /// one pass from the end, so no walk goes deeper than a loop.
 fn nest(flat: Vec<(Option<CodeId>, CodeId, Code)>) -> Vec<Code> {
@@ -534,7 +547,7 @@ pub async fn import(
     .or_else(|_| ProjectName::parse("Imported project"))
     .map_err(|e| ImportError::Invalid(e.message))?;
     let (project, guard) =
-        store::projects::ImportGuard::create(db, owner, &name, &ex.description).await?;
+        store::projects::ImportGuard::create(db, owner, &name, &description_of(&ex)).await?;
     let filled = match fill(db, owner, project.id, &mut ex).await {
         Ok(report) => store::projects::finish_import(db, project.id)
             .await

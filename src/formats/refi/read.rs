@@ -24,7 +24,7 @@ use super::{
 use crate::formats::{FormatError, ZipBudget, ZipLimits, describe_bytes};
 
 /// The largest XML document read, whether from a zip or on its own.
-pub const MAX_XML_BYTES: usize = 64 * 1024 * 1024;
+pub const MAX_XML_BYTES: usize = 32 * 1024 * 1024;
 
 /// The most elements a REFI-QDA document may have. A project of a hundred
 /// transcripts and 50,000 codings has about 200,000; the cap keeps the
