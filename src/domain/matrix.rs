@@ -305,18 +305,22 @@ fn natural(s: &str) -> Vec<(String, u64)> {
     out
 }
 
-/// A cell's value for a measure. Cases % is cases ÷ N × 100 (`None` where
+/// Cases % — cases ÷ N × 100 — the one place it is computed (`None` where
 /// there is no N: Unassigned, or a column with nobody in it).
+pub fn cases_pct(cases: i64, participants: Option<i64>) -> Option<f64> {
+    participants
+        .filter(|n| *n > 0)
+        .map(|n| cases as f64 * 100.0 / n as f64)
+}
+
+/// A cell's value for a measure.
 pub fn value(counts: Counts, measure: Measure, participants: Option<i64>) -> Option<f64> {
     Some(match measure {
         Measure::References => counts.references as f64,
         Measure::Cases => counts.cases as f64,
         Measure::Documents => counts.documents as f64,
         Measure::Words => counts.words as f64,
-        Measure::CasesPct => match participants {
-            Some(n) if n > 0 => counts.cases as f64 * 100.0 / n as f64,
-            _ => return None,
-        },
+        Measure::CasesPct => return cases_pct(counts.cases, participants),
     })
 }
 

@@ -32,9 +32,7 @@ pub struct Cell {
 
 impl Cell {
     pub fn cases_pct(&self) -> Option<f64> {
-        self.n
-            .filter(|n| *n > 0)
-            .map(|n| self.cases as f64 * 100.0 / n as f64)
+        crate::domain::matrix::cases_pct(self.cases, self.n)
     }
 
     /// `7/12 (58%)`, or `—` where there is no N.

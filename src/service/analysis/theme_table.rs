@@ -46,27 +46,6 @@ pub struct ThemeTable {
     pub scope: String,
 }
 
-impl ThemeTable {
-    /// A cell as a paper shows it: `7/12 (58%)`, or for Unassigned (no N)
-    /// just the references.
-    pub fn cases_text(column: &Column, cases: i64) -> String {
-        match column.participants {
-            Some(n) if n > 0 => format!("{cases}/{n} ({:.0}%)", cases as f64 * 100.0 / n as f64),
-            Some(_) => format!("{cases}/0"),
-            None => "—".into(),
-        }
-    }
-
-    pub fn total_cases_text(&self, cases: i64) -> String {
-        let n = self.matrix.participants;
-        if n > 0 {
-            format!("{cases}/{n} ({:.0}%)", cases as f64 * 100.0 / n as f64)
-        } else {
-            format!("{cases}/0")
-        }
-    }
-}
-
 /// Collapse white space, drop a speaker label the excerpt starts with, and
 /// keep quotes to a readable length.
 fn quote_text(c: &Coding) -> String {
