@@ -307,11 +307,7 @@ pub async fn owner(db: &PgPool, email: Option<&str>) -> anyhow::Result<User> {
              or on the first-run page of `parley serve`, then run `parley demo` again"
         );
     }
-    // The store has no "first administrator" query; this is the only SQL here.
-    let first_admin: Option<String> =
-        sqlx::query_scalar("select email from app_user where is_admin order by user_id limit 1")
-            .fetch_optional(db)
-            .await?;
+    let first_admin = store::users::first_admin_email(db).await?;
     match first_admin {
         Some(email) => store::users::by_email(db, &email)
             .await?

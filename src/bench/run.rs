@@ -165,25 +165,16 @@ pub async fn run(url: &str, args: RunArgs) -> anyhow::Result<()> {
     let outcome = measure_all(&ctx, &mut rows, &mut notes, &mut made_projects).await;
     // Clean up whatever happened.
     if !args.keep {
-        let gone = sqlx::query(
-            "delete from coding where coder_id in (select user_id from app_user
-             where email = 'bench-runner@parley.invalid'
-                or email like 'bench-client-%@parley.invalid')",
-        )
-        .execute(&db)
-        .await?;
-        if gone.rows_affected() > 0 {
-            eprintln!("removed the {} codings the run made", gone.rows_affected());
+        let gone = store::bench::remove_run_codings(&db).await?;
+        if gone > 0 {
+            eprintln!("removed the {gone} codings the run made");
         }
         for p in &made_projects {
             store::projects::delete(&db, *p).await?;
         }
     }
     store::tokens::delete(&db, runner.id, token_id).await.ok();
-    sqlx::query("delete from api_token where name = $1")
-        .bind(TOKEN_NAME)
-        .execute(&db)
-        .await?;
+    store::bench::delete_tokens_named(&db, TOKEN_NAME).await?;
     let load_after = loadavg();
     outcome?;
     let report = markdown(&machine, &load_after, &notes, &rows);
@@ -270,12 +261,7 @@ async fn join(ctx: &Ctx, project: ProjectId) -> anyhow::Result<()> {
 async fn describe(db: &PgPool, what: &str, p: ProjectId) -> anyhow::Result<String> {
     let s = store::projects::stats(db, p).await?;
     let (name, _) = store::projects::name_and_description(db, p).await?;
-    let words: i64 = sqlx::query_scalar(
-        "select coalesce(sum(char_count), 0)::bigint from document where project_id = $1",
-    )
-    .bind(p.0)
-    .fetch_one(db)
-    .await?;
+    let words = store::bench::characters(db, p).await?;
     Ok(format!(
         "{what}: project {p} “{name}” — {} documents ({:.1} MB of text), {} participants, {} codes, {} codings",
         s.documents,
@@ -287,16 +273,7 @@ async fn describe(db: &PgPool, what: &str, p: ProjectId) -> anyhow::Result<Strin
 }
 
 async fn largest_bench_project(db: &PgPool) -> anyhow::Result<ProjectId> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "select p.project_id from project p
-         where p.name like $1 || '%'
-         order by (select count(*) from coding g where g.project_id = p.project_id) desc,
-                  p.project_id desc
-         limit 1",
-    )
-    .bind(PROJECT_PREFIX)
-    .fetch_optional(db)
-    .await?;
+    let found = store::bench::largest_project(db, PROJECT_PREFIX).await?;
     found
         .map(ProjectId)
         .context("there is no bench project: run `parley bench seed` first (or pass --project)")
@@ -305,18 +282,7 @@ async fn largest_bench_project(db: &PgPool) -> anyhow::Result<ProjectId> {
 /// A transcript of at least 19,000 words with 800–1,250 codings, else a new
 /// one-document project seeded for it.
 async fn page_document(ctx: &Ctx) -> anyhow::Result<(ProjectId, i64)> {
-    let query = "select d.project_id, d.document_id from document d
-         join project p using (project_id)
-         where ($1::bigint is null and p.name like $2 || '%' or p.project_id = $1)
-           and d.char_count > 100000
-           and (select count(*) from coding g where g.document_id = d.document_id)
-               between 800 and 1250
-         order by d.document_id desc limit 1";
-    let found: Option<(i64, i64)> = sqlx::query_as(query)
-        .bind(ctx.args.page_project)
-        .bind(PROJECT_PREFIX)
-        .fetch_optional(&ctx.db)
-        .await?;
+    let found = store::bench::page_document(&ctx.db, ctx.args.page_project, PROJECT_PREFIX).await?;
     if let Some((p, d)) = found {
         return Ok((ProjectId(p), d));
     }
@@ -337,10 +303,7 @@ async fn page_document(ctx: &Ctx) -> anyhow::Result<(ProjectId, i64)> {
     )
     .await?;
     eprintln!("{made}");
-    let d: i64 = sqlx::query_scalar("select document_id from document where project_id = $1")
-        .bind(made.project.0)
-        .fetch_one(&ctx.db)
-        .await?;
+    let d = store::bench::first_document(&ctx.db, made.project).await?;
     Ok((made.project, d))
 }
 
@@ -350,16 +313,7 @@ async fn export_project(ctx: &Ctx) -> anyhow::Result<ProjectId> {
     if let Some(p) = ctx.args.export_project {
         return Ok(ProjectId(p));
     }
-    let found: Option<i64> = sqlx::query_scalar(
-        "select p.project_id from project p
-         where p.name like $1 || '%'
-           and (select count(*) from coding g where g.project_id = p.project_id)
-               between 80000 and 150000
-         order by p.project_id desc limit 1",
-    )
-    .bind(PROJECT_PREFIX)
-    .fetch_optional(&ctx.db)
-    .await?;
+    let found = store::bench::export_project(&ctx.db, PROJECT_PREFIX).await?;
     if let Some(p) = found {
         return Ok(ProjectId(p));
     }
@@ -659,20 +613,7 @@ fn row(what: impl Into<String>, t: &Timing, server: &Server, p: &Probe) -> Row {
 /// Where new codings go: transcripts of 2,000+ characters (id, length) and
 /// live codes.
 async fn targets(db: &PgPool, project: ProjectId) -> anyhow::Result<(Vec<(i64, i32)>, Vec<i64>)> {
-    let docs = sqlx::query_as(
-        "select document_id, char_count from document where project_id = $1 and char_count > 2000
-         order by document_id",
-    )
-    .bind(project.0)
-    .fetch_all(db)
-    .await?;
-    let codes = sqlx::query_scalar(
-        "select code_id from code where project_id = $1 and deleted_at is null order by code_id",
-    )
-    .bind(project.0)
-    .fetch_all(db)
-    .await?;
-    Ok((docs, codes))
+    Ok(store::bench::targets(db, project).await?)
 }
 
 /// A coding of 40–1,200 characters at a random place of a random
@@ -823,15 +764,7 @@ async fn signed_in(ctx: &Ctx, server: &Server) -> anyhow::Result<Client> {
 
 /// The corpus's first transcript of at least 19,000 words of `kind`.
 async fn long_document(db: &PgPool, project: ProjectId, kind: &str) -> anyhow::Result<Option<i64>> {
-    Ok(sqlx::query_scalar(
-        "select document_id from document
-         where project_id = $1 and char_count > 100000 and kind::text = $2
-         order by document_id limit 1",
-    )
-    .bind(project.0)
-    .bind(kind)
-    .fetch_optional(db)
-    .await?)
+    Ok(store::bench::long_document(db, project, kind).await?)
 }
 
 /// The coding page of `doc` (and, `full`, its JSON and the poll).
@@ -842,14 +775,7 @@ async fn page(
     place: &str,
     full: bool,
 ) -> anyhow::Result<Vec<Row>> {
-    let (turns, codings, speakers): (i64, i64, i64) = sqlx::query_as(
-        "select (select count(*) from turn where document_id = $1)::bigint,
-                (select count(*) from coding where document_id = $1)::bigint,
-                (select count(*) from speaker where document_id = $1)::bigint",
-    )
-    .bind(doc)
-    .fetch_one(&ctx.db)
-    .await?;
+    let (turns, codings, speakers) = store::bench::document_counts(&ctx.db, doc).await?;
     let server = Server::start(&ctx.url).await?;
     let browser = signed_in(ctx, &server).await?;
     let n = ctx.args.samples;
@@ -948,20 +874,8 @@ async fn page(
 }
 
 async fn excerpts(ctx: &Ctx, project: ProjectId) -> anyhow::Result<Vec<Row>> {
-    let counts: Vec<(i64, i64)> = sqlx::query_as(
-        "select code_id, count(*) from coding where project_id = $1 group by code_id
-         order by 2 desc, 1",
-    )
-    .bind(project.0)
-    .fetch_all(&ctx.db)
-    .await?;
-    let theme: Option<i64> = sqlx::query_scalar(
-        "select code_id from code where project_id = $1 and parent_id is null
-         and deleted_at is null order by position limit 1",
-    )
-    .bind(project.0)
-    .fetch_optional(&ctx.db)
-    .await?;
+    let counts = store::bench::codings_per_code(&ctx.db, project).await?;
+    let theme = store::bench::first_theme(&ctx.db, project).await?;
     let (Some(top), Some(theme)) = (counts.first().copied(), theme) else {
         bail!("project {project} has no codings");
     };
@@ -1245,10 +1159,7 @@ async fn import(ctx: &Ctx, made: &mut Vec<ProjectId>) -> anyhow::Result<Vec<Row>
                 *t.statuses.entry(s).or_default() += n;
             }
         }
-        let stored: i64 = sqlx::query_scalar("select count(*) from document where project_id = $1")
-            .bind(project.id.0)
-            .fetch_one(&ctx.db)
-            .await?;
+        let stored = store::bench::document_count(&ctx.db, project.id).await?;
         let mut r = row(
             format!(
                 "Import {files} transcripts of {} words: {} per request, {parallel} at a time",
@@ -1419,7 +1330,7 @@ impl Machine {
             .unwrap_or(0.0)
             / 1024.0
             / 1024.0;
-        let postgres: String = sqlx::query_scalar("select version()").fetch_one(db).await?;
+        let postgres = store::bench::server_version(db).await?;
         let mut settings = Vec::new();
         for name in [
             "shared_buffers",
@@ -1428,10 +1339,7 @@ impl Machine {
             "max_parallel_workers_per_gather",
             "jit",
         ] {
-            let v: String = sqlx::query_scalar("select current_setting($1)")
-                .bind(name)
-                .fetch_one(db)
-                .await?;
+            let v = store::bench::setting(db, name).await?;
             settings.push(format!("{name}={v}"));
         }
         let when = time::OffsetDateTime::now_utc()

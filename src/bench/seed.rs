@@ -16,6 +16,7 @@ use crate::domain::ids::{ParticipantId, ProjectId, UserId};
 use crate::domain::project::{ProjectName, Role};
 use crate::domain::{speakers, turns};
 use crate::store;
+use crate::store::bench::{self, CopyBuf};
 use crate::store::users::User;
 use anyhow::{Context, bail};
 use clap::Args;
@@ -156,28 +157,13 @@ pub async fn seed(db: &PgPool, a: &SeedArgs) -> anyhow::Result<Seeded> {
     }
 }
 
-/// VACUUM ANALYZE what the seed wrote: fresh statistics and a visibility
-/// map, as autovacuum would leave a project that has been in use a while.
-pub async fn vacuum(db: &PgPool) -> anyhow::Result<()> {
-    sqlx::query(
-        "vacuum (analyze) document, turn, speaker, participant, code, coding, coding_part, \
-         project_member, app_user",
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 /// The owner: `email` (created when missing), else the first administrator,
 /// else a bench account.
 pub async fn owner(db: &PgPool, email: Option<&str>) -> anyhow::Result<User> {
     if let Some(email) = email {
         return ensure_user(db, email, "Bench owner").await;
     }
-    let first_admin: Option<String> =
-        sqlx::query_scalar("select email from app_user where is_admin order by user_id limit 1")
-            .fetch_optional(db)
-            .await?;
+    let first_admin = store::users::first_admin_email(db).await?;
     match first_admin {
         Some(email) => ensure_user(db, &email, "Bench owner").await,
         None => ensure_user(db, "bench-owner@parley.invalid", "Bench owner").await,
@@ -211,141 +197,6 @@ pub async fn random_password_hash() -> anyhow::Result<(String, String)> {
     let hash = tokio::task::spawn_blocking(move || account::hash_password(&parsed)).await?;
     Ok((password, hash))
 }
-
-/// Reserve `n` consecutive ids of each table's identity column; answers the
-/// first of each.
-async fn reserve(db: &PgPool, wanted: &[(&str, &str, usize)]) -> anyhow::Result<Vec<i64>> {
-    let mut tx = db.begin().await?;
-    let tables: Vec<&str> = wanted.iter().map(|w| w.0).collect();
-    // The names are this module's constants, not input.
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "lock table {} in exclusive mode",
-        tables.join(", ")
-    )))
-    .execute(&mut *tx)
-    .await?;
-    let mut firsts = Vec::with_capacity(wanted.len());
-    for (table, column, n) in wanted {
-        let first: i64 = sqlx::query_scalar("select nextval(pg_get_serial_sequence($1, $2))")
-            .bind(table)
-            .bind(column)
-            .fetch_one(&mut *tx)
-            .await?;
-        if *n > 1 {
-            sqlx::query("select setval(pg_get_serial_sequence($1, $2), $3)")
-                .bind(table)
-                .bind(column)
-                .bind(first + *n as i64 - 1)
-                .execute(&mut *tx)
-                .await?;
-        }
-        firsts.push(first);
-    }
-    tx.commit().await?;
-    Ok(firsts)
-}
-
-/// Rows in PostgreSQL's COPY text format.
-#[derive(Default)]
-struct CopyBuf {
-    data: Vec<u8>,
-    rows: usize,
-    fresh: bool,
-}
-
-impl CopyBuf {
-    fn sep(&mut self) {
-        if !self.fresh {
-            self.data.push(b'\t');
-        }
-        self.fresh = false;
-    }
-
-    fn text(&mut self, s: &str) -> &mut Self {
-        self.sep();
-        for b in s.bytes() {
-            match b {
-                b'\\' => self.data.extend_from_slice(b"\\\\"),
-                b'\t' => self.data.extend_from_slice(b"\\t"),
-                b'\n' => self.data.extend_from_slice(b"\\n"),
-                b'\r' => self.data.extend_from_slice(b"\\r"),
-                _ => self.data.push(b),
-            }
-        }
-        self
-    }
-
-    fn num(&mut self, n: impl fmt::Display) -> &mut Self {
-        self.sep();
-        use std::io::Write;
-        write!(self.data, "{n}").expect("writing to a Vec");
-        self
-    }
-
-    fn null(&mut self) -> &mut Self {
-        self.sep();
-        self.data.extend_from_slice(b"\\N");
-        self
-    }
-
-    fn opt(&mut self, n: Option<impl fmt::Display>) -> &mut Self {
-        match n {
-            Some(n) => self.num(n),
-            None => self.null(),
-        }
-    }
-
-    fn opt_text(&mut self, s: Option<&str>) -> &mut Self {
-        match s {
-            Some(s) => self.text(s),
-            None => self.null(),
-        }
-    }
-
-    fn flag(&mut self, b: bool) -> &mut Self {
-        self.sep();
-        self.data.push(if b { b't' } else { b'f' });
-        self
-    }
-
-    fn end(&mut self) {
-        self.data.push(b'\n');
-        self.rows += 1;
-        self.fresh = true;
-    }
-
-    fn new() -> CopyBuf {
-        CopyBuf {
-            fresh: true,
-            ..CopyBuf::default()
-        }
-    }
-}
-
-async fn copy(conn: &mut PgConnection, statement: &str, buf: &CopyBuf) -> anyhow::Result<()> {
-    if buf.rows == 0 {
-        return Ok(());
-    }
-    let mut copy = conn.copy_in_raw(statement).await?;
-    if let Err(e) = copy.send(buf.data.as_slice()).await {
-        copy.abort("send failed").await.ok();
-        return Err(e.into());
-    }
-    copy.finish()
-        .await
-        .with_context(|| statement.split(" from").next().unwrap_or("").to_owned())?;
-    Ok(())
-}
-
-const COPY_DOCUMENT: &str = "copy document (document_id, project_id, title, kind, held_on, \
-    attributes, original_filename, source_format, body, char_count, created_by) from stdin";
-const COPY_TURN: &str =
-    "copy turn (document_id, turn_no, speaker, start_pos, end_pos, time_ms) from stdin";
-const COPY_SPEAKER: &str =
-    "copy speaker (project_id, document_id, label, participant_id, is_interviewer) from stdin";
-const COPY_CODING: &str = "copy coding (coding_id, project_id, document_id, code_id, coder_id, \
-    start_pos, end_pos, memo, starred) from stdin";
-const COPY_PART: &str = "copy coding_part (coding_id, label, first_pos, words) from stdin";
 
 /// A batch of documents with everything that belongs to them.
 struct Batch {
@@ -382,7 +233,8 @@ fn participant_labels(plan: &Plan, first: i64) -> Vec<(ParticipantId, String)> {
 /// Insert the plan's participants into `project` (groups by position);
 /// answers the first id.
 pub async fn insert_people(db: &PgPool, project: ProjectId, plan: &Plan) -> anyhow::Result<i64> {
-    let first = reserve(db, &[("participant", "participant_id", plan.people.len())]).await?[0];
+    let first =
+        bench::reserve(db, &[("participant", "participant_id", plan.people.len())]).await?[0];
     let mut conn = db.acquire().await?;
     copy_people(&mut conn, project, plan, first).await?;
     Ok(first)
@@ -394,12 +246,7 @@ async fn copy_people(
     plan: &Plan,
     first: i64,
 ) -> anyhow::Result<()> {
-    let groups: Vec<i64> = sqlx::query_scalar(
-        "select group_id from stakeholder_group where project_id = $1 order by position, group_id",
-    )
-    .bind(project.0)
-    .fetch_all(&mut *conn)
-    .await?;
+    let groups = bench::group_ids(conn, project).await?;
     if groups.len() < 3 {
         bail!("project {project} does not have the three default groups");
     }
@@ -413,7 +260,7 @@ async fn copy_people(
             .text(&attributes.to_string())
             .end();
     }
-    copy(
+    bench::copy(
         conn,
         "copy participant (participant_id, project_id, label, group_id, attributes) from stdin",
         &buf,
@@ -429,7 +276,7 @@ async fn fill(
     plan: Arc<Plan>,
 ) -> anyhow::Result<Seeded> {
     let planned_codings: usize = plan.docs.iter().map(|d| d.codings).sum();
-    let firsts = reserve(
+    let firsts = bench::reserve(
         db,
         &[
             ("participant", "participant_id", plan.people.len()),
@@ -463,7 +310,7 @@ async fn fill(
             .num(ids.owner)
             .end();
     }
-    copy(
+    bench::copy(
         &mut tx,
         "copy code (code_id, project_id, parent_id, name, colour, definition, position, \
          created_by) from stdin",
@@ -511,11 +358,11 @@ async fn fill(
     let mut done_docs = 0;
     let mut reported = 0;
     while let Some(b) = receive.recv().await {
-        copy(&mut tx, COPY_DOCUMENT, &b.documents).await?;
-        copy(&mut tx, COPY_TURN, &b.turns).await?;
-        copy(&mut tx, COPY_SPEAKER, &b.speakers).await?;
-        copy(&mut tx, COPY_CODING, &b.codings).await?;
-        copy(&mut tx, COPY_PART, &b.parts).await?;
+        bench::copy(&mut tx, bench::COPY_DOCUMENT, &b.documents).await?;
+        bench::copy(&mut tx, bench::COPY_TURN, &b.turns).await?;
+        bench::copy(&mut tx, bench::COPY_SPEAKER, &b.speakers).await?;
+        bench::copy(&mut tx, bench::COPY_CODING, &b.codings).await?;
+        bench::copy(&mut tx, bench::COPY_PART, &b.parts).await?;
         done_docs += b.documents.rows;
         made.turns += b.turns.rows;
         made.speakers += b.speakers.rows;
@@ -660,6 +507,12 @@ fn write_batch(
         }
     }
     b
+}
+
+/// VACUUM ANALYZE what the seed wrote: fresh statistics and a visibility
+/// map, as autovacuum would leave a project that has been in use a while.
+pub async fn vacuum(db: &PgPool) -> anyhow::Result<()> {
+    Ok(bench::vacuum(db).await?)
 }
 
 #[cfg(test)]

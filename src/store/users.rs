@@ -182,3 +182,10 @@ pub async fn delete_placeholders(
     .await?
     .rows_affected())
 }
+
+/// The e-mail of the first administrator, if there is one.
+pub async fn first_admin_email(pool: &PgPool) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("select email from app_user where is_admin order by user_id limit 1")
+        .fetch_optional(pool)
+        .await
+}
