@@ -61,6 +61,16 @@ pub fn read_file(filename: &str, bytes: &[u8]) -> Result<Transcript, ImportError
             )));
         }
     };
+    // A character is at most four bytes in UTF-8 (and in UTF-16): a text
+    // file larger than that many bytes holds too many characters, which is
+    // known before decoding it.
+    if format != "docx" && bytes.len() > 4 * document::MAX_CHARS {
+        return Err(ImportError::Invalid(format!(
+            "the file has more than {} characters; a document holds at most that many \
+             (split it into parts)",
+            document::thousands(document::MAX_CHARS)
+        )));
+    }
     let read = match format {
         "docx" => {
             let raw = formats::docx::read(bytes, &ZipLimits::default())
@@ -259,5 +269,18 @@ mod tests {
             "vtt"
         );
         assert_eq!(read_file("notes", b"P1: hi").unwrap().format, "txt");
+    }
+
+    #[test]
+    fn text_past_the_character_cap_is_refused_before_decoding() {
+        let big = vec![b'a'; 4 * document::MAX_CHARS + 1];
+        for name in ["big.txt", "big.vtt", "big.srt", "big"] {
+            match read_file(name, &big) {
+                Err(ImportError::Invalid(m)) => assert!(m.contains("characters"), "{m}"),
+                _ => panic!("{name} was read"),
+            }
+        }
+        let fits = "P1: word\n".repeat(1000);
+        assert!(read_file("ok.txt", fits.as_bytes()).is_ok());
     }
 }
