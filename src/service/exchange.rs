@@ -567,225 +567,338 @@ pub async fn import(
     }
 }
 
+/// What an import keeps at hand while it fills the project: where it
+/// writes, the file's notes by GUID (and which of them found a home), and
+/// the report so far.
+struct Filling<'x> {
+    db: &'x PgPool,
+    owner: UserId,
+    project: ProjectId,
+    notes: HashMap<String, &'x Note>,
+    variables: HashMap<String, String>,
+    used_notes: Vec<String>,
+    report: Report,
+}
+
+/// Where the file's objects landed, by their GUIDs.
+#[derive(Default)]
+struct Landed {
+    coders: HashMap<String, UserId>,
+    codes: HashMap<String, CodeId>,
+    cases: HashMap<String, ParticipantId>,
+}
+
+/// A source's text as Parley stores it, and how its positions map onto it.
+struct SourceText {
+    text: String,
+    map: Vec<u32>,
+}
+
 async fn fill(
     db: &PgPool,
     owner: UserId,
     project: ProjectId,
     ex: &mut Exchange,
 ) -> Result<Report, ImportError> {
-    let mut report = Report {
-        origin: ex.origin.clone(),
-        ..Report::default()
+    let codes = std::mem::take(&mut ex.codes);
+    let ex = &*ex;
+    let mut f = Filling {
+        db,
+        owner,
+        project,
+        notes: ex.notes.iter().map(|n| (n.guid.clone(), n)).collect(),
+        variables: ex
+            .variables
+            .iter()
+            .map(|v| (v.guid.clone(), v.name.clone()))
+            .collect(),
+        used_notes: Vec::new(),
+        report: Report {
+            origin: ex.origin.clone(),
+            ..Report::default()
+        },
     };
-    let notes: HashMap<String, &Note> = ex.notes.iter().map(|n| (n.guid.clone(), n)).collect();
-    let note_text = |refs: &[String]| -> Vec<String> {
+    let mut landed = Landed {
+        coders: f.coders(ex).await?,
+        ..Landed::default()
+    };
+    landed.codes = f.codebook(codes).await?;
+    landed.cases = f.participants(ex).await?;
+    for s in &ex.sources {
+        f.source(ex, s, &landed).await?;
+    }
+    f.project_memo(ex).await?;
+    f.left_out(ex);
+    Ok(f.report)
+}
+
+impl<'x> Filling<'x> {
+    /// The texts of the notes `refs` names, non-empty.
+    fn note_text(&self, refs: &[String]) -> Vec<String> {
         refs.iter()
-            .filter_map(|r| notes.get(r))
+            .filter_map(|r| self.notes.get(r))
             .map(|n| n.text.trim().to_owned())
             .filter(|t| !t.is_empty())
             .collect()
-    };
-    let mut used_notes: Vec<String> = Vec::new();
-
-    // Coders: the importer if the file names them, else a placeholder
-    // account per coder (it cannot sign in) so codings keep who made them.
-    let me = store::users::get(db, owner)
-        .await?
-        .ok_or_else(|| ImportError::Invalid("no such user".into()))?;
-    let mut coders: HashMap<String, UserId> = HashMap::new();
-    for u in &ex.users {
-        let name = u.name.clone().unwrap_or_default();
-        let id = if name.trim().eq_ignore_ascii_case(&me.name)
-            || name.trim().eq_ignore_ascii_case(&me.email)
-        {
-            owner
-        } else {
-            let email = Email::parse(&store::users::placeholder_email(project, &u.guid))
-                .map_err(|e| ImportError::Invalid(e.message))?;
-            let display = DisplayName::parse(if name.trim().is_empty() {
-                "Imported coder"
-            } else {
-                name.trim()
-            })
-            .or_else(|_| DisplayName::parse("Imported coder"))
-            .map_err(|e| ImportError::Invalid(e.message))?;
-            let user = match store::users::by_email(db, email.as_str()).await? {
-                Some(u) => u,
-                None => store::users::insert(db, &email, &display, "!", false).await?,
-            };
-            store::members::add(db, project, user.id, Role::Coder).await?;
-            report.coders += 1;
-            user.id
-        };
-        coders.insert(u.guid.clone(), id);
     }
 
-    // The codebook.
-    if unflatten(&mut ex.codes) {
-        report
-            .adjusted
-            .push("code names such as “A::B” were read as a hierarchy (B under A)".into());
-    }
-    let levels = crate::formats::refi::code_levels(&ex.codes);
-    if levels > code::MAX_LEVELS {
-        return Err(ImportError::Invalid(format!(
-            "the codebook nests codes {levels} levels deep; Parley keeps at most {} levels",
-            code::MAX_LEVELS
-        )));
-    }
-    // Every code as a row (parents first), then all rows in one statement.
-    let mut rows: Vec<store::codes::TreeRow> = Vec::new();
-    let mut guids: Vec<String> = Vec::new();
-    let mut stack: Vec<(Option<usize>, Vec<Code>)> = vec![(None, std::mem::take(&mut ex.codes))];
-    while let Some((parent, level)) = stack.pop() {
-        let mut taken = HashSet::new();
-        for c in level {
-            let clean = code::name(
-                &crate::domain::text::normalise(&c.name).replace(code::PATH_SEPARATOR, "/"),
-            )
-            .unwrap_or_else(|_| "Unnamed code".to_owned());
-            let name = free_name(&clean, &mut taken);
-            if name != clean {
-                report.adjusted.push(format!(
-                    "two codes named “{clean}” under the same parent: the second is now “{name}”"
-                ));
-            }
-            // Parley's own exact fields if the file has them, else the
-            // description (read back as definition / Include / Exclude /
-            // Example paragraphs when it has that shape).
-            let exact = c
-                .notes
-                .iter()
-                .filter_map(|r| notes.get(r))
-                .find(|n| n.name.as_deref() == Some(FIELDS_NOTE))
-                .and_then(|n| serde_json::from_str::<CodeFields>(&n.text).ok());
-            let (definition, inclusion, exclusion, example) = match exact {
-                Some(f) => (f.definition, f.inclusion, f.exclusion, f.example),
-                None => undescribe(&c.description),
-            };
-            let long = |f: &'static str, s: &str| {
-                code::long_text(f, s).unwrap_or_else(|_| s.chars().take(20_000).collect())
-            };
-            let memo_notes: Vec<String> = c
-                .notes
-                .iter()
-                .filter(|r| {
-                    notes
-                        .get(*r)
-                        .is_none_or(|n| n.name.as_deref() != Some(FIELDS_NOTE))
-                })
-                .cloned()
-                .collect();
-            let memo = long("memo", &note_text(&memo_notes).join("\n\n"));
-            used_notes.extend(c.notes.iter().cloned());
-            if !memo.is_empty() {
-                report.memos += 1;
-            }
-            rows.push(store::codes::TreeRow {
-                parent,
-                name,
-                colour: lenient_colour(c.color.as_deref()),
-                definition: long("definition", &definition),
-                inclusion: long("inclusion", &inclusion),
-                exclusion: long("exclusion", &exclusion),
-                example: long("example", &example),
-                memo,
-            });
-            guids.push(c.guid);
-            report.codes += 1;
-            if !c.children.is_empty() {
-                stack.push((Some(rows.len() - 1), c.children));
-            }
-        }
-    }
-    let ids = store::codes::insert_tree(db, project, owner, &rows)
-        .await
-        .map_err(|e| match e {
-            store::codes::CodeError::Db(e) => ImportError::Db(e),
-            other => ImportError::Invalid(other.to_string()),
-        })?;
-    let code_ids: HashMap<String, CodeId> = guids
-        .into_iter()
-        .zip(ids)
-        .filter(|(guid, _)| !guid.starts_with("implied:"))
-        .collect();
-
-    // Participants from cases.
-    let variables: HashMap<String, String> = ex
-        .variables
-        .iter()
-        .map(|v| (v.guid.clone(), v.name.clone()))
-        .collect();
-    let var_name = |v: &Value| {
-        variables
+    /// A variable's name (its GUID's), or "attribute".
+    fn var_name(&self, v: &Value) -> String {
+        self.variables
             .get(&v.variable)
             .cloned()
             .unwrap_or_else(|| "attribute".into())
-    };
-    let mut groups = store::groups::list(db, project).await?;
-    let mut case_ids: HashMap<String, ParticipantId> = HashMap::new();
-    let mut labels_taken = HashSet::new();
-    for (i, c) in ex.cases.iter().enumerate() {
-        let raw = c
-            .name
-            .as_deref()
-            .map(crate::domain::text::normalise)
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| format!("Case {}", i + 1));
-        let label = participant::label(&raw).unwrap_or_else(|_| format!("Case {}", i + 1));
-        let label = free_name(&label, &mut labels_taken);
-        let mut group: Option<GroupId> = None;
-        let mut attributes = Attributes::new();
-        for v in &c.values {
-            let n = var_name(v);
-            if n.eq_ignore_ascii_case(GROUP_VARIABLE) || n.eq_ignore_ascii_case("group") {
-                let gname = participant::group_name(&v.value).ok();
-                if let Some(gname) = gname {
-                    group = match groups.iter().find(|g| g.name.eq_ignore_ascii_case(&gname)) {
-                        Some(g) => Some(g.id),
-                        None => {
-                            let id = store::groups::insert(db, project, &gname).await?;
-                            groups = store::groups::list(db, project).await?;
-                            Some(id)
-                        }
-                    };
-                }
-            } else if !v.value.trim().is_empty() {
-                attributes.insert(n.trim().to_owned(), v.value.trim().to_owned());
-            }
-        }
-        let attributes =
-            participant::attributes(attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .unwrap_or_default();
-        let new = store::participants::NewParticipant {
-            label,
-            group,
-            attributes,
-        };
-        let p = {
-            let mut conn = db.acquire().await?;
-            store::participants::insert(&mut conn, project, &new).await?
-        };
-        case_ids.insert(c.guid.clone(), p);
-        report.participants += 1;
     }
 
-    // Documents and their codings.
-    let set_names: Vec<(String, Vec<String>)> = ex
-        .sets
-        .iter()
-        .map(|s| (s.name.clone(), s.sources.clone()))
-        .collect();
-    let mut project_memo: Vec<String> = Vec::new();
-    for s in &ex.sources {
+    /// Coders: the importer if the file names them, else a placeholder
+    /// account per coder (it cannot sign in, and belongs to this import)
+    /// so codings keep who made them.
+    async fn coders(&mut self, ex: &Exchange) -> Result<HashMap<String, UserId>, ImportError> {
+        let me = store::users::get(self.db, self.owner)
+            .await?
+            .ok_or_else(|| ImportError::Invalid("no such user".into()))?;
+        let mut coders = HashMap::new();
+        for u in &ex.users {
+            let name = u.name.clone().unwrap_or_default();
+            let name = name.trim();
+            let id = if name.eq_ignore_ascii_case(&me.name) || name.eq_ignore_ascii_case(&me.email)
+            {
+                self.owner
+            } else {
+                self.placeholder(&u.guid, name).await?
+            };
+            coders.insert(u.guid.clone(), id);
+        }
+        Ok(coders)
+    }
+
+    async fn placeholder(&mut self, guid: &str, name: &str) -> Result<UserId, ImportError> {
+        let email = Email::parse(&store::users::placeholder_email(self.project, guid))
+            .map_err(|e| ImportError::Invalid(e.message))?;
+        let display = DisplayName::parse(if name.is_empty() {
+            "Imported coder"
+        } else {
+            name
+        })
+        .or_else(|_| DisplayName::parse("Imported coder"))
+        .map_err(|e| ImportError::Invalid(e.message))?;
+        let user = match store::users::by_email(self.db, email.as_str()).await? {
+            Some(u) => u,
+            None => store::users::insert(self.db, &email, &display, "!", false).await?,
+        };
+        store::members::add(self.db, self.project, user.id, Role::Coder).await?;
+        self.report.coders += 1;
+        Ok(user.id)
+    }
+
+    /// The codebook, within the level cap, written in one statement.
+    async fn codebook(
+        &mut self,
+        mut codes: Vec<Code>,
+    ) -> Result<HashMap<String, CodeId>, ImportError> {
+        if unflatten(&mut codes) {
+            self.report
+                .adjusted
+                .push("code names such as “A::B” were read as a hierarchy (B under A)".into());
+        }
+        let levels = crate::formats::refi::code_levels(&codes);
+        if levels > code::MAX_LEVELS {
+            return Err(ImportError::Invalid(format!(
+                "the codebook nests codes {levels} levels deep; Parley keeps at most {} levels",
+                code::MAX_LEVELS
+            )));
+        }
+        // Every code as a row (parents first), then all rows at once.
+        let mut rows: Vec<store::codes::TreeRow> = Vec::new();
+        let mut guids: Vec<String> = Vec::new();
+        let mut stack: Vec<(Option<usize>, Vec<Code>)> = vec![(None, codes)];
+        while let Some((parent, level)) = stack.pop() {
+            let mut taken = HashSet::new();
+            for c in level {
+                rows.push(self.code_row(&c, parent, &mut taken));
+                guids.push(c.guid);
+                self.report.codes += 1;
+                if !c.children.is_empty() {
+                    stack.push((Some(rows.len() - 1), c.children));
+                }
+            }
+        }
+        let ids = store::codes::insert_tree(self.db, self.project, self.owner, &rows)
+            .await
+            .map_err(|e| match e {
+                store::codes::CodeError::Db(e) => ImportError::Db(e),
+                other => ImportError::Invalid(other.to_string()),
+            })?;
+        Ok(guids
+            .into_iter()
+            .zip(ids)
+            .filter(|(guid, _)| !guid.starts_with("implied:"))
+            .collect())
+    }
+
+    /// One code as a row: a free name among its siblings (`taken`), its
+    /// fields — Parley's own exact ones if the file has them, else read
+    /// back from the description — and its memo from its other notes.
+    fn code_row(
+        &mut self,
+        c: &Code,
+        parent: Option<usize>,
+        taken: &mut HashSet<String>,
+    ) -> store::codes::TreeRow {
+        let clean =
+            code::name(&crate::domain::text::normalise(&c.name).replace(code::PATH_SEPARATOR, "/"))
+                .unwrap_or_else(|_| "Unnamed code".to_owned());
+        let name = free_name(&clean, taken);
+        if name != clean {
+            self.report.adjusted.push(format!(
+                "two codes named “{clean}” under the same parent: the second is now “{name}”"
+            ));
+        }
+        let is_fields = |r: &String| {
+            self.notes
+                .get(r)
+                .is_some_and(|n| n.name.as_deref() == Some(FIELDS_NOTE))
+        };
+        let exact = c
+            .notes
+            .iter()
+            .find(|r| is_fields(r))
+            .and_then(|r| serde_json::from_str::<CodeFields>(&self.notes[r].text).ok());
+        let (definition, inclusion, exclusion, example) = match exact {
+            Some(f) => (f.definition, f.inclusion, f.exclusion, f.example),
+            None => undescribe(&c.description),
+        };
+        let memo_notes: Vec<String> = c.notes.iter().filter(|r| !is_fields(r)).cloned().collect();
+        let memo = long("memo", &self.note_text(&memo_notes).join("\n\n"));
+        self.used_notes.extend(c.notes.iter().cloned());
+        if !memo.is_empty() {
+            self.report.memos += 1;
+        }
+        store::codes::TreeRow {
+            parent,
+            name,
+            colour: lenient_colour(c.color.as_deref()),
+            definition: long("definition", &definition),
+            inclusion: long("inclusion", &inclusion),
+            exclusion: long("exclusion", &exclusion),
+            example: long("example", &example),
+            memo,
+        }
+    }
+
+    /// Participants from cases: a free label each, the group from its
+    /// group variable (made when new), the other variables as attributes.
+    async fn participants(
+        &mut self,
+        ex: &Exchange,
+    ) -> Result<HashMap<String, ParticipantId>, ImportError> {
+        let mut groups = store::groups::list(self.db, self.project).await?;
+        let mut ids = HashMap::new();
+        let mut labels_taken = HashSet::new();
+        for (i, c) in ex.cases.iter().enumerate() {
+            let raw = c
+                .name
+                .as_deref()
+                .map(crate::domain::text::normalise)
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| format!("Case {}", i + 1));
+            let label = participant::label(&raw).unwrap_or_else(|_| format!("Case {}", i + 1));
+            let label = free_name(&label, &mut labels_taken);
+            let mut group: Option<GroupId> = None;
+            let mut attributes = Attributes::new();
+            for v in &c.values {
+                let n = self.var_name(v);
+                if n.eq_ignore_ascii_case(GROUP_VARIABLE) || n.eq_ignore_ascii_case("group") {
+                    if let Ok(gname) = participant::group_name(&v.value) {
+                        group = Some(self.group(&mut groups, &gname).await?);
+                    }
+                } else if !v.value.trim().is_empty() {
+                    attributes.insert(n.trim().to_owned(), v.value.trim().to_owned());
+                }
+            }
+            let new = store::participants::NewParticipant {
+                label,
+                group,
+                attributes: checked_attributes(&attributes),
+            };
+            let p = {
+                let mut conn = self.db.acquire().await?;
+                store::participants::insert(&mut conn, self.project, &new).await?
+            };
+            ids.insert(c.guid.clone(), p);
+            self.report.participants += 1;
+        }
+        Ok(ids)
+    }
+
+    /// The group named `name` (any case), made when there is none.
+    async fn group(
+        &self,
+        groups: &mut Vec<store::groups::Group>,
+        name: &str,
+    ) -> Result<GroupId, ImportError> {
+        if let Some(g) = groups.iter().find(|g| g.name.eq_ignore_ascii_case(name)) {
+            return Ok(g.id);
+        }
+        let id = store::groups::insert(self.db, self.project, name).await?;
+        *groups = store::groups::list(self.db, self.project).await?;
+        Ok(id)
+    }
+
+    /// A text source: its document, speakers, codings and memo.
+    async fn source(
+        &mut self,
+        ex: &Exchange,
+        s: &TextSource,
+        landed: &Landed,
+    ) -> Result<(), ImportError> {
+        let Some(read) = self.source_text(ex, s) else {
+            return Ok(());
+        };
+        let options = self.source_options(ex, s, landed);
+        let transcript = transcripts::checked(Transcript {
+            turns: crate::domain::turns::parse(&read.text),
+            text: read.text.clone(),
+            format: "qdpx",
+        })
+        .map_err(|e| ImportError::Invalid(format!("source “{}”: {e}", s.name)))?;
+        let doc: DocumentId = transcripts::store(
+            self.db,
+            self.project,
+            Some(self.owner),
+            None,
+            transcript,
+            &options,
+        )
+        .await?;
+        self.report.documents += 1;
+        let mapping_note = self.speakers(ex, s, doc, &read, landed).await?;
+        let mut memo = self.note_text(
+            &s.notes
+                .iter()
+                .filter(|r| mapping_note.as_ref() != Some(*r))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        self.used_notes.extend(s.notes.iter().cloned());
+        if !s.description.trim().is_empty() {
+            memo.insert(0, s.description.trim().to_owned());
+        }
+        self.selections(s, doc, &read, landed, &mut memo).await?;
+        self.document_memo(s, doc, memo).await
+    }
+
+    /// The source's text normalised, with positions read in the unit and
+    /// CRLF count its selections fit; `None` (reported) when it has none.
+    fn source_text(&mut self, ex: &Exchange, s: &TextSource) -> Option<SourceText> {
         let Some(raw) = s.text.as_ref().map(|t| t.replace('\0', " ")) else {
-            report.not_imported.push(format!(
+            self.report.not_imported.push(format!(
                 "document “{}”: its text file ({}) is missing from the archive; its {} selection(s) were not imported",
                 s.name,
                 s.path.clone().unwrap_or_else(|| "no path".into()),
                 s.selections.len()
             ));
-            continue;
+            return None;
         };
         let sels: Vec<(i64, i64, Option<&str>)> = s
             .selections
@@ -795,38 +908,39 @@ async fn fill(
         let (unit, crlf, _score) = positions::choose_unit(&raw, &sels, ex.origin.as_deref());
         let (text, map) = positions::normalise_with_map(&raw, unit, crlf);
         if text.trim().is_empty() {
-            report
+            self.report
                 .not_imported
                 .push(format!("document “{}”: its text is empty", s.name));
-            continue;
+            return None;
         }
-        let unit_name = match unit {
-            Unit::CodePoints => "code points",
-            Unit::Utf16 => "UTF-16 units",
-        };
-        let crlf_name = match crlf {
-            Crlf::Two => "a CRLF line break as two",
-            Crlf::One => "a CRLF line break as one",
-        };
         let has_crlf = raw.contains("\r\n");
-        let has_astral = raw.chars().any(|c| c as u32 > 0xFFFF);
-        if has_crlf || has_astral {
-            report.positions.push(format!(
+        if has_crlf || raw.chars().any(|c| c as u32 > 0xFFFF) {
+            let unit_name = match unit {
+                Unit::CodePoints => "code points",
+                Unit::Utf16 => "UTF-16 units",
+            };
+            let crlf_name = match crlf {
+                Crlf::Two => ", counting a CRLF line break as two",
+                Crlf::One => ", counting a CRLF line break as one",
+            };
+            self.report.positions.push(format!(
                 "“{}”: positions read as {unit_name}{}",
                 s.name,
-                if has_crlf {
-                    format!(", counting {crlf_name}")
-                } else {
-                    String::new()
-                }
+                if has_crlf { crlf_name } else { "" }
             ));
         }
-        // Attributes: the source's variables and the sets it is in.
+        Some(SourceText { text, map })
+    }
+
+    /// How the source is filed: its title, kind, date, attributes (its
+    /// variables and the sets it is in) and, when one case holds it whole,
+    /// its participant.
+    fn source_options(&self, ex: &Exchange, s: &TextSource, landed: &Landed) -> ImportOptions {
         let mut attributes = Attributes::new();
         let mut kind = None;
         let mut held_on = None;
         for v in &s.values {
-            let n = var_name(v);
+            let n = self.var_name(v);
             if n == KIND_VARIABLE {
                 kind = DocumentKind::parse(&v.value).ok();
             } else if n == DATE_VARIABLE {
@@ -835,132 +949,88 @@ async fn fill(
                 attributes.insert(n, v.value.trim().to_owned());
             }
         }
-        let sets: Vec<&str> = set_names
+        let sets: Vec<&str> = ex
+            .sets
             .iter()
-            .filter(|(_, m)| m.contains(&s.guid))
-            .map(|(n, _)| n.as_str())
+            .filter(|set| set.sources.contains(&s.guid))
+            .map(|set| set.name.as_str())
             .collect();
         if !sets.is_empty() {
             attributes.insert("set".into(), sets.join("; "));
         }
-        let attributes =
-            participant::attributes(attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .unwrap_or_default();
-        // A case holding this whole source is its (one-to-one) participant.
         let owners: Vec<ParticipantId> = ex
             .cases
             .iter()
             .filter(|c| c.sources.contains(&s.guid))
-            .filter_map(|c| case_ids.get(&c.guid).copied())
+            .filter_map(|c| landed.cases.get(&c.guid).copied())
             .collect();
-        let transcript = transcripts::checked(Transcript {
-            turns: crate::domain::turns::parse(&text),
-            text: text.clone(),
-            format: "qdpx",
-        })
-        .map_err(|e| ImportError::Invalid(format!("source “{}”: {e}", s.name)))?;
-        let options = ImportOptions {
+        ImportOptions {
             title: Some(
                 crate::domain::document::title(&s.name).unwrap_or_else(|_| "Untitled".into()),
             ),
             kind,
             held_on,
-            attributes,
-            participant: if owners.len() == 1 {
-                Some(owners[0])
-            } else {
-                None
-            },
-        };
-        let doc: DocumentId =
-            transcripts::store(db, project, Some(owner), None, transcript, &options).await?;
-        report.documents += 1;
+            attributes: checked_attributes(&attributes),
+            participant: (owners.len() == 1).then(|| owners[0]),
+        }
+    }
 
-        // Speakers: Parley's own mapping note, else cases whose selections
-        // fall in a speaker's turns.
+    /// Map the document's speakers: Parley's own mapping note, else cases
+    /// whose selections fall in a speaker's turns. Answers the mapping
+    /// note's GUID, if the source had one.
+    async fn speakers(
+        &mut self,
+        ex: &Exchange,
+        s: &TextSource,
+        doc: DocumentId,
+        read: &SourceText,
+        landed: &Landed,
+    ) -> Result<Option<String>, ImportError> {
         let mapping_note = s
             .notes
             .iter()
-            .filter_map(|r| notes.get(r))
-            .find(|n| n.name.as_deref() == Some(SPEAKERS_NOTE));
-        let speakers = store::documents::speakers(db, project, doc).await?;
-        let mut wanted: Vec<super::documents::WantedMapping> = Vec::new();
-        if let Some(n) = mapping_note {
-            used_notes.push(n.guid.clone());
-            for line in n.text.lines() {
-                if let Some((label, target)) = line.split_once(" = ") {
-                    let role = match target.trim() {
-                        "interviewer" => Some(SpeakerRole::Interviewer),
-                        "unassigned" => Some(SpeakerRole::Unassigned),
-                        _ => None,
-                    };
-                    wanted.push(super::documents::WantedMapping {
-                        label: label.trim().to_owned(),
-                        participant: role.is_none().then(|| target.trim().to_owned()),
-                        role,
-                    });
-                }
+            .filter_map(|r| self.notes.get(r))
+            .find(|n| n.name.as_deref() == Some(SPEAKERS_NOTE))
+            .map(|n| (n.guid.clone(), n.text.clone()));
+        let speakers = store::documents::speakers(self.db, self.project, doc).await?;
+        let mut wanted = match &mapping_note {
+            Some((guid, text)) => {
+                self.used_notes.push(guid.clone());
+                mapping_from_note(text)
             }
-        } else {
-            let turns = store::documents::turns(db, project, doc).await?;
-            for c in &ex.cases {
-                let Some(pid) = case_ids.get(&c.guid) else {
-                    continue;
-                };
-                for sel in s
-                    .selections
-                    .iter()
-                    .filter(|x| c.selections.contains(&x.guid))
-                {
-                    let Ok(m) = positions::map(&map, sel.start, sel.end) else {
-                        continue;
-                    };
-                    for t in turns.iter().filter(|t| t.start < m.end && t.end > m.start) {
-                        if let Some(label) = &t.speaker
-                            && speakers
-                                .iter()
-                                .any(|sp| &sp.label == label && sp.role == SpeakerRole::Unassigned)
-                            && !wanted.iter().any(|w| &w.label == label)
-                        {
-                            wanted.push(super::documents::WantedMapping {
-                                label: label.clone(),
-                                participant: Some(pid.0.to_string()),
-                                role: None,
-                            });
-                        }
-                    }
-                }
+            None => {
+                let turns = store::documents::turns(self.db, self.project, doc).await?;
+                mapping_from_cases(ex, s, read, landed, &turns, &speakers)
             }
-        }
+        };
         wanted.retain(|w| speakers.iter().any(|sp| sp.label == w.label));
         if !wanted.is_empty() {
-            super::documents::map_speakers(db, project, doc, &wanted, false)
+            super::documents::map_speakers(self.db, self.project, doc, &wanted, false)
                 .await
                 .map_err(|e| ImportError::Invalid(format!("“{}”: {e}", s.name)))?;
         }
+        Ok(mapping_note.map(|(guid, _)| guid))
+    }
 
-        // Memos on the document, and selections that carry no code.
-        let mut memo = note_text(
-            &s.notes
-                .iter()
-                .filter(|r| mapping_note.is_none_or(|n| &n.guid != *r))
-                .cloned()
-                .collect::<Vec<_>>(),
-        );
-        used_notes.extend(s.notes.iter().cloned());
-        if !s.description.trim().is_empty() {
-            memo.insert(0, s.description.trim().to_owned());
-        }
-        let mut bad = 0usize;
-        let mut duplicates = 0usize;
-        let mut unknown_codes = 0usize;
+    /// The source's selections: each coding of a known code by its coder
+    /// (duplicates kept once); a selection without codes but with a memo
+    /// becomes an annotation line of the document memo.
+    async fn selections(
+        &mut self,
+        s: &TextSource,
+        doc: DocumentId,
+        read: &SourceText,
+        landed: &Landed,
+        memo: &mut Vec<String>,
+    ) -> Result<(), ImportError> {
+        let (mut bad, mut duplicates, mut unknown_codes) = (0usize, 0usize, 0usize);
         for sel in &s.selections {
-            let mapped = match positions::map(&map, sel.start, sel.end) {
+            let mapped = match positions::map(&read.map, sel.start, sel.end) {
                 Ok(m) => m,
                 Err(e) => {
                     bad += 1;
                     if bad <= 5 {
-                        report.not_imported.push(format!(
+                        self.report.not_imported.push(format!(
                             "“{}”: a selection at {}–{} was not imported ({e})",
                             s.name, sel.start, sel.end
                         ));
@@ -968,50 +1038,34 @@ async fn fill(
                     continue;
                 }
             };
-            let mut sel_memo = note_text(&sel.notes);
-            used_notes.extend(sel.notes.iter().cloned());
+            let mut sel_memo = self.note_text(&sel.notes);
+            self.used_notes.extend(sel.notes.iter().cloned());
             if !sel.description.trim().is_empty() {
                 sel_memo.insert(0, sel.description.trim().to_owned());
             }
-            if sel.codings.is_empty() && sel_memo.is_empty() {
+            if sel.codings.is_empty() {
                 // A selection that only marks whose turn it is (a case's
                 // SelectionRef) carries nothing to keep.
-                continue;
-            }
-            if sel.codings.is_empty() {
-                let quoted: String = text
-                    .chars()
-                    .skip(mapped.start)
-                    .take((mapped.end - mapped.start).min(120))
-                    .collect();
-                let note = if sel_memo.is_empty() {
-                    String::new()
-                } else {
-                    format!(" — {}", sel_memo.join(" "))
-                };
-                memo.push(format!(
-                    "Annotation at {}–{} “{}”{note}",
-                    mapped.start,
-                    mapped.end,
-                    quoted.trim()
-                ));
+                if !sel_memo.is_empty() {
+                    memo.push(annotation(&read.text, mapped.start, mapped.end, &sel_memo));
+                }
                 continue;
             }
             for c in &sel.codings {
-                let Some(code) = code_ids.get(&c.code) else {
+                let Some(code) = landed.codes.get(&c.code) else {
                     unknown_codes += 1;
                     continue;
                 };
                 let mut m = sel_memo.clone();
-                m.extend(note_text(&c.notes));
-                used_notes.extend(c.notes.iter().cloned());
+                m.extend(self.note_text(&c.notes));
+                self.used_notes.extend(c.notes.iter().cloned());
                 let coder = c
                     .user
                     .as_ref()
                     .or(sel.user.as_ref())
-                    .and_then(|u| coders.get(u))
+                    .and_then(|u| landed.coders.get(u))
                     .copied()
-                    .unwrap_or(owner);
+                    .unwrap_or(self.owner);
                 let new = NewCoding {
                     document: doc,
                     code: *code,
@@ -1019,11 +1073,11 @@ async fn fill(
                     end: mapped.end as i32,
                     memo: code::long_text("memo", &m.join("\n\n")).unwrap_or_default(),
                 };
-                match store::codings::insert(db, project, coder, &new).await {
+                match store::codings::insert(self.db, self.project, coder, &new).await {
                     Ok((_, true)) => {
-                        report.codings += 1;
+                        self.report.codings += 1;
                         if !new.memo.is_empty() {
-                            report.memos += 1;
+                            self.report.memos += 1;
                         }
                     }
                     Ok((_, false)) => duplicates += 1,
@@ -1032,74 +1086,188 @@ async fn fill(
                 }
             }
         }
+        self.selection_notes(&s.name, bad, duplicates, unknown_codes);
+        Ok(())
+    }
+
+    /// What the report says of a source's selections that were not kept.
+    fn selection_notes(&mut self, name: &str, bad: usize, duplicates: usize, unknown: usize) {
         if bad > 5 {
-            report.not_imported.push(format!(
-                "“{}”: {} more selections outside the text were not imported",
-                s.name,
+            self.report.not_imported.push(format!(
+                "“{name}”: {} more selections outside the text were not imported",
                 bad - 5
             ));
         }
         if duplicates > 0 {
-            report.adjusted.push(format!("“{}”: {duplicates} coding(s) repeated the same code on the same passage by the same coder and were kept once", s.name));
-        }
-        if unknown_codes > 0 {
-            report.not_imported.push(format!(
-                "“{}”: {unknown_codes} coding(s) name a code that is not in the codebook",
-                s.name
+            self.report.adjusted.push(format!(
+                "“{name}”: {duplicates} coding(s) repeated the same code on the same passage by the same coder and were kept once"
             ));
         }
-        if !memo.is_empty() {
-            let all = memo.join("\n\n");
-            let text = code::long_text("memo", &all).unwrap_or_else(|_| {
-                report.adjusted.push(format!(
-                    "“{}”: its memo and annotations ({} characters) were cut to the first 20,000",
-                    s.name,
-                    all.chars().count()
-                ));
-                all.chars().take(20_000).collect()
-            });
-            store::memos::set_document(db, project, doc, owner, &text).await?;
-            report.memos += 1;
+        if unknown > 0 {
+            self.report.not_imported.push(format!(
+                "“{name}”: {unknown} coding(s) name a code that is not in the codebook"
+            ));
         }
     }
 
-    // The project's memo: its own notes, and notes nothing else used.
-    used_notes.sort();
-    for n in &ex.notes {
-        if ex.project_notes.contains(&n.guid) || used_notes.binary_search(&n.guid).is_err() {
+    /// The document's memo: its notes, description and annotations.
+    async fn document_memo(
+        &mut self,
+        s: &TextSource,
+        doc: DocumentId,
+        memo: Vec<String>,
+    ) -> Result<(), ImportError> {
+        if memo.is_empty() {
+            return Ok(());
+        }
+        let all = memo.join("\n\n");
+        let text = code::long_text("memo", &all).unwrap_or_else(|_| {
+            self.report.adjusted.push(format!(
+                "“{}”: its memo and annotations ({} characters) were cut to the first 20,000",
+                s.name,
+                all.chars().count()
+            ));
+            all.chars().take(20_000).collect()
+        });
+        store::memos::set_document(self.db, self.project, doc, self.owner, &text).await?;
+        self.report.memos += 1;
+        Ok(())
+    }
+
+    /// The project's memo: its own notes, and notes nothing else used.
+    async fn project_memo(&mut self, ex: &Exchange) -> Result<(), ImportError> {
+        self.used_notes.sort();
+        let mut parts: Vec<String> = Vec::new();
+        for n in &ex.notes {
+            if !ex.project_notes.contains(&n.guid) && self.used_notes.binary_search(&n.guid).is_ok()
+            {
+                continue;
+            }
             let t = n.text.trim();
-            if !t.is_empty() {
-                project_memo.push(match &n.name {
-                    Some(name) if !name.trim().is_empty() && name != "Project memo" => {
-                        format!("{}\n{t}", name.trim())
-                    }
-                    _ => t.to_owned(),
-                });
+            if t.is_empty() {
+                continue;
+            }
+            parts.push(match &n.name {
+                Some(name) if !name.trim().is_empty() && name != "Project memo" => {
+                    format!("{}\n{t}", name.trim())
+                }
+                _ => t.to_owned(),
+            });
+        }
+        if parts.is_empty() {
+            return Ok(());
+        }
+        let all = parts.join("\n\n");
+        let text =
+            code::long_text("memo", &all).unwrap_or_else(|_| all.chars().take(20_000).collect());
+        store::memos::set_project(self.db, self.project, self.owner, &text).await?;
+        self.report.memos += 1;
+        Ok(())
+    }
+
+    /// Sources and parts of the file that are not text: listed, with why.
+    fn left_out(&mut self, ex: &Exchange) {
+        for o in &ex.other_sources {
+            self.report.not_imported.push(format!(
+                "{} “{}”: only text sources can be imported{}",
+                o.kind,
+                o.name,
+                if o.codings > 0 {
+                    format!(" ({} coding(s) on it were left out)", o.codings)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        self.report.not_imported.extend(ex.skipped.iter().cloned());
+    }
+}
+
+/// A long field as Parley keeps it, cut to 20,000 characters if longer.
+fn long(field: &'static str, s: &str) -> String {
+    code::long_text(field, s).unwrap_or_else(|_| s.chars().take(20_000).collect())
+}
+
+/// Attributes as Parley keeps them; ones it cannot are dropped.
+fn checked_attributes(attributes: &Attributes) -> Attributes {
+    participant::attributes(attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .unwrap_or_default()
+}
+
+/// `label = P03` / `label = interviewer` lines of Parley's mapping note.
+fn mapping_from_note(text: &str) -> Vec<super::documents::WantedMapping> {
+    text.lines()
+        .filter_map(|line| line.split_once(" = "))
+        .map(|(label, target)| {
+            let role = match target.trim() {
+                "interviewer" => Some(SpeakerRole::Interviewer),
+                "unassigned" => Some(SpeakerRole::Unassigned),
+                _ => None,
+            };
+            super::documents::WantedMapping {
+                label: label.trim().to_owned(),
+                participant: role.is_none().then(|| target.trim().to_owned()),
+                role,
+            }
+        })
+        .collect()
+}
+
+/// Unmapped speakers whose turns a case's selections fall in, mapped to
+/// that case's participant (the first case for a speaker wins).
+fn mapping_from_cases(
+    ex: &Exchange,
+    s: &TextSource,
+    read: &SourceText,
+    landed: &Landed,
+    turns: &[crate::domain::turns::Turn],
+    speakers: &[store::documents::Speaker],
+) -> Vec<super::documents::WantedMapping> {
+    let mut wanted: Vec<super::documents::WantedMapping> = Vec::new();
+    for c in &ex.cases {
+        let Some(pid) = landed.cases.get(&c.guid) else {
+            continue;
+        };
+        for sel in s
+            .selections
+            .iter()
+            .filter(|x| c.selections.contains(&x.guid))
+        {
+            let Ok(m) = positions::map(&read.map, sel.start, sel.end) else {
+                continue;
+            };
+            for t in turns.iter().filter(|t| t.start < m.end && t.end > m.start) {
+                if let Some(label) = &t.speaker
+                    && speakers
+                        .iter()
+                        .any(|sp| &sp.label == label && sp.role == SpeakerRole::Unassigned)
+                    && !wanted.iter().any(|w| &w.label == label)
+                {
+                    wanted.push(super::documents::WantedMapping {
+                        label: label.clone(),
+                        participant: Some(pid.0.to_string()),
+                        role: None,
+                    });
+                }
             }
         }
     }
-    if !project_memo.is_empty() {
-        let text = code::long_text("memo", &project_memo.join("\n\n"))
-            .unwrap_or_else(|_| project_memo.join("\n\n").chars().take(20_000).collect());
-        store::memos::set_project(db, project, owner, &text).await?;
-        report.memos += 1;
-    }
-    for o in &ex.other_sources {
-        report.not_imported.push(format!(
-            "{} “{}”: only text sources can be imported{}",
-            o.kind,
-            o.name,
-            if o.codings > 0 {
-                format!(" ({} coding(s) on it were left out)", o.codings)
-            } else {
-                String::new()
-            }
-        ));
-    }
-    for s in &ex.skipped {
-        report.not_imported.push(s.clone());
-    }
-    Ok(report)
+    wanted
+}
+
+/// A selection without codes, as a line of the document memo.
+fn annotation(text: &str, start: usize, end: usize, memo: &[String]) -> String {
+    let quoted: String = text
+        .chars()
+        .skip(start)
+        .take((end - start).min(120))
+        .collect();
+    let note = if memo.is_empty() {
+        String::new()
+    } else {
+        format!(" — {}", memo.join(" "))
+    };
+    format!("Annotation at {start}–{end} “{}”{note}", quoted.trim())
 }
 
 /// Codes of an exchange (a `.qdc`) added to an existing project's codebook
