@@ -110,190 +110,193 @@ pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange>
 /// The project (`whole`), or only its codebook and coders.
 async fn export_parts(db: &PgPool, project: ProjectId, whole: bool) -> anyhow::Result<Exchange> {
     let (name, description) = store::projects::name_and_description(db, project).await?;
-    let members = store::members::list(db, project).await?;
-    let tree = store::codes::outline(db, project).await?;
-    let mut ex = Exchange {
-        name: name.clone(),
-        origin: Some(format!("Parley {}", env!("CARGO_PKG_VERSION"))),
-        description,
-        ..Exchange::default()
+    let mut x = Exporting {
+        db,
+        project,
+        ex: Exchange {
+            name,
+            origin: Some(format!("Parley {}", env!("CARGO_PKG_VERSION"))),
+            description,
+            ..Exchange::default()
+        },
+        coders: HashMap::new(),
+        variables: BTreeMap::new(),
     };
-    let mut coders: HashMap<UserId, String> = HashMap::new();
-    for m in &members {
-        let g = guid(project, "user", m.user_id.0);
-        coders.insert(m.user_id, g.clone());
-        ex.users.push(User {
-            guid: g,
-            name: Some(m.name.clone()),
-        });
+    x.members().await?;
+    if whole {
+        x.project_memo().await?;
     }
-    let note = |ex: &mut Exchange, kind: &str, id: i64, title: &str, text: &str| -> String {
-        let g = guid(project, kind, id);
-        ex.notes.push(Note {
+    x.codebook(&store::codes::outline(db, project).await?);
+    if !whole {
+        return Ok(x.ex);
+    }
+    let participants = store::participants::list(db, project).await?;
+    let mut cases = x.cases(&participants);
+    let (documents, _) = store::documents::list(db, project, i64::MAX, 0).await?;
+    for d in &documents {
+        x.source(d, &participants, &mut cases).await?;
+    }
+    Ok(x.finish(cases))
+}
+
+/// A project on its way out as an [`Exchange`]: the coders and variables
+/// given GUIDs so far.
+struct Exporting<'a> {
+    db: &'a PgPool,
+    project: ProjectId,
+    ex: Exchange,
+    coders: HashMap<UserId, String>,
+    /// Variable name → GUID.
+    variables: BTreeMap<String, String>,
+}
+
+impl Exporting<'_> {
+    /// A note, answering its GUID.
+    fn note(&mut self, kind: &str, id: i64, title: &str, text: &str) -> String {
+        let g = guid(self.project, kind, id);
+        self.ex.notes.push(Note {
             guid: g.clone(),
             name: Some(title.to_owned()),
             text: text.to_owned(),
             ..Note::default()
         });
         g
-    };
-    let project_memo = if whole {
-        store::memos::get_project(db, project).await?
-    } else {
-        String::new()
-    };
-    if !project_memo.is_empty() {
-        let g = note(
-            &mut ex,
-            "project-memo",
-            project.0,
-            "Project memo",
-            &project_memo,
-        );
-        ex.project_notes.push(g);
     }
 
-    // The codebook, nested (tree order puts each parent before its codes).
-    fn one(c: &store::codes::Code, project: ProjectId, notes: &mut Vec<Note>) -> Code {
-        let mut memo_refs = Vec::new();
+    /// The GUID of the variable `name`, made on first use.
+    fn variable(&mut self, name: &str) -> String {
+        let n = self.variables.len() as i64;
+        let project = self.project;
+        self.variables
+            .entry(name.to_owned())
+            .or_insert_with(|| guid(project, &format!("variable-{name}"), n))
+            .clone()
+    }
+
+    /// A coder as a User, once.
+    fn user(&mut self, id: UserId, name: &str) {
+        if self.coders.contains_key(&id) {
+            return;
+        }
+        let g = guid(self.project, "user", id.0);
+        self.coders.insert(id, g.clone());
+        self.ex.users.push(User {
+            guid: g,
+            name: Some(name.to_owned()),
+        });
+    }
+
+    async fn members(&mut self) -> anyhow::Result<()> {
+        for m in store::members::list(self.db, self.project).await? {
+            self.user(m.user_id, &m.name);
+        }
+        Ok(())
+    }
+
+    async fn project_memo(&mut self) -> anyhow::Result<()> {
+        let memo = store::memos::get_project(self.db, self.project).await?;
+        if !memo.is_empty() {
+            let g = self.note("project-memo", self.project.0, "Project memo", &memo);
+            self.ex.project_notes.push(g);
+        }
+        Ok(())
+    }
+
+    /// The codebook, nested (tree order puts each parent before its codes).
+    fn codebook(&mut self, tree: &[store::codes::Code]) {
+        let flat: Vec<(Option<CodeId>, CodeId, Code)> = tree
+            .iter()
+            .map(|c| (c.parent_id, c.id, self.code(c)))
+            .collect();
+        self.ex.codes = nest(flat);
+    }
+
+    /// One code, without its sub-codes. Its exact fields travel in a note
+    /// whenever the description alone would not give them back; its memo
+    /// in another.
+    fn code(&mut self, c: &store::codes::Code) -> Code {
+        let mut refs = Vec::new();
         let description = describe(c);
+        let fields = CodeFields {
+            definition: c.definition.clone(),
+            inclusion: c.inclusion.clone(),
+            exclusion: c.exclusion.clone(),
+            example: c.example.clone(),
+        };
         let exact = (
-            c.definition.clone(),
-            c.inclusion.clone(),
-            c.exclusion.clone(),
-            c.example.clone(),
+            fields.definition.clone(),
+            fields.inclusion.clone(),
+            fields.exclusion.clone(),
+            fields.example.clone(),
         );
-        // The exact fields travel in a note whenever the description
-        // alone would not give them back.
         if undescribe(&description) != exact {
-            let g = guid(project, "code-fields", c.id.0);
-            let fields = CodeFields {
-                definition: c.definition.clone(),
-                inclusion: c.inclusion.clone(),
-                exclusion: c.exclusion.clone(),
-                example: c.example.clone(),
-            };
-            notes.push(Note {
-                guid: g.clone(),
-                name: Some(FIELDS_NOTE.into()),
-                text: serde_json::to_string(&fields).unwrap_or_default(),
-                ..Note::default()
-            });
-            memo_refs.push(g);
+            let text = serde_json::to_string(&fields).unwrap_or_default();
+            refs.push(self.note("code-fields", c.id.0, FIELDS_NOTE, &text));
         }
         if !c.memo.is_empty() {
-            let g = guid(project, "code-memo", c.id.0);
-            notes.push(Note {
-                guid: g.clone(),
-                name: Some(format!("Memo: {}", c.name)),
-                text: c.memo.clone(),
-                ..Note::default()
-            });
-            memo_refs.push(g);
+            refs.push(self.note("code-memo", c.id.0, &format!("Memo: {}", c.name), &c.memo));
         }
         Code {
-            guid: guid(project, "code", c.id.0),
+            guid: guid(self.project, "code", c.id.0),
             name: c.name.clone(),
             color: Some(c.colour.to_string()),
             description,
             codable: true,
-            notes: memo_refs,
+            notes: refs,
             children: Vec::new(),
         }
     }
-    let mut code_notes = Vec::new();
-    let flat: Vec<(Option<CodeId>, CodeId, Code)> = tree
-        .iter()
-        .map(|c| (c.parent_id, c.id, one(c, project, &mut code_notes)))
-        .collect();
-    ex.codes = nest(flat);
-    ex.notes.extend(code_notes);
-    if !whole {
-        return Ok(ex);
-    }
-    let participants = store::participants::list(db, project).await?;
-    let (documents, _) = store::documents::list(db, project, i64::MAX, 0).await?;
 
-    // Variables: the group, participant attributes, document attributes.
-    let mut variables: BTreeMap<String, String> = BTreeMap::new();
-    let mut variable = |name: &str| -> String {
-        let n = variables.len() as i64;
-        variables
-            .entry(name.to_owned())
-            .or_insert_with(|| guid(project, &format!("variable-{name}"), n))
-            .clone()
-    };
-    let mut cases: Vec<Case> = Vec::new();
-    for p in &participants {
-        let mut values = Vec::new();
-        if let Some(g) = &p.group {
-            values.push(Value {
-                variable: variable(GROUP_VARIABLE),
-                value: g.clone(),
+    /// Participants as cases: their group and attributes as variables.
+    fn cases(&mut self, participants: &[store::participants::Participant]) -> Vec<Case> {
+        let mut cases = Vec::with_capacity(participants.len());
+        for p in participants {
+            let mut values = Vec::new();
+            if let Some(g) = &p.group {
+                values.push(Value {
+                    variable: self.variable(GROUP_VARIABLE),
+                    value: g.clone(),
+                });
+            }
+            for (k, v) in &p.attributes {
+                values.push(Value {
+                    variable: self.variable(k),
+                    value: v.clone(),
+                });
+            }
+            cases.push(Case {
+                guid: guid(self.project, "participant", p.id.0),
+                name: Some(p.label.clone()),
+                values,
+                ..Case::default()
             });
         }
-        for (k, v) in &p.attributes {
-            values.push(Value {
-                variable: variable(k),
-                value: v.clone(),
-            });
-        }
-        cases.push(Case {
-            guid: guid(project, "participant", p.id.0),
-            name: Some(p.label.clone()),
-            values,
-            ..Case::default()
-        });
+        cases
     }
 
-    for d in &documents {
+    /// A document as a text source: its variables, memo, speaker mapping
+    /// (a note Parley reads back; the cases of its participants hold it)
+    /// and its codings as selections.
+    async fn source(
+        &mut self,
+        d: &store::documents::DocumentSummary,
+        participants: &[store::participants::Participant],
+        cases: &mut [Case],
+    ) -> anyhow::Result<()> {
+        let (db, project) = (self.db, self.project);
         let text = store::documents::text(db, project, d.id)
             .await?
             .unwrap_or_default();
-        let speakers = store::documents::speakers(db, project, d.id).await?;
         let source_guid = guid(project, "document", d.id.0);
-        let mut mapping = Vec::new();
-        for s in &speakers {
-            match (s.role, &s.participant_id) {
-                (SpeakerRole::Participant, Some(pid)) => {
-                    if let Some(i) = participants.iter().position(|p| p.id == *pid)
-                        && !cases[i].sources.contains(&source_guid)
-                    {
-                        cases[i].sources.push(source_guid.clone());
-                    }
-                    mapping.push(format!(
-                        "{} = {}",
-                        s.label,
-                        s.participant.clone().unwrap_or_default()
-                    ));
-                }
-                (SpeakerRole::Interviewer, _) => mapping.push(format!("{} = interviewer", s.label)),
-                _ => mapping.push(format!("{} = unassigned", s.label)),
-            }
-        }
-        let mut values = vec![Value {
-            variable: variable(KIND_VARIABLE),
-            value: d.kind.as_str().to_owned(),
-        }];
-        if let Some(date) = d.held_on {
-            values.push(Value {
-                variable: variable(DATE_VARIABLE),
-                value: date.to_string(),
-            });
-        }
-        for (k, v) in &d.attributes {
-            values.push(Value {
-                variable: variable(k),
-                value: v.clone(),
-            });
-        }
-        let mut source_notes = Vec::new();
+        let speakers = store::documents::speakers(db, project, d.id).await?;
+        let mapping = speaker_mapping(&speakers, participants, cases, &source_guid);
+        let values = self.document_values(d);
+        let mut notes = Vec::new();
         if let Some(memo) = store::memos::get_document(db, project, d.id)
             .await?
             .filter(|m| !m.is_empty())
         {
-            source_notes.push(note(
-                &mut ex,
+            notes.push(self.note(
                 "document-memo",
                 d.id.0,
                 &format!("Memo: {}", d.title),
@@ -301,75 +304,130 @@ async fn export_parts(db: &PgPool, project: ProjectId, whole: bool) -> anyhow::R
             ));
         }
         if !mapping.is_empty() {
-            source_notes.push(note(
-                &mut ex,
-                "document-speakers",
-                d.id.0,
-                SPEAKERS_NOTE,
-                &mapping.join("\n"),
-            ));
+            let joined = mapping.join("\n");
+            notes.push(self.note("document-speakers", d.id.0, SPEAKERS_NOTE, &joined));
         }
-        let mut selections = Vec::new();
-        let marks = store::codings::marks(db, project, d.id).await?;
+        let selections = self.selections(d.id, &text).await?;
+        self.ex.sources.push(TextSource {
+            guid: source_guid,
+            name: d.title.clone(),
+            text: Some(text),
+            selections,
+            values,
+            notes,
+            ..TextSource::default()
+        });
+        Ok(())
+    }
+
+    /// A document's kind, date and attributes as variable values.
+    fn document_values(&mut self, d: &store::documents::DocumentSummary) -> Vec<Value> {
+        let mut values = vec![Value {
+            variable: self.variable(KIND_VARIABLE),
+            value: d.kind.as_str().to_owned(),
+        }];
+        if let Some(date) = d.held_on {
+            values.push(Value {
+                variable: self.variable(DATE_VARIABLE),
+                value: date.to_string(),
+            });
+        }
+        for (k, v) in &d.attributes {
+            values.push(Value {
+                variable: self.variable(k),
+                value: v.clone(),
+            });
+        }
+        values
+    }
+
+    /// A document's codings, each a selection with one coding (former
+    /// members among the coders too), memos as notes.
+    async fn selections(&mut self, doc: DocumentId, text: &str) -> anyhow::Result<Vec<Selection>> {
+        let marks = store::codings::marks(self.db, self.project, doc).await?;
         for m in &marks {
-            if !coders.contains_key(&m.coder)
-                && let Some(u) = store::users::get(db, m.coder).await?
+            if !self.coders.contains_key(&m.coder)
+                && let Some(u) = store::users::get(self.db, m.coder).await?
             {
-                let g = guid(project, "user", u.id.0);
-                coders.insert(u.id, g.clone());
-                ex.users.push(User {
-                    guid: g,
-                    name: Some(u.name.clone()),
-                });
+                self.user(u.id, &u.name);
             }
         }
+        let project = self.project;
+        let mut selections = Vec::with_capacity(marks.len());
         for m in marks {
-            let mut coding_notes = Vec::new();
+            let mut notes = Vec::new();
             if !m.memo.is_empty() {
-                coding_notes.push(note(&mut ex, "coding-memo", m.id.0, "Coding memo", &m.memo));
+                notes.push(self.note("coding-memo", m.id.0, "Coding memo", &m.memo));
             }
             let preview: String = text
                 .chars()
                 .skip(m.start as usize)
                 .take((m.end - m.start).min(200) as usize)
                 .collect();
+            let user = self.coders.get(&m.coder).cloned();
             selections.push(Selection {
                 guid: guid(project, "selection", m.id.0),
                 name: Some(preview),
                 start: m.start.into(),
                 end: m.end.into(),
-                user: coders.get(&m.coder).cloned(),
+                user: user.clone(),
                 created: rfc3339(m.created_at),
                 codings: vec![Coding {
                     guid: guid(project, "coding", m.id.0),
                     code: guid(project, "code", m.code_id.0),
-                    user: coders.get(&m.coder).cloned(),
+                    user,
                     created: rfc3339(m.created_at),
-                    notes: coding_notes,
+                    notes,
                 }],
                 ..Selection::default()
             });
         }
-        ex.sources.push(TextSource {
-            guid: source_guid,
-            name: d.title.clone(),
-            text: Some(text),
-            selections,
-            values,
-            notes: source_notes,
-            ..TextSource::default()
-        });
+        Ok(selections)
     }
-    ex.cases = cases;
-    ex.variables = variables
-        .into_iter()
-        .map(|(name, guid)| Variable {
-            guid,
-            name,
-            kind: "Text".into(),
-        })
-        .collect();
-    Ok(ex)
+
+    fn finish(mut self, cases: Vec<Case>) -> Exchange {
+        self.ex.cases = cases;
+        self.ex.variables = self
+            .variables
+            .into_iter()
+            .map(|(name, guid)| Variable {
+                guid,
+                name,
+                kind: "Text".into(),
+            })
+            .collect();
+        self.ex
+    }
+}
+
+/// `label = P03` / `= interviewer` / `= unassigned` lines for a document's
+/// speakers; a participant's case is given the document as a source.
+fn speaker_mapping(
+    speakers: &[store::documents::Speaker],
+    participants: &[store::participants::Participant],
+    cases: &mut [Case],
+    source_guid: &str,
+) -> Vec<String> {
+    let mut mapping = Vec::with_capacity(speakers.len());
+    for s in speakers {
+        match (s.role, &s.participant_id) {
+            (SpeakerRole::Participant, Some(pid)) => {
+                if let Some(i) = participants.iter().position(|p| p.id == *pid)
+                    && !cases[i].sources.iter().any(|g| g == source_guid)
+                {
+                    cases[i].sources.push(source_guid.to_owned());
+                }
+                mapping.push(format!(
+                    "{} = {}",
+                    s.label,
+                    s.participant.clone().unwrap_or_default()
+                ));
+            }
+            (SpeakerRole::Interviewer, _) => mapping.push(format!("{} = interviewer", s.label)),
+            _ => mapping.push(format!("{} = unassigned", s.label)),
+        }
+    }
+    mapping
 }
 
 /// The project's description as Parley keeps one (at most 10,000
