@@ -377,80 +377,133 @@ pub fn count<'a>(
     docs: impl IntoIterator<Item = (i64, &'a [Attributed])>,
     scope: &Scope<'_>,
 ) -> Tally {
-    // Everything is numbered densely first: codes (rows of the matrix),
-    // people and slots, so that counting is array arithmetic, not hashing.
-    let by_group = scope.columns.by_group();
-    let by_value = scope.columns.attribute().is_some();
-    let mut slots: Vec<Slot> = Vec::new();
-    let mut slot_of: HashMap<(bool, Option<i64>, Option<String>), u32> = HashMap::new();
-    let mut intern = |unassigned: bool, group: Option<i64>, value: Option<String>| -> u32 {
-        // Only what the columns distinguish.
-        let key = (
-            unassigned,
-            if by_group { group } else { None },
-            if by_value { value } else { None },
-        );
-        if let Some(&i) = slot_of.get(&key) {
-            return i;
-        }
-        let i = slots.len() as u32;
-        slots.push(Slot {
-            unassigned,
-            group: by_group.then_some(if unassigned { None } else { key.1 }),
-            value: by_value.then(|| if unassigned { None } else { key.2.clone() }),
-        });
-        slot_of.insert(key, i);
-        i
-    };
-    let unassigned = intern(true, None, None);
-    // People: their number (for the cases bitsets) and their slot (`None`:
-    // excluded by the attribute filter, or unknown).
-    let mut people: HashMap<i64, (usize, Option<u32>)> = HashMap::with_capacity(scope.people.len());
-    for (n, (&id, person)) in scope.people.iter().enumerate() {
-        let slot = person
-            .included
-            .then(|| intern(false, person.group, person.value.clone()));
-        people.insert(id, (n, slot));
-    }
-    let n_slots = slots.len();
-    let words_per_set = scope.people.len().div_ceil(64);
-    // Matrix rows: each live code's row numbers (itself and, rolled up,
-    // its ancestors).
-    let mut row_ids: Vec<i64> = Vec::new();
-    let mut row_of: HashMap<i64, usize> = HashMap::new();
-    let mut rows_of: HashMap<i64, Vec<usize>> = HashMap::with_capacity(scope.rows_of.len());
-    for (&code, rows) in scope.rows_of {
-        let dense = rows
-            .iter()
-            .map(|r| {
-                *row_of.entry(*r).or_insert_with(|| {
-                    row_ids.push(*r);
-                    row_ids.len() - 1
-                })
-            })
-            .collect();
-        rows_of.insert(code, dense);
-    }
-    let n_rows = row_ids.len();
-
-    #[derive(Default, Clone, Copy)]
-    struct Cell {
-        references: i64,
-        words: i64,
-        documents: i64,
-    }
-    let mut cells = vec![Cell::default(); n_rows * n_slots];
-    let mut totals = vec![Cell::default(); n_rows];
-    let mut cases = vec![0u64; n_rows * words_per_set];
-    // Per document: the (row, slot) cells and the rows it reached.
-    let mut doc_cells: Vec<usize> = Vec::new();
-    let mut doc_rows: Vec<usize> = Vec::new();
-    // The slots the current coding reached (a coding counts once per cell).
-    let mut reached: Vec<u32> = Vec::with_capacity(4);
-
+    let mut counter = Counter::new(scope);
     for (_, rows) in docs {
-        doc_cells.clear();
-        doc_rows.clear();
+        counter.document(rows);
+    }
+    counter.tally()
+}
+
+/// Everything numbered densely, so that counting is array arithmetic, not
+/// hashing: slots (columns), people, and the matrix's rows.
+struct Numbering {
+    slots: Vec<Slot>,
+    unassigned: u32,
+    /// A participant's number (for the cases bitsets) and slot (`None`:
+    /// excluded by the attribute filter).
+    people: HashMap<i64, (usize, Option<u32>)>,
+    /// A row's code.
+    row_ids: Vec<i64>,
+    /// A code's rows: itself and, rolled up, its ancestors.
+    rows_of: HashMap<i64, Vec<usize>>,
+}
+
+impl Numbering {
+    fn new(scope: &Scope<'_>) -> Numbering {
+        let by_group = scope.columns.by_group();
+        let by_value = scope.columns.attribute().is_some();
+        let mut slots: Vec<Slot> = Vec::new();
+        let mut slot_of: HashMap<(bool, Option<i64>, Option<String>), u32> = HashMap::new();
+        let mut intern = |unassigned: bool, group: Option<i64>, value: Option<String>| -> u32 {
+            // Only what the columns distinguish.
+            let key = (
+                unassigned,
+                if by_group { group } else { None },
+                if by_value { value } else { None },
+            );
+            if let Some(&i) = slot_of.get(&key) {
+                return i;
+            }
+            let i = slots.len() as u32;
+            slots.push(Slot {
+                unassigned,
+                group: by_group.then_some(if unassigned { None } else { key.1 }),
+                value: by_value.then(|| if unassigned { None } else { key.2.clone() }),
+            });
+            slot_of.insert(key, i);
+            i
+        };
+        let unassigned = intern(true, None, None);
+        let mut people = HashMap::with_capacity(scope.people.len());
+        for (n, (&id, person)) in scope.people.iter().enumerate() {
+            let slot = person
+                .included
+                .then(|| intern(false, person.group, person.value.clone()));
+            people.insert(id, (n, slot));
+        }
+        let mut row_ids: Vec<i64> = Vec::new();
+        let mut row_of: HashMap<i64, usize> = HashMap::new();
+        let mut rows_of = HashMap::with_capacity(scope.rows_of.len());
+        for (&code, rows) in scope.rows_of {
+            let dense = rows
+                .iter()
+                .map(|r| {
+                    *row_of.entry(*r).or_insert_with(|| {
+                        row_ids.push(*r);
+                        row_ids.len() - 1
+                    })
+                })
+                .collect();
+            rows_of.insert(code, dense);
+        }
+        Numbering {
+            slots,
+            unassigned,
+            people,
+            row_ids,
+            rows_of,
+        }
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+struct Cell {
+    references: i64,
+    words: i64,
+    documents: i64,
+}
+
+/// The count in progress.
+struct Counter<'s> {
+    scope: &'s Scope<'s>,
+    n: Numbering,
+    n_slots: usize,
+    words_per_set: usize,
+    /// `row × slot`.
+    cells: Vec<Cell>,
+    totals: Vec<Cell>,
+    /// Per row, a bitset of the people reached.
+    cases: Vec<u64>,
+    /// The current document's (row, slot) cells and rows.
+    doc_cells: Vec<usize>,
+    doc_rows: Vec<usize>,
+    /// The slots the current coding reached (a coding counts once per cell).
+    reached: Vec<u32>,
+}
+
+impl<'s> Counter<'s> {
+    fn new(scope: &'s Scope<'s>) -> Counter<'s> {
+        let n = Numbering::new(scope);
+        let (n_slots, n_rows) = (n.slots.len(), n.row_ids.len());
+        let words_per_set = scope.people.len().div_ceil(64);
+        Counter {
+            scope,
+            n,
+            n_slots,
+            words_per_set,
+            cells: vec![Cell::default(); n_rows * n_slots],
+            totals: vec![Cell::default(); n_rows],
+            cases: vec![0u64; n_rows * words_per_set],
+            doc_cells: Vec::new(),
+            doc_rows: Vec::new(),
+            reached: Vec::with_capacity(4),
+        }
+    }
+
+    /// One document's attributions, a coding's rows together.
+    fn document(&mut self, rows: &[Attributed]) {
+        self.doc_cells.clear();
+        self.doc_rows.clear();
         let mut i = 0;
         while i < rows.len() {
             let coding = rows[i].coding;
@@ -458,119 +511,125 @@ pub fn count<'a>(
             while j < rows.len() && rows[j].coding == coding {
                 j += 1;
             }
-            let group = &rows[i..j];
+            self.coding(&rows[i..j]);
             i = j;
-            if scope.coder.is_some_and(|c| c != group[0].coder) {
-                continue;
-            }
-            let Some(code_rows) = rows_of.get(&group[0].code) else {
-                continue;
-            };
-            reached.clear();
-            let mut words = 0;
-            for r in group {
-                let slot = match r.participant {
-                    None if scope.filtered => continue,
-                    None => unassigned,
-                    Some(p) => {
-                        let Some(&(n, Some(slot))) = people.get(&p) else {
-                            continue;
-                        };
-                        for &a in code_rows {
-                            cases[a * words_per_set + n / 64] |= 1 << (n % 64);
-                        }
-                        slot
-                    }
-                };
-                words += r.words;
-                for &a in code_rows {
-                    cells[a * n_slots + slot as usize].words += r.words;
-                }
-                if !reached.contains(&slot) {
-                    reached.push(slot);
-                }
-            }
-            if reached.is_empty() {
-                continue;
-            }
-            for &a in code_rows {
-                totals[a].references += 1;
-                totals[a].words += words;
-                doc_rows.push(a);
-                for &slot in &reached {
-                    let k = a * n_slots + slot as usize;
-                    cells[k].references += 1;
-                    doc_cells.push(k);
-                }
-            }
         }
-        doc_cells.sort_unstable();
-        doc_cells.dedup();
-        for &k in &doc_cells {
-            cells[k].documents += 1;
+        self.doc_cells.sort_unstable();
+        self.doc_cells.dedup();
+        for &k in &self.doc_cells {
+            self.cells[k].documents += 1;
         }
-        doc_rows.sort_unstable();
-        doc_rows.dedup();
-        for &a in &doc_rows {
-            totals[a].documents += 1;
+        self.doc_rows.sort_unstable();
+        self.doc_rows.dedup();
+        for &a in &self.doc_rows {
+            self.totals[a].documents += 1;
         }
     }
 
-    // Cases: each row's people, counted per slot and in all.
-    let slot_of_person: Vec<Option<u32>> = {
-        let mut v = vec![None; scope.people.len()];
-        for &(n, slot) in people.values() {
-            v[n] = slot;
+    /// One coding: its rows (one per participant or Unassigned).
+    fn coding(&mut self, group: &[Attributed]) {
+        if self.scope.coder.is_some_and(|c| c != group[0].coder) {
+            return;
         }
-        v
-    };
-    let mut tally = Tally::default();
-    for a in 0..n_rows {
-        let mut per_slot = vec![0i64; n_slots];
-        let mut all = 0;
-        for (w, &bits) in cases[a * words_per_set..(a + 1) * words_per_set]
-            .iter()
-            .enumerate()
-        {
-            let mut bits = bits;
-            while bits != 0 {
-                let n = w * 64 + bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                all += 1;
-                if let Some(slot) = slot_of_person[n] {
-                    per_slot[slot as usize] += 1;
+        let Some(code_rows) = self.n.rows_of.get(&group[0].code) else {
+            return;
+        };
+        let (n_slots, words_per_set) = (self.n_slots, self.words_per_set);
+        self.reached.clear();
+        let mut words = 0;
+        for r in group {
+            let slot = match r.participant {
+                None if self.scope.filtered => continue,
+                None => self.n.unassigned,
+                Some(p) => {
+                    let Some(&(n, Some(slot))) = self.n.people.get(&p) else {
+                        continue;
+                    };
+                    for &a in code_rows {
+                        self.cases[a * words_per_set + n / 64] |= 1 << (n % 64);
+                    }
+                    slot
+                }
+            };
+            words += r.words;
+            for &a in code_rows {
+                self.cells[a * n_slots + slot as usize].words += r.words;
+            }
+            if !self.reached.contains(&slot) {
+                self.reached.push(slot);
+            }
+        }
+        if self.reached.is_empty() {
+            return;
+        }
+        for &a in code_rows {
+            self.totals[a].references += 1;
+            self.totals[a].words += words;
+            self.doc_rows.push(a);
+            for &slot in &self.reached {
+                let k = a * n_slots + slot as usize;
+                self.cells[k].references += 1;
+                self.doc_cells.push(k);
+            }
+        }
+    }
+
+    /// The counts per cell and per code; cases from each row's people,
+    /// per slot and in all.
+    fn tally(self) -> Tally {
+        let mut slot_of_person: Vec<Option<u32>> = vec![None; self.scope.people.len()];
+        for &(n, slot) in self.n.people.values() {
+            slot_of_person[n] = slot;
+        }
+        let (n_slots, words_per_set) = (self.n_slots, self.words_per_set);
+        let mut tally = Tally::default();
+        for (a, &code) in self.n.row_ids.iter().enumerate() {
+            let mut per_slot = vec![0i64; n_slots];
+            let mut all = 0;
+            for (w, &bits) in self.cases[a * words_per_set..(a + 1) * words_per_set]
+                .iter()
+                .enumerate()
+            {
+                let mut bits = bits;
+                while bits != 0 {
+                    let n = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    all += 1;
+                    if let Some(slot) = slot_of_person[n] {
+                        per_slot[slot as usize] += 1;
+                    }
                 }
             }
-        }
-        let code = row_ids[a];
-        for (slot, c) in cells[a * n_slots..(a + 1) * n_slots].iter().enumerate() {
-            if c.references == 0 && c.words == 0 {
-                continue;
-            }
-            tally.cells.insert(
-                (code, slots[slot].clone()),
-                Counts {
+            for (slot, c) in self.cells[a * n_slots..(a + 1) * n_slots]
+                .iter()
+                .enumerate()
+            {
+                if c.references == 0 && c.words == 0 {
+                    continue;
+                }
+                let counts = Counts {
                     references: c.references,
                     cases: per_slot[slot],
                     documents: c.documents,
                     words: c.words,
-                },
-            );
-        }
-        let t = totals[a];
-        if t.references > 0 {
-            tally.totals.insert(
-                code,
-                Counts {
+                };
+                tally
+                    .cells
+                    .insert((code, self.n.slots[slot].clone()), counts);
+            }
+            let t = self.totals[a];
+            if t.references > 0 {
+                let counts = Counts {
                     references: t.references,
                     cases: all,
                     documents: t.documents,
                     words: t.words,
-                },
-            );
+                };
+                tally.totals.insert(code, counts);
+            }
         }
+        tally
     }
-    tally
 }
 
 #[cfg(test)]
