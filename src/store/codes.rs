@@ -807,104 +807,9 @@ pub async fn merge(
     let mut merged = Vec::new();
     let mut work = vec![(from, into)];
     while let Some((from, into)) = work.pop() {
-        // A coding that the same coder already made on the same range with
-        // `into` is not counted twice: its memo and star join that one.
-        sqlx::query!(
-            r#"
-            update coding t set
-                memo = case when f.memo = '' or f.memo = t.memo then t.memo
-                            when t.memo = '' then f.memo
-                            else t.memo || E'\n\n' || f.memo end,
-                starred = t.starred or f.starred,
-                updated_at = now()
-            from coding f
-            where f.project_id = $1 and f.code_id = $2 and t.project_id = $1 and t.code_id = $3
-              and t.document_id = f.document_id and t.coder_id = f.coder_id
-              and t.start_pos = f.start_pos and t.end_pos = f.end_pos
-            "#,
-            project as ProjectId,
-            from as CodeId,
-            into as CodeId
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query!(
-            r#"
-            delete from coding f using coding t
-            where f.project_id = $1 and f.code_id = $2 and t.project_id = $1 and t.code_id = $3
-              and t.document_id = f.document_id and t.coder_id = f.coder_id
-              and t.start_pos = f.start_pos and t.end_pos = f.end_pos
-            "#,
-            project as ProjectId,
-            from as CodeId,
-            into as CodeId
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query!(
-            "update coding set code_id = $3, updated_at = now() where project_id = $1 and code_id = $2",
-            project as ProjectId,
-            from as CodeId,
-            into as CodeId
-        )
-        .execute(&mut *tx)
-        .await?;
-        let children = sqlx::query!(
-            r#"
-            select c.code_id as "id: CodeId",
-                   (select t.code_id from code t
-                    where t.project_id = $1 and t.parent_id = $3 and t.deleted_at is null
-                      and t.code_id <> $2 and lower(t.name) = lower(c.name)) as "twin: CodeId"
-            from code c
-            where c.project_id = $1 and c.parent_id = $2 and c.deleted_at is null
-            order by c.position
-            "#,
-            project as ProjectId,
-            from as CodeId,
-            into as CodeId
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        for child in children {
-            match child.twin {
-                Some(twin) => work.push((child.id, twin)),
-                None => place(&mut tx, project, child.id, Some(into), None).await?,
-            }
-        }
-        // Deleted sub-codes stay in the trash, now under `into`.
-        sqlx::query!(
-            "update code set parent_id = $3
-             where project_id = $1 and parent_id = $2 and deleted_at is not null",
-            project as ProjectId,
-            from as CodeId,
-            into as CodeId
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query!(
-            r#"
-            update code t set
-                definition = case when t.definition = '' then f.definition else t.definition end,
-                inclusion = case when t.inclusion = '' then f.inclusion else t.inclusion end,
-                exclusion = case when t.exclusion = '' then f.exclusion else t.exclusion end,
-                example = case when t.example = '' then f.example else t.example end,
-                memo = case when f.memo = '' then t.memo
-                            when t.memo = '' then f.memo
-                            else t.memo || E'\n\n' || 'Merged from ' || f.name || E':\n' || f.memo end,
-                memo_by = case when f.memo = '' then t.memo_by else $4 end,
-                memo_at = case when f.memo = '' then t.memo_at else now() end,
-                version = t.version + 1,
-                updated_at = now()
-            from code f
-            where t.project_id = $1 and t.code_id = $3 and f.code_id = $2
-            "#,
-            project as ProjectId,
-            from as CodeId,
-            into as CodeId,
-            user as UserId
-        )
-        .execute(&mut *tx)
-        .await?;
+        move_codings(&mut tx, project, from, into).await?;
+        work.extend(move_children(&mut tx, project, from, into).await?);
+        take_fields(&mut tx, project, from, into, user).await?;
         merged.push(from);
     }
     // Children were merged after their parents: delete them first.
@@ -918,6 +823,140 @@ pub async fn merge(
         .await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Move `from`'s codings to `into`. A coding that the same coder already
+/// made on the same range with `into` is not counted twice: its memo and
+/// star join that one.
+async fn move_codings(
+    tx: &mut PgConnection,
+    project: ProjectId,
+    from: CodeId,
+    into: CodeId,
+) -> sqlx::Result<()> {
+    // A coding that the same coder already made on the same range with
+    // `into` is not counted twice: its memo and star join that one.
+    sqlx::query!(
+        r#"
+        update coding t set
+            memo = case when f.memo = '' or f.memo = t.memo then t.memo
+                        when t.memo = '' then f.memo
+                        else t.memo || E'\n\n' || f.memo end,
+            starred = t.starred or f.starred,
+            updated_at = now()
+        from coding f
+        where f.project_id = $1 and f.code_id = $2 and t.project_id = $1 and t.code_id = $3
+          and t.document_id = f.document_id and t.coder_id = f.coder_id
+          and t.start_pos = f.start_pos and t.end_pos = f.end_pos
+        "#,
+        project as ProjectId,
+        from as CodeId,
+        into as CodeId
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"
+        delete from coding f using coding t
+        where f.project_id = $1 and f.code_id = $2 and t.project_id = $1 and t.code_id = $3
+          and t.document_id = f.document_id and t.coder_id = f.coder_id
+          and t.start_pos = f.start_pos and t.end_pos = f.end_pos
+        "#,
+        project as ProjectId,
+        from as CodeId,
+        into as CodeId
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "update coding set code_id = $3, updated_at = now() where project_id = $1 and code_id = $2",
+        project as ProjectId,
+        from as CodeId,
+        into as CodeId
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Put `from`'s live sub-codes under `into`, except those whose name a
+/// sub-code of `into` already has: answers those pairs, to merge next.
+/// Sub-codes in the trash stay in the trash, now under `into`.
+async fn move_children(
+    tx: &mut PgConnection,
+    project: ProjectId,
+    from: CodeId,
+    into: CodeId,
+) -> Result<Vec<(CodeId, CodeId)>> {
+    let children = sqlx::query!(
+        r#"
+        select c.code_id as "id: CodeId",
+               (select t.code_id from code t
+                where t.project_id = $1 and t.parent_id = $3 and t.deleted_at is null
+                  and t.code_id <> $2 and lower(t.name) = lower(c.name)) as "twin: CodeId"
+        from code c
+        where c.project_id = $1 and c.parent_id = $2 and c.deleted_at is null
+        order by c.position
+        "#,
+        project as ProjectId,
+        from as CodeId,
+        into as CodeId
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut twins = Vec::new();
+    for child in children {
+        match child.twin {
+            Some(twin) => twins.push((child.id, twin)),
+            None => place(&mut *tx, project, child.id, Some(into), None).await?,
+        }
+    }
+    // Deleted sub-codes stay in the trash, now under `into`.
+    sqlx::query!(
+        "update code set parent_id = $3
+         where project_id = $1 and parent_id = $2 and deleted_at is not null",
+        project as ProjectId,
+        from as CodeId,
+        into as CodeId
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(twins)
+}
+
+/// `into` takes the fields it lacks from `from`, and `from`'s memo.
+async fn take_fields(
+    tx: &mut PgConnection,
+    project: ProjectId,
+    from: CodeId,
+    into: CodeId,
+    user: UserId,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"
+        update code t set
+            definition = case when t.definition = '' then f.definition else t.definition end,
+            inclusion = case when t.inclusion = '' then f.inclusion else t.inclusion end,
+            exclusion = case when t.exclusion = '' then f.exclusion else t.exclusion end,
+            example = case when t.example = '' then f.example else t.example end,
+            memo = case when f.memo = '' then t.memo
+                        when t.memo = '' then f.memo
+                        else t.memo || E'\n\n' || 'Merged from ' || f.name || E':\n' || f.memo end,
+            memo_by = case when f.memo = '' then t.memo_by else $4 end,
+            memo_at = case when f.memo = '' then t.memo_at else now() end,
+            version = t.version + 1,
+            updated_at = now()
+        from code f
+        where t.project_id = $1 and t.code_id = $3 and f.code_id = $2
+        "#,
+        project as ProjectId,
+        from as CodeId,
+        into as CodeId,
+        user as UserId
+    )
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 
