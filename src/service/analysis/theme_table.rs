@@ -14,6 +14,7 @@ use crate::store;
 use crate::store::codings::{Coding, Filter};
 use serde::Deserialize;
 use sqlx::PgPool;
+use std::collections::HashSet;
 
 /// Quotes per theme.
 pub const QUOTES: usize = 3;
@@ -187,7 +188,24 @@ pub async fn build(
     let request = query.matrix.parse()?;
     matrix::check_scope(db, project, &request.scope).await?;
     let m = matrix::build(db, attributions, project, &request).await?;
-    let tags: Vec<String> = match query
+    let tags = tags(query, &request);
+    let quotes = quotes(db, project, &m, &request, &tags).await?;
+    let mut scope = matrix::scope_notes(db, project, &request.scope).await?;
+    if request.rollup {
+        scope.push("sub-codes rolled up into their themes".into());
+    }
+    Ok(ThemeTable {
+        project: access.project.project.name.clone(),
+        request,
+        matrix: m,
+        quotes,
+        scope: scope.join("; "),
+    })
+}
+
+/// The attributes that tag quotes: as asked, else the one the columns are by.
+fn tags(query: &ThemeQuery, request: &MatrixRequest) -> Vec<String> {
+    match query
         .tags
         .as_deref()
         .map(str::trim)
@@ -203,12 +221,21 @@ pub async fn build(
             .attribute()
             .map(|a| vec![a.to_owned()])
             .unwrap_or_default(),
-    };
+    }
+}
+
+/// Quotes for each row of the matrix. Candidates for every code come in
+/// one query — starred first, then in document order, a few dozen per code
+/// (a theme with roll-up draws on its whole branch) — and each row picks
+/// its own to cover the columns.
+async fn quotes(
+    db: &PgPool,
+    project: crate::domain::ids::ProjectId,
+    m: &Matrix,
+    request: &MatrixRequest,
+    tags: &[String],
+) -> Result<Vec<Vec<Quote>>> {
     let tree: Vec<store::codes::Code> = m.rows.iter().map(|r| r.code.clone()).collect();
-    let attribute = request.columns.attribute();
-    // Candidates for every code in one query: starred first, then in
-    // document order, a few dozen per code (a theme with roll-up draws on
-    // its whole branch).
     let counted: Vec<CodeId> = m
         .rows
         .iter()
@@ -229,36 +256,28 @@ pub async fn build(
             quotes.push(Vec::new());
             continue;
         }
-        let codes: Vec<CodeId> = if request.rollup {
+        let codes: HashSet<CodeId> = if request.rollup {
             store::codes::branch(&tree, row.code.id)
+                .into_iter()
+                .collect()
         } else {
-            vec![row.code.id]
+            HashSet::from([row.code.id])
         };
         let mine: Vec<&Coding> = candidates
             .iter()
             .filter(|c| codes.contains(&c.code_id))
             .collect();
-        let picked = choose(&mine, &m.columns, attribute);
+        let picked = choose(&mine, &m.columns, request.columns.attribute());
         quotes.push(
             picked
                 .into_iter()
                 .map(|i| Quote {
                     text: quote_text(mine[i]),
-                    tag: tag(mine[i], &tags),
+                    tag: tag(mine[i], tags),
                     starred: mine[i].starred,
                 })
                 .collect(),
         );
     }
-    let mut scope = matrix::scope_notes(db, project, &request.scope).await?;
-    if request.rollup {
-        scope.push("sub-codes rolled up into their themes".into());
-    }
-    Ok(ThemeTable {
-        project: access.project.project.name.clone(),
-        request,
-        matrix: m,
-        quotes,
-        scope: scope.join("; "),
-    })
+    Ok(quotes)
 }
