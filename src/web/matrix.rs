@@ -103,12 +103,7 @@ async fn matrix_page(
         .collect();
     let options = filter_options(db, project).await?;
     let is = |field: Option<String>| move |v: &str| field.as_deref() == Some(v);
-    let document_choices = filters::documents(&options, |v| {
-        req.scope
-            .documents
-            .as_ref()
-            .is_some_and(|ds| ds.iter().any(|d| d.to_string() == v))
-    });
+    let document_choices = filters::documents(&options, |v| ticked(&req, v));
     Ok(MatrixPage {
         chrome,
         column_choices: filters::columns(&options, &req.columns.as_param()),
@@ -135,6 +130,14 @@ async fn matrix_page(
         project: access.project.clone(),
         tab: "matrix",
     })
+}
+
+/// Is document `id` (as text) among the request's documents?
+fn ticked(req: &MatrixRequest, id: &str) -> bool {
+    req.scope
+        .documents
+        .as_ref()
+        .is_some_and(|ds| ds.iter().any(|d| d.to_string() == id))
 }
 
 /// The page's request: the form sends each ticked document as its own
