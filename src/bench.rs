@@ -20,7 +20,7 @@
 mod corpus;
 mod files;
 mod run;
-mod seed;
+pub mod seed;
 
 use clap::{Args, Subcommand};
 

@@ -297,24 +297,11 @@ pub async fn excerpts_csv(
             .map(|a| crate::formats::codebook_csv::neutralise(a).into_owned()),
     );
     csv.write_record(&head).map_err(Error::internal)?;
-    let mut failed = None;
-    store::codings::for_each(db, project, &filter, i64::MAX, 0, |c, total| {
-        if total > max {
-            failed = Some(too_many(total, max));
-            return ControlFlow::Break(());
-        }
-        match csv.write_record(excerpt_row(&c, &paths, &attributes).record()) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => {
-                failed = Some(Error::internal(e));
-                ControlFlow::Break(())
-            }
-        }
+    each_excerpt(db, project, &filter, max, |c| {
+        csv.write_record(excerpt_row(c, &paths, &attributes).record())
+            .map_err(Error::internal)
     })
     .await?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
     let file = csv
         .into_inner()
         .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?
@@ -362,26 +349,40 @@ async fn excerpts_sheet(
     theme_export::excerpts_header(ws, &attributes).map_err(Error::internal)?;
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let mut row = 0u32;
+    each_excerpt(db, project, filter, max, |c| {
+        row += 1;
+        excerpt_row(c, &paths, &attributes)
+            .write(ws, row, &wrap)
+            .map_err(Error::internal)
+    })
+    .await
+}
+
+/// Hand each excerpt a filter selects to `write`, streamed from the
+/// database; refused before the first once there would be more than `max`.
+async fn each_excerpt(
+    db: &PgPool,
+    project: ProjectId,
+    filter: &Filter,
+    max: i64,
+    mut write: impl FnMut(&Coding) -> Result<()>,
+) -> Result<()> {
     let mut failed = None;
     store::codings::for_each(db, project, filter, i64::MAX, 0, |c, total| {
         if total > max {
             failed = Some(too_many(total, max));
             return ControlFlow::Break(());
         }
-        row += 1;
-        match excerpt_row(&c, &paths, &attributes).write(ws, row, &wrap) {
+        match write(&c) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => {
-                failed = Some(Error::internal(e));
+                failed = Some(e);
                 ControlFlow::Break(())
             }
         }
     })
     .await?;
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    failed.map_or(Ok(()), Err)
 }
 
 /// Save a workbook to a temporary file off the async threads.

@@ -295,11 +295,7 @@ async fn api_tokens_are_made_on_the_account_page_shown_once_and_revocable(pool: 
     // The page that answers shows it (nothing keeps it for a later page).
     assert_eq!(res.status(), StatusCode::OK);
     let page = res.text().await.unwrap();
-    let start = page.find("parley_").expect("the new token is shown");
-    let token: String = page[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
+    let token = crate::helpers::token_on(&page);
     assert!(page.contains("R scripts"));
 
     let again = browser

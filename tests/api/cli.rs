@@ -26,6 +26,23 @@ fn parley(url: &str, args: &[&str], password: Option<&str>) -> Output {
     cmd.output().unwrap()
 }
 
+/// An account (Ann) and her project "Study", made in the store.
+async fn study(pool: &PgPool) -> parley::store::projects::Project {
+    let owner = parley::store::users::insert(
+        pool,
+        &parley::domain::account::Email::parse("ann@example.org").unwrap(),
+        &parley::domain::account::DisplayName::parse("Ann").unwrap(),
+        "x",
+        false,
+    )
+    .await
+    .unwrap();
+    let name = parley::domain::project::ProjectName::parse("Study").unwrap();
+    parley::store::projects::insert(pool, owner.id, &name, "")
+        .await
+        .unwrap()
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -179,19 +196,7 @@ fn an_unreachable_database_is_a_clear_error() {
 #[sqlx::test]
 async fn import_reports_each_file_and_fails_when_one_is_bad(pool: PgPool) {
     let url = url_of(&pool);
-    let owner = parley::store::users::insert(
-        &pool,
-        &parley::domain::account::Email::parse("ann@example.org").unwrap(),
-        &parley::domain::account::DisplayName::parse("Ann").unwrap(),
-        "x",
-        false,
-    )
-    .await
-    .unwrap();
-    let name = parley::domain::project::ProjectName::parse("Study").unwrap();
-    let project = parley::store::projects::insert(&pool, owner.id, &name, "")
-        .await
-        .unwrap();
+    let project = study(&pool).await;
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("north-03.txt");
     let bad = dir.path().join("scan.pdf");
@@ -440,19 +445,7 @@ async fn demo_creates_a_ready_project_for_the_first_admin(pool: PgPool) {
 #[sqlx::test]
 async fn a_database_failure_is_printed_with_its_cause(pool: PgPool) {
     let url = url_of(&pool);
-    let owner = parley::store::users::insert(
-        &pool,
-        &parley::domain::account::Email::parse("ann@example.org").unwrap(),
-        &parley::domain::account::DisplayName::parse("Ann").unwrap(),
-        "x",
-        false,
-    )
-    .await
-    .unwrap();
-    let name = parley::domain::project::ProjectName::parse("Study").unwrap();
-    let project = parley::store::projects::insert(&pool, owner.id, &name, "")
-        .await
-        .unwrap();
+    let project = study(&pool).await;
     // A database that answers but fails the query: the codebook's table is
     // gone (as after a botched restore).
     sqlx::query("alter table code rename to code_elsewhere")

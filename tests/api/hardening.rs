@@ -453,11 +453,7 @@ async fn a_new_token_is_shown_once_and_stored_nowhere_in_plain_text(pool: PgPool
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let page = res.text().await.unwrap();
-    let start = page.find("parley_").expect("the token on the page");
-    let token: String = page[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect();
+    let token = crate::helpers::token_on(&page);
     assert!(token.len() > 20, "{token}");
     let sessions: Vec<String> = sqlx::query_scalar("select data::text from session")
         .fetch_all(&pool)

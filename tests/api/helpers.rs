@@ -225,3 +225,12 @@ pub async fn assert_error(res: Response, status: StatusCode) -> String {
     assert!(!message.is_empty());
     message
 }
+
+/// The API token a page shows (`parley_…`).
+pub fn token_on(page: &str) -> String {
+    let start = page.find("parley_").expect("a token on the page");
+    page[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect()
+}

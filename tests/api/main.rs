@@ -18,3 +18,4 @@ mod matrix;
 mod members;
 mod projects;
 mod refi;
+mod seeding;
