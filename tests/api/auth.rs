@@ -1,12 +1,8 @@
-use crate::helpers::{PASSWORD, TestApp};
+use crate::helpers::{PASSWORD, TestApp, location};
 use parley::config::ServerConfig;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()["location"].to_str().unwrap().to_owned()
-}
 
 #[sqlx::test]
 async fn the_first_visitor_creates_the_admin_account(pool: PgPool) {

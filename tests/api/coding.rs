@@ -3,7 +3,7 @@
 //! trash, CSV import/export, edit conflicts, the coding page's feed, and
 //! coders working at once.
 
-use crate::helpers::{Api, TestApp, assert_error};
+use crate::helpers::{Api, TestApp, assert_error, expect, id};
 use futures_util::future::join_all;
 use parley::domain::ids::ProjectId;
 use reqwest::StatusCode;
@@ -32,71 +32,6 @@ fn at(text: &str, needle: &str) -> i64 {
 
 fn len(text: &str) -> i64 {
     text.chars().count() as i64
-}
-
-fn id(v: &Value) -> i64 {
-    v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
-}
-
-/// Answer body as JSON, after checking the status.
-async fn expect(res: reqwest::Response, status: StatusCode) -> Value {
-    let got = res.status();
-    let body = res.text().await.unwrap();
-    assert_eq!(got, status, "{body}");
-    serde_json::from_str(&body).unwrap_or(Value::Null)
-}
-
-/// A document made from `text`; answers its id and its text as the API
-/// serves it back (normalised).
-async fn document(api: &Api, p: ProjectId, title: &str, text: &str) -> (i64, String) {
-    let res = api
-        .post(
-            &format!("/projects/{p}/documents"),
-            json!({"title": title, "text": text}),
-        )
-        .await;
-    let created = expect(res, StatusCode::CREATED).await;
-    let d = id(&created);
-    let got = expect(
-        api.get(&format!("/projects/{p}/documents/{d}")).await,
-        StatusCode::OK,
-    )
-    .await;
-    (d, got["text"].as_str().unwrap().to_owned())
-}
-
-async fn code(api: &Api, p: ProjectId, name: &str, parent: Option<i64>) -> i64 {
-    let res = api
-        .post(
-            &format!("/projects/{p}/codes"),
-            json!({"name": name, "parent_id": parent}),
-        )
-        .await;
-    id(&expect(res, StatusCode::CREATED).await)
-}
-
-async fn apply(
-    api: &Api,
-    p: ProjectId,
-    doc: i64,
-    code: i64,
-    start: i64,
-    end: i64,
-) -> reqwest::Response {
-    api.post(
-        &format!("/projects/{p}/codings"),
-        json!({"document_id": doc, "code_id": code, "start": start, "end": end}),
-    )
-    .await
-}
-
-/// Apply a code and expect a new coding.
-async fn coding(api: &Api, p: ProjectId, doc: i64, code: i64, start: i64, end: i64) -> Value {
-    expect(
-        apply(api, p, doc, code, start, end).await,
-        StatusCode::CREATED,
-    )
-    .await
 }
 
 /// The coding list with a query string (`""` for all).
@@ -168,9 +103,9 @@ async fn codings_cover_code_points_of_accented_emoji_and_cjk_text(pool: PgPool) 
     let p = owner.project("Study").await;
     // "cafe\u{301}" is decomposed on the way in; the server keeps NFC.
     let raw = "Interviewer: Ça va?\nP01: Je suis très 😀 contente, naïve 👩\u{200d}👩\u{200d}👧 cafe\u{301}\nP02: 我很高兴，谢谢。🇫🇷 fin\n";
-    let (doc, text) = document(&owner, p, "Unicode", raw).await;
+    let (doc, text) = owner.document(p, "Unicode", raw).await;
     assert!(text.contains("café"), "normalised to NFC: {text:?}");
-    let theme = code(&owner, p, "Feelings 😀", None).await;
+    let theme = owner.code(p, "Feelings 😀", None).await;
 
     let family = "👩\u{200d}👩\u{200d}👧";
     let ranges = [
@@ -187,7 +122,7 @@ async fn codings_cover_code_points_of_accented_emoji_and_cjk_text(pool: PgPool) 
     ];
     let mut made = Vec::new();
     for (start, end) in ranges {
-        let c = coding(&owner, p, doc, theme, start, end).await;
+        let c = owner.coding(p, doc, theme, start, end).await;
         let want = slice(&text, start, end);
         assert_eq!(c["text"].as_str().unwrap(), want, "[{start}, {end})");
         assert_eq!(c["start"], start);
@@ -237,7 +172,7 @@ async fn codings_cover_code_points_of_accented_emoji_and_cjk_text(pool: PgPool) 
 
     // One past the end is refused; moving a range keeps counting code points.
     assert_error(
-        apply(&owner, p, doc, theme, 0, len(&text) + 1).await,
+        owner.apply(p, doc, theme, 0, len(&text) + 1).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -268,18 +203,18 @@ async fn nested_and_overlapping_codings_are_all_listed_and_filtered(pool: PgPool
     let coder = app.person("coder@example.org").await;
     let p = owner.project("Study").await;
     owner.add(p, &coder, "coder").await;
-    let (d1, t1) = document(
-        &owner,
-        p,
+    let (d1, t1) = owner.document(p,
         "One",
         "Interviewer: How safe did you feel?\nP01: Safe on the ward, but scared at night, no privacy at all.\n",
     )
     .await;
-    let (d2, t2) = document(&owner, p, "Two", "I: And you?\nP02: Never safe. 🙁\n").await;
-    let safety = code(&owner, p, "Safety", None).await;
-    let fear = code(&owner, p, "Fear", Some(safety)).await;
-    let night = code(&owner, p, "Night", Some(fear)).await;
-    let privacy = code(&owner, p, "Privacy", None).await;
+    let (d2, t2) = owner
+        .document(p, "Two", "I: And you?\nP02: Never safe. 🙁\n")
+        .await;
+    let safety = owner.code(p, "Safety", None).await;
+    let fear = owner.code(p, "Fear", Some(safety)).await;
+    let night = owner.code(p, "Night", Some(fear)).await;
+    let privacy = owner.code(p, "Privacy", None).await;
 
     let s = at(&t1, "Safe on");
     let e = at(&t1, "at all.") + 7;
@@ -294,7 +229,7 @@ async fn nested_and_overlapping_codings_are_all_listed_and_filtered(pool: PgPool
         (&owner, d1, privacy, at(&t1, "no privacy"), e), // overlapping the end
         (&coder, d2, fear, at(&t2, "Never"), len(&t2) - 1),
     ] {
-        let made = coding(api, p, d, c, start, end).await;
+        let made = api.coding(p, d, c, start, end).await;
         expected.insert(id(&made), (d, c, user_id(api), start));
     }
     let texts = |d: i64| if d == d1 { &t1 } else { &t2 };
@@ -366,7 +301,7 @@ async fn nested_and_overlapping_codings_are_all_listed_and_filtered(pool: PgPool
     assert_eq!(past["total"], 7);
 
     // The same code on the same range by the same coder is answered, not added.
-    let again = expect(apply(&owner, p, d1, safety, s, e).await, StatusCode::OK).await;
+    let again = expect(owner.apply(p, d1, safety, s, e).await, StatusCode::OK).await;
     assert_eq!(again["id"], *expected.keys().next().unwrap());
     assert_eq!(stored(&app).await, 7);
 
@@ -391,13 +326,13 @@ async fn bad_ranges_and_foreign_or_trashed_codes_are_refused_and_write_nothing(p
     let owner = app.person("owner@example.org").await;
     let p = owner.project("Study").await;
     let other = owner.project("Other study").await;
-    let (doc, text) = document(&owner, p, "T", "I: Hello?\nP1: Hé 😀 there\n").await;
-    let (foreign_doc, _) = document(&owner, other, "F", "I: x\nP9: y\n").await;
-    let theme = code(&owner, p, "Theme", None).await;
-    let foreign_code = code(&owner, other, "Theme", None).await;
-    let binned = code(&owner, p, "Binned", None).await;
+    let (doc, text) = owner.document(p, "T", "I: Hello?\nP1: Hé 😀 there\n").await;
+    let (foreign_doc, _) = owner.document(other, "F", "I: x\nP9: y\n").await;
+    let theme = owner.code(p, "Theme", None).await;
+    let foreign_code = owner.code(other, "Theme", None).await;
+    let binned = owner.code(p, "Binned", None).await;
     let n = len(&text);
-    coding(&owner, p, doc, theme, 0, 2).await;
+    owner.coding(p, doc, theme, 0, 2).await;
     expect(
         owner.delete(&format!("/projects/{p}/codes/{binned}")).await,
         StatusCode::OK,
@@ -487,7 +422,7 @@ async fn bad_ranges_and_foreign_or_trashed_codes_are_refused_and_write_nothing(p
     }
     // A foreign or trashed code is named in the error.
     let msg = assert_error(
-        apply(&owner, p, doc, binned, 0, 2).await,
+        owner.apply(p, doc, binned, 0, 2).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -542,10 +477,10 @@ async fn viewers_cannot_code_and_outsiders_see_nothing(pool: PgPool) {
     let p = owner.project("Study").await;
     owner.add(p, &viewer, "viewer").await;
     owner.add(p, &coder, "coder").await;
-    let (doc, _) = document(&owner, p, "T", "I: Hello?\nP1: Hi there\n").await;
-    let theme = code(&owner, p, "Theme", None).await;
-    let other = code(&owner, p, "Other", None).await;
-    let c = id(&coding(&owner, p, doc, theme, 0, 5).await);
+    let (doc, _) = owner.document(p, "T", "I: Hello?\nP1: Hi there\n").await;
+    let theme = owner.code(p, "Theme", None).await;
+    let other = owner.code(p, "Other", None).await;
+    let c = id(&owner.coding(p, doc, theme, 0, 5).await);
 
     let forbidden = [
         viewer
@@ -675,7 +610,7 @@ async fn viewers_cannot_code_and_outsiders_see_nothing(pool: PgPool) {
     assert_eq!(unchanged["code_id"], theme);
 
     // An owner may change and delete a coder's coding.
-    let theirs = id(&coding(&coder, p, doc, theme, 2, 6).await);
+    let theirs = id(&coder.coding(p, doc, theme, 2, 6).await);
     expect(
         owner
             .patch(
@@ -696,7 +631,7 @@ async fn viewers_cannot_code_and_outsiders_see_nothing(pool: PgPool) {
     )
     .await;
     // And a coder deletes their own.
-    let own = id(&coding(&coder, p, doc, other, 2, 6).await);
+    let own = id(&coder.coding(p, doc, other, 2, 6).await);
     assert_eq!(
         coder
             .delete(&format!("/projects/{p}/codings/{own}"))
@@ -714,21 +649,21 @@ async fn merging_keeps_every_coding_and_merges_same_named_children(pool: PgPool)
     let app = TestApp::spawn(pool).await;
     let owner = app.person("owner@example.org").await;
     let p = owner.project("Study").await;
-    let (doc, text) = document(
-        &owner,
-        p,
-        "T",
-        &format!("I: Go on.\nP1: {}\n", "lorem ipsum ".repeat(10)),
-    )
-    .await;
-    let a = code(&owner, p, "A", None).await;
-    let a1 = code(&owner, p, "A1", Some(a)).await;
-    let a1_deep = code(&owner, p, "Deep", Some(a1)).await;
-    let a2 = code(&owner, p, "A2", Some(a)).await;
-    let b = code(&owner, p, "B", None).await;
-    let b_a1 = code(&owner, p, "a1", Some(b)).await; // same name, other case
-    let b_deep = code(&owner, p, "Deep", Some(b_a1)).await;
-    let b_solo = code(&owner, p, "Solo", Some(b)).await;
+    let (doc, text) = owner
+        .document(
+            p,
+            "T",
+            &format!("I: Go on.\nP1: {}\n", "lorem ipsum ".repeat(10)),
+        )
+        .await;
+    let a = owner.code(p, "A", None).await;
+    let a1 = owner.code(p, "A1", Some(a)).await;
+    let a1_deep = owner.code(p, "Deep", Some(a1)).await;
+    let a2 = owner.code(p, "A2", Some(a)).await;
+    let b = owner.code(p, "B", None).await;
+    let b_a1 = owner.code(p, "a1", Some(b)).await; // same name, other case
+    let b_deep = owner.code(p, "Deep", Some(b_a1)).await;
+    let b_solo = owner.code(p, "Solo", Some(b)).await;
     expect(
         owner
             .patch(
@@ -754,7 +689,7 @@ async fn merging_keeps_every_coding_and_merges_same_named_children(pool: PgPool)
     let mut start = 10;
     for (c, n) in plan {
         for _ in 0..n {
-            all.insert(id(&coding(&owner, p, doc, c, start, start + 3).await));
+            all.insert(id(&owner.coding(p, doc, c, start, start + 3).await));
             start += 2;
         }
     }
@@ -836,15 +771,17 @@ async fn a_merge_counts_a_passage_coded_with_both_codes_by_one_coder_once(pool: 
     let coder = app.person("coder@example.org").await;
     let p = owner.project("Study").await;
     owner.add(p, &coder, "coder").await;
-    let (doc, _) = document(&owner, p, "T", "I: Go on.\nP1: the same passage twice\n").await;
-    let a = code(&owner, p, "A", None).await;
-    let b = code(&owner, p, "B", None).await;
-    let child = code(&owner, p, "Child", Some(a)).await;
+    let (doc, _) = owner
+        .document(p, "T", "I: Go on.\nP1: the same passage twice\n")
+        .await;
+    let a = owner.code(p, "A", None).await;
+    let b = owner.code(p, "B", None).await;
+    let child = owner.code(p, "Child", Some(a)).await;
     // The owner coded one passage with both; the coder with A only.
-    let on_a = id(&coding(&owner, p, doc, a, 14, 20).await);
-    let on_b = id(&coding(&owner, p, doc, b, 14, 20).await);
-    let theirs = id(&coding(&coder, p, doc, a, 14, 20).await);
-    let on_child = id(&coding(&owner, p, doc, child, 14, 20).await);
+    let on_a = id(&owner.coding(p, doc, a, 14, 20).await);
+    let on_b = id(&owner.coding(p, doc, b, 14, 20).await);
+    let theirs = id(&coder.coding(p, doc, a, 14, 20).await);
+    let on_child = id(&owner.coding(p, doc, child, 14, 20).await);
     expect(
         owner
             .patch(
@@ -936,21 +873,17 @@ async fn deleted_codes_go_to_the_trash_with_their_codings_and_come_back(pool: Pg
     let coder = app.person("coder@example.org").await;
     let p = owner.project("Study").await;
     owner.add(p, &coder, "coder").await;
-    let (doc, _) = document(
-        &owner,
-        p,
-        "T",
-        "I: Go on.\nP1: one two three four five six seven\n",
-    )
-    .await;
-    let keep = code(&owner, p, "Keep", None).await;
-    let t = code(&owner, p, "Trash me", Some(keep)).await;
-    let t1 = code(&owner, p, "Child", Some(t)).await;
-    let t1a = code(&owner, p, "Grandchild", Some(t1)).await;
-    let kept = id(&coding(&owner, p, doc, keep, 0, 4).await);
+    let (doc, _) = owner
+        .document(p, "T", "I: Go on.\nP1: one two three four five six seven\n")
+        .await;
+    let keep = owner.code(p, "Keep", None).await;
+    let t = owner.code(p, "Trash me", Some(keep)).await;
+    let t1 = owner.code(p, "Child", Some(t)).await;
+    let t1a = owner.code(p, "Grandchild", Some(t1)).await;
+    let kept = id(&owner.coding(p, doc, keep, 0, 4).await);
     let mut gone = BTreeSet::new();
     for (c, s) in [(t, 10), (t1, 12), (t1, 14), (t1a, 16)] {
-        gone.insert(id(&coding(&coder, p, doc, c, s, s + 3).await));
+        gone.insert(id(&coder.coding(p, doc, c, s, s + 3).await));
     }
 
     let footprint = expect(
@@ -986,7 +919,7 @@ async fn deleted_codes_go_to_the_trash_with_their_codings_and_come_back(pool: Pg
         )
         .await;
         assert_error(
-            apply(&owner, p, doc, c, 0, 3).await,
+            owner.apply(p, doc, c, 0, 3).await,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -1088,13 +1021,13 @@ async fn a_restored_code_whose_name_was_taken_is_renamed(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let owner = app.person("owner@example.org").await;
     let p = owner.project("Study").await;
-    let old = code(&owner, p, "Safety", None).await;
+    let old = owner.code(p, "Safety", None).await;
     expect(
         owner.delete(&format!("/projects/{p}/codes/{old}")).await,
         StatusCode::OK,
     )
     .await;
-    code(&owner, p, "safety", None).await;
+    owner.code(p, "safety", None).await;
     let restored = expect(
         owner
             .post(&format!("/projects/{p}/codes/{old}/restore"), json!({}))
@@ -1124,20 +1057,20 @@ async fn four_coders_coding_one_document_at_once_lose_nothing(pool: PgPool) {
         owner.add(p, &c, "coder").await;
         coders.push(c);
     }
-    let (doc, text) = document(
-        &owner,
-        p,
-        "T",
-        &format!("I: Go on.\nP1: {}\n", "Ça 😀 va ".repeat(20)),
-    )
-    .await;
-    let theme = code(&owner, p, "Theme", None).await;
+    let (doc, text) = owner
+        .document(
+            p,
+            "T",
+            &format!("I: Go on.\nP1: {}\n", "Ça 😀 va ".repeat(20)),
+        )
+        .await;
+    let theme = owner.code(p, "Theme", None).await;
 
     let work = coders.iter().enumerate().flat_map(|(k, api)| {
         (0..25).map(move |i| async move {
             let start = i as i64 * 3;
             let end = start + 1 + k as i64;
-            let res = apply(api, p, doc, theme, start, end).await;
+            let res = api.apply(p, doc, theme, start, end).await;
             (user_id(api), expect(res, StatusCode::CREATED).await)
         })
     });
@@ -1176,9 +1109,11 @@ async fn the_same_coding_sent_twice_at_once_is_stored_once(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let owner = app.person("owner@example.org").await;
     let p = owner.project("Study").await;
-    let (doc, _) = document(&owner, p, "T", "I: Go on.\nP1: a double click\n").await;
-    let theme = code(&owner, p, "Theme", None).await;
-    let answers = join_all((0..20).map(|_| apply(&owner, p, doc, theme, 3, 9))).await;
+    let (doc, _) = owner
+        .document(p, "T", "I: Go on.\nP1: a double click\n")
+        .await;
+    let theme = owner.code(p, "Theme", None).await;
+    let answers = join_all((0..20).map(|_| owner.apply(p, doc, theme, 3, 9))).await;
     let mut seen = BTreeSet::new();
     let mut created = 0;
     for res in answers {
@@ -1206,22 +1141,18 @@ async fn a_merge_while_coders_are_coding_loses_no_acknowledged_coding(pool: PgPo
         owner.add(p, &c, "coder").await;
         coders.push(c);
     }
-    let (doc, _) = document(
-        &owner,
-        p,
-        "T",
-        &format!("I: Go on.\nP1: {}\n", "words ".repeat(40)),
-    )
-    .await;
+    let (doc, _) = owner
+        .document(p, "T", &format!("I: Go on.\nP1: {}\n", "words ".repeat(40)))
+        .await;
     let mut acknowledged = BTreeSet::new();
     let mut refused = 0;
     // The race is narrow: run it a few times, with fresh codes each round.
     for round in 0..5 {
-        let m = code(&owner, p, &format!("M{round}"), None).await;
-        let m1 = code(&owner, p, "Twin", Some(m)).await;
-        let m2 = code(&owner, p, "Only in M", Some(m)).await;
-        let n = code(&owner, p, &format!("N{round}"), None).await;
-        let n1 = code(&owner, p, "Twin", Some(n)).await;
+        let m = owner.code(p, &format!("M{round}"), None).await;
+        let m1 = owner.code(p, "Twin", Some(m)).await;
+        let m2 = owner.code(p, "Only in M", Some(m)).await;
+        let n = owner.code(p, &format!("N{round}"), None).await;
+        let n1 = owner.code(p, "Twin", Some(n)).await;
         // Mostly the twin sub-code, whose codings move to N's twin.
         let targets = [m1, m, m1, m2, m1, n, n1];
 
@@ -1230,7 +1161,7 @@ async fn a_merge_while_coders_are_coding_loses_no_acknowledged_coding(pool: PgPo
                 tokio::time::sleep(std::time::Duration::from_millis(i as u64)).await;
                 let c = targets[(i + k) % targets.len()];
                 let start = i as i64 * 4 + k as i64;
-                let res = apply(api, p, doc, c, start, start + 2 + round).await;
+                let res = api.apply(p, doc, c, start, start + 2 + round).await;
                 let status = res.status();
                 let body: Value = res.json().await.unwrap();
                 (status, body)
@@ -1312,9 +1243,7 @@ async fn codings_are_attributed_to_the_speakers_they_cover(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let owner = app.person("owner@example.org").await;
     let p = owner.project("Study").await;
-    let (doc, text) = document(
-        &owner,
-        p,
+    let (doc, text) = owner.document(p,
         "FG",
         "Interviewer: What was it like?\nP01: Safe, mostly.\nP02: Not for me.\nP03: I don't know.\n",
     )
@@ -1370,44 +1299,20 @@ async fn codings_are_attributed_to_the_speakers_they_cover(pool: PgPool) {
         .unwrap();
     let speakers = expect(res, StatusCode::OK).await;
     assert_eq!(speakers[0]["role"], "interviewer", "{speakers}");
-    let theme = code(&owner, p, "Theme", None).await;
+    let theme = owner.code(p, "Theme", None).await;
 
-    let question = coding(
-        &owner,
-        p,
-        doc,
-        theme,
-        at(&text, "What"),
-        at(&text, "like?") + 5,
-    )
-    .await;
-    let first = coding(
-        &owner,
-        p,
-        doc,
-        theme,
-        at(&text, "Safe"),
-        at(&text, "mostly") + 6,
-    )
-    .await;
-    let across = coding(
-        &owner,
-        p,
-        doc,
-        theme,
-        at(&text, "like?"),
-        at(&text, "Not for") + 3,
-    )
-    .await;
-    let unknown = coding(
-        &owner,
-        p,
-        doc,
-        theme,
-        at(&text, "I don't"),
-        at(&text, "know") + 4,
-    )
-    .await;
+    let question = owner
+        .coding(p, doc, theme, at(&text, "What"), at(&text, "like?") + 5)
+        .await;
+    let first = owner
+        .coding(p, doc, theme, at(&text, "Safe"), at(&text, "mostly") + 6)
+        .await;
+    let across = owner
+        .coding(p, doc, theme, at(&text, "like?"), at(&text, "Not for") + 3)
+        .await;
+    let unknown = owner
+        .coding(p, doc, theme, at(&text, "I don't"), at(&text, "know") + 4)
+        .await;
 
     assert_eq!(
         question["speakers"],
@@ -1633,7 +1538,7 @@ async fn an_edit_from_an_old_version_is_refused(pool: PgPool) {
     let coder = app.person("coder@example.org").await;
     let p = owner.project("Study").await;
     owner.add(p, &coder, "coder").await;
-    let c = code(&owner, p, "Safety", None).await;
+    let c = owner.code(p, "Safety", None).await;
     let v = tree(&owner, p).await[0]["version"].as_i64().unwrap();
 
     let first = expect(
@@ -1702,11 +1607,11 @@ async fn the_codebook_keeps_names_shortcuts_and_the_tree_consistent(pool: PgPool
     assert_eq!(made["position"], 1);
     assert_eq!(made["codings"], 0);
     assert!(made["parent_id"].is_null());
-    let sanctuary = code(&owner, p, "Sanctuary", Some(frames)).await;
-    let asylum = code(&owner, p, "Asylum", Some(frames)).await;
-    let safety = code(&owner, p, "Safety", None).await;
+    let sanctuary = owner.code(p, "Sanctuary", Some(frames)).await;
+    let asylum = owner.code(p, "Asylum", Some(frames)).await;
+    let safety = owner.code(p, "Safety", None).await;
     let other = owner.project("Other").await;
-    let foreign = code(&owner, other, "Foreign", None).await;
+    let foreign = owner.code(other, "Foreign", None).await;
 
     let refused = [
         (json!({"name": "inpatient FRAMES"}), StatusCode::CONFLICT),
@@ -1753,7 +1658,7 @@ async fn the_codebook_keeps_names_shortcuts_and_the_tree_consistent(pool: PgPool
     }
     assert_eq!(tree(&owner, p).await.len(), 4);
     // The same name elsewhere in the tree is fine.
-    code(&owner, p, "Sanctuary", Some(safety)).await;
+    owner.code(p, "Sanctuary", Some(safety)).await;
 
     let patch = |c: i64, body: Value| {
         let owner = &owner;
@@ -1870,9 +1775,11 @@ async fn the_document_feed_answers_304_until_a_coding_changes(pool: PgPool) {
     let coder = app.person("coder@example.org").await;
     let p = owner.project("Study").await;
     owner.add(p, &coder, "coder").await;
-    let (doc, _) = document(&owner, p, "T", "I: Go on.\nP1: one two three four\n").await;
-    let (other_doc, _) = document(&owner, p, "U", "I: Go on.\nP1: five six\n").await;
-    let theme = code(&owner, p, "Theme", None).await;
+    let (doc, _) = owner
+        .document(p, "T", "I: Go on.\nP1: one two three four\n")
+        .await;
+    let (other_doc, _) = owner.document(p, "U", "I: Go on.\nP1: five six\n").await;
+    let theme = owner.code(p, "Theme", None).await;
     let url = format!("/projects/{p}/documents/{doc}/codings");
 
     let poll = |etag: Option<String>| {
@@ -1902,7 +1809,7 @@ async fn the_document_feed_answers_304_until_a_coding_changes(pool: PgPool) {
     unchanged(poll(Some(e0.clone())).await.unwrap()).await;
 
     // Each kind of change makes the old ETag stale.
-    let c = id(&coding(&coder, p, doc, theme, 3, 6).await);
+    let c = id(&coder.coding(p, doc, theme, 3, 6).await);
     let (e1, body) = fresh(poll(Some(e0.clone())).await.unwrap()).await;
     assert_ne!(e1, e0);
     assert_eq!(body["codings"][0]["id"], c);
@@ -1958,11 +1865,11 @@ async fn the_document_feed_answers_304_until_a_coding_changes(pool: PgPool) {
     assert_eq!(body["codings"].as_array().unwrap().len(), 1);
 
     // A coding in another document does not disturb this one's feed.
-    coding(&owner, p, other_doc, theme, 0, 3).await;
+    owner.coding(p, other_doc, theme, 0, 3).await;
     unchanged(poll(Some(e5.clone())).await.unwrap()).await;
 
     // Delete one and add another: still a change, even with the same count.
-    let c2 = id(&coding(&owner, p, doc, theme, 0, 2).await);
+    let c2 = id(&owner.coding(p, doc, theme, 0, 2).await);
     let (e6, _) = fresh(poll(Some(e5.clone())).await.unwrap()).await;
     assert_eq!(
         coder
@@ -2006,15 +1913,15 @@ async fn project_document_code_and_coding_memos_are_listed_together(pool: PgPool
     let coder = app.person("coder@example.org").await;
     let p = owner.project("Study").await;
     owner.add(p, &coder, "coder").await;
-    let (doc, text) = document(
-        &owner,
-        p,
-        "Interview 1",
-        "I: Go on.\nP1: It was a sanctuary 🙂 for me\n",
-    )
-    .await;
-    let parent = code(&owner, p, "Frames", None).await;
-    let theme = code(&owner, p, "Sanctuary", Some(parent)).await;
+    let (doc, text) = owner
+        .document(
+            p,
+            "Interview 1",
+            "I: Go on.\nP1: It was a sanctuary 🙂 for me\n",
+        )
+        .await;
+    let parent = owner.code(p, "Frames", None).await;
+    let theme = owner.code(p, "Sanctuary", Some(parent)).await;
     let empty = expect(
         owner.get(&format!("/projects/{p}/memos")).await,
         StatusCode::OK,
@@ -2063,7 +1970,7 @@ async fn project_document_code_and_coding_memos_are_listed_together(pool: PgPool
     .await;
     assert_eq!(code_memo["memo"], "Code memo");
     let start = at(&text, "sanctuary");
-    let c = coding(&coder, p, doc, theme, start, start + 11).await;
+    let c = coder.coding(p, doc, theme, start, start + 11).await;
     let cid = id(&c);
     expect(
         coder

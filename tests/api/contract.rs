@@ -3,7 +3,7 @@
 //! keys by name, so a renamed store field must not reach them unnoticed:
 //! adding, removing or renaming a key, or changing its type, fails here.
 
-use crate::helpers::{Api, TestApp};
+use crate::helpers::{Api, TestApp, id};
 use parley::domain::ids::ProjectId;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
@@ -47,10 +47,6 @@ async fn body(res: reqwest::Response, status: StatusCode) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-fn id(v: &Value) -> i64 {
-    v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
-}
-
 /// The first item of a list answer, after checking the list's own shape.
 fn first(list: &Value) -> &Value {
     let items = list["items"].as_array().expect("an items array");
@@ -61,16 +57,6 @@ fn first(list: &Value) -> &Value {
         "a list is items and total only: {list}"
     );
     items.first().expect("at least one item")
-}
-
-async fn put(api: &Api, path: &str, body: Value) -> reqwest::Response {
-    api.client
-        .put(format!("{}{path}", api.base))
-        .bearer_auth(api.token.as_ref().unwrap())
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
 }
 
 /// An interview with times, the interviewer, a participant mapped by label
@@ -428,12 +414,12 @@ async fn groups_participants_and_documents_keep_their_shape(pool: PgPool) {
     undated["held_on"] = json!("null");
     pin("a changed document", &changed, undated);
     let speakers = body(
-        put(
-            &s.owner,
-            &format!("/projects/{p}/documents/{d}/speakers"),
-            json!([{"label": "Stranger", "role": "interviewer"}]),
-        )
-        .await,
+        s.owner
+            .put(
+                &format!("/projects/{p}/documents/{d}/speakers"),
+                json!([{"label": "Stranger", "role": "interviewer"}]),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -729,12 +715,12 @@ async fn codes_codings_memos_and_the_matrix_keep_their_shape(pool: PgPool) {
     );
 
     let memo = body(
-        put(
-            &s.owner,
-            &format!("/projects/{p}/memo"),
-            json!({"memo": "Why this study."}),
-        )
-        .await,
+        s.owner
+            .put(
+                &format!("/projects/{p}/memo"),
+                json!({"memo": "Why this study."}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;

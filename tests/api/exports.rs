@@ -10,7 +10,7 @@
 //! with who said them; viewers can download, outsiders see nothing; the
 //! excerpts export lists each coding once.
 
-use crate::helpers::{Api, TestApp, assert_error};
+use crate::helpers::{Api, TestApp, assert_error, expect, id, items};
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use parley::domain::ids::ProjectId;
 use quick_xml::events::Event;
@@ -63,14 +63,6 @@ fn query(pairs: &[(&str, &str)]) -> Query {
         .collect()
 }
 
-/// The answer's JSON, after checking its status.
-async fn expect(res: reqwest::Response, status: StatusCode) -> Value {
-    let got = res.status();
-    let body = res.text().await.unwrap();
-    assert_eq!(got, status, "{body}");
-    serde_json::from_str(&body).unwrap_or(Value::Null)
-}
-
 /// GET with a query string built (and encoded) by reqwest.
 async fn get_with(api: &Api, path: &str, query: &Query) -> reqwest::Response {
     let mut req = api.client.get(format!("{}{path}", api.base)).query(query);
@@ -78,16 +70,6 @@ async fn get_with(api: &Api, path: &str, query: &Query) -> reqwest::Response {
         req = req.bearer_auth(token);
     }
     req.send().await.unwrap()
-}
-
-async fn put(api: &Api, path: &str, body: Value) -> reqwest::Response {
-    api.client
-        .put(format!("{}{path}", api.base))
-        .bearer_auth(api.token.as_ref().unwrap())
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
 }
 
 /// An export's bytes, after checking the status and the content type.
@@ -111,16 +93,6 @@ async fn download(api: &Api, path: &str, query: &Query, content_type: &str) -> V
         "{path}: content type {ct}, wanted {content_type}"
     );
     bytes
-}
-
-fn id(v: &Value) -> i64 {
-    v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
-}
-
-fn items(v: &Value) -> &Vec<Value> {
-    v["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no items in {v}"))
 }
 
 // ---- reading the files -------------------------------------------------------
@@ -312,63 +284,6 @@ fn neutral(s: &str) -> String {
 }
 
 // ---- building things through the API -----------------------------------------
-
-async fn participant(api: &Api, p: ProjectId, label: &str, group: Option<&str>, attrs: Value) {
-    expect(
-        api.post(
-            &format!("/projects/{p}/participants"),
-            json!({"label": label, "group": group, "attributes": attrs}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-}
-
-/// A document from text; its id and its text as the API serves it.
-async fn document(api: &Api, p: ProjectId, title: &str, text: &str) -> (i64, String) {
-    let created = expect(
-        api.post(
-            &format!("/projects/{p}/documents"),
-            json!({"title": title, "text": text}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let d = id(&created);
-    let got = expect(
-        api.get(&format!("/projects/{p}/documents/{d}")).await,
-        StatusCode::OK,
-    )
-    .await;
-    (d, got["text"].as_str().unwrap().to_owned())
-}
-
-async fn map_speakers(api: &Api, p: ProjectId, doc: i64, mapping: Value) {
-    expect(
-        put(
-            api,
-            &format!("/projects/{p}/documents/{doc}/speakers"),
-            mapping,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-}
-
-async fn code(api: &Api, p: ProjectId, name: &str, parent: Option<i64>, definition: &str) -> i64 {
-    id(&expect(
-        api.post(
-            &format!("/projects/{p}/codes"),
-            json!({"name": name, "parent_id": parent, "definition": definition}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await)
-}
 
 /// A new coding of `[start, end)`, optionally starred and with a memo.
 async fn coding(
@@ -751,11 +666,11 @@ async fn study(app: &TestApp) -> Study {
             Some(l) => json!({"locality": l}),
             None => json!({}),
         };
-        participant(&owner, p, label, Some(group), attrs).await;
+        owner.participant(p, label, Some(group), attrs).await;
     }
     let mut docs = BTreeMap::new();
     for (title, text) in DOCS {
-        docs.insert(title, document(&owner, p, title, text).await);
+        docs.insert(title, owner.document(p, title, text).await);
     }
     // Labels equal to participants' labels map by themselves; check it.
     let d = expect(
@@ -777,7 +692,7 @@ async fn study(app: &TestApp) -> Study {
     let mut codes: BTreeMap<&'static str, i64> = BTreeMap::new();
     for (name, parent, definition) in CODES {
         let parent = parent.map(|n| codes[n]);
-        codes.insert(name, code(&owner, p, name, parent, definition).await);
+        codes.insert(name, owner.code_defined(p, name, parent, definition).await);
     }
     let mut codings = Vec::new();
     for (doc, from, to, code_name, who, starred, memo) in PLAN {
@@ -1279,39 +1194,43 @@ async fn no_export_lets_a_cell_become_a_formula(pool: PgPool) {
         StatusCode::CREATED,
     )
     .await;
-    participant(
-        &owner,
-        p,
-        HYPERLINK,
-        Some("Staff"),
-        json!({"locality": "-2+3", "=rank": "@top"}),
-    )
-    .await;
-    participant(
-        &owner,
-        p,
-        "@cmd",
-        Some("+Volunteers"),
-        json!({"locality": "+North"}),
-    )
-    .await;
-    let (doc, text) = document(&owner, p, "-Interview", FORMULA_TEXT).await;
+    owner
+        .participant(
+            p,
+            HYPERLINK,
+            Some("Staff"),
+            json!({"locality": "-2+3", "=rank": "@top"}),
+        )
+        .await;
+    owner
+        .participant(
+            p,
+            "@cmd",
+            Some("+Volunteers"),
+            json!({"locality": "+North"}),
+        )
+        .await;
+    let (doc, text) = owner.document(p, "-Interview", FORMULA_TEXT).await;
     assert!(!text.contains('\r'), "{text:?}");
     assert!(text.contains("before\t=1+1 after\nP2: done."), "{text:?}");
-    map_speakers(
-        &owner,
-        p,
-        doc,
-        json!([
-            {"label": "P1", "participant": HYPERLINK},
-            {"label": "P2", "participant": "@cmd"}
-        ]),
-    )
-    .await;
-    let parent = code(&owner, p, HYPERLINK, None, "=1+1").await;
-    let child = code(&owner, p, "+SUM(1,2)", Some(parent), "@definition").await;
-    let minus = code(&owner, p, "-2+3", None, "-minus").await;
-    let at = code(&owner, p, "@cmd", None, "\tTabbed definition").await;
+    owner
+        .map_speakers(
+            p,
+            doc,
+            json!([
+                {"label": "P1", "participant": HYPERLINK},
+                {"label": "P2", "participant": "@cmd"}
+            ]),
+        )
+        .await;
+    let parent = owner.code_defined(p, HYPERLINK, None, "=1+1").await;
+    let child = owner
+        .code_defined(p, "+SUM(1,2)", Some(parent), "@definition")
+        .await;
+    let minus = owner.code_defined(p, "-2+3", None, "-minus").await;
+    let at = owner
+        .code_defined(p, "@cmd", None, "\tTabbed definition")
+        .await;
     // Inclusion, exclusion and example are text cells of the codebook too.
     expect(
         owner
@@ -1573,23 +1492,16 @@ async fn no_export_lets_text_become_markup(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let owner = app.person("owner@example.org").await;
     let p = owner.project("Markup <b>study</b>").await;
-    participant(
-        &owner,
-        p,
-        "P01",
-        Some("Carer"),
-        json!({"locality": "<i>North</i>"}),
-    )
-    .await;
-    let (doc, text) = document(
-        &owner,
-        p,
+    owner
+        .participant(p, "P01", Some("Carer"), json!({"locality": "<i>North</i>"}))
+        .await;
+    let (doc, text) = owner.document(p,
         "Markup",
         "Interviewer: Go on.\nP01: I typed <script>alert(1)</script> into the form.\nP01: Then <img src=x onerror=alert(1)> showed up.\n",
     )
     .await;
-    let parent = code(&owner, p, SCRIPT, None, "<b>defined</b>").await;
-    let child = code(&owner, p, IMG, Some(parent), IMG).await;
+    let parent = owner.code_defined(p, SCRIPT, None, "<b>defined</b>").await;
+    let child = owner.code_defined(p, IMG, Some(parent), IMG).await;
     coding(
         &owner,
         p,
@@ -1705,17 +1617,10 @@ async fn control_characters_leave_the_office_files_well_formed(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let owner = app.person("owner@example.org").await;
     let p = owner.project("Control").await;
-    participant(
-        &owner,
-        p,
-        "P01",
-        Some("Carer"),
-        json!({"locality": "North"}),
-    )
-    .await;
-    let (doc, text) = document(
-        &owner,
-        p,
+    owner
+        .participant(p, "P01", Some("Carer"), json!({"locality": "North"}))
+        .await;
+    let (doc, text) = owner.document(p,
         "Pasted",
         "Interviewer: Go on.\nP01: page one\u{000C}page two, a\u{000B}line, a \u{0001}bell and \u{001B}escape.\n",
     )
@@ -1724,14 +1629,14 @@ async fn control_characters_leave_the_office_files_well_formed(pool: PgPool) {
         text.contains('\u{0001}') && text.contains('\u{001B}'),
         "{text:?}"
     );
-    let theme = code(
-        &owner,
-        p,
-        "Pasted theme",
-        None,
-        "First line\u{000B}second line\u{0002}",
-    )
-    .await;
+    let theme = owner
+        .code_defined(
+            p,
+            "Pasted theme",
+            None,
+            "First line\u{000B}second line\u{0002}",
+        )
+        .await;
     coding(
         &owner,
         p,
@@ -2068,14 +1973,16 @@ async fn viewers_download_outsiders_see_nothing_bad_parameters_are_422(pool: PgP
     .await;
 
     // Another project's document or code in the filters reveals nothing.
-    let (their_doc, _) = document(
-        &outsider,
-        stranger_project,
-        "Secret",
-        "Interviewer: Hello.\nP09: The secret passage nobody else may read.\n",
-    )
-    .await;
-    let their_code = code(&outsider, stranger_project, "Secret theme", None, "").await;
+    let (their_doc, _) = outsider
+        .document(
+            stranger_project,
+            "Secret",
+            "Interviewer: Hello.\nP09: The secret passage nobody else may read.\n",
+        )
+        .await;
+    let their_code = outsider
+        .code_defined(stranger_project, "Secret theme", None, "")
+        .await;
     for path in &paths_with_matrix_parameters() {
         let path = format!("/projects/{p}/{path}");
         let message = assert_error(

@@ -1,7 +1,7 @@
 //! What an attacker or bad luck could break: deep codebooks, floods of
 //! elements, races on limits, sessions in flight, hostile text.
 
-use crate::helpers::{Api, TestApp, assert_error};
+use crate::helpers::{Api, TestApp, assert_error, location, zip_of};
 use parley::domain::code::MAX_LEVELS;
 use parley::domain::ids::ProjectId;
 use reqwest::StatusCode;
@@ -203,20 +203,6 @@ async fn a_deep_codebook_already_stored_exports_without_harm(pool: PgPool) {
     // The server is alive for everyone.
     let res = reqwest::get(app.url("/healthz")).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()["location"].to_str().unwrap().to_owned()
-}
-
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, bytes) in entries {
-        zip.start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zip.write_all(bytes).unwrap();
-    }
-    zip.finish().unwrap().into_inner()
 }
 
 /// Is this browser still signed in?

@@ -171,6 +171,14 @@ impl Api {
             .unwrap()
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> Response {
+        self.req(reqwest::Method::PUT, path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// POST a multipart form (file uploads).
     pub async fn upload(&self, path: &str, form: reqwest::multipart::Form) -> Response {
         self.req(reqwest::Method::POST, path)
@@ -233,4 +241,123 @@ pub fn token_on(page: &str) -> String {
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
         .collect()
+}
+
+// ---- study builders: one call per endpoint, checked --------------------------
+
+/// The answer's JSON, after checking its status.
+pub async fn expect(res: Response, status: StatusCode) -> Value {
+    let got = res.status();
+    let body = res.text().await.unwrap();
+    assert_eq!(got, status, "{body}");
+    serde_json::from_str(&body).unwrap_or(Value::Null)
+}
+
+/// An answer's `id`.
+pub fn id(v: &Value) -> i64 {
+    v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
+}
+
+/// A list answer's items.
+pub fn items(v: &Value) -> &Vec<Value> {
+    v["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items in {v}"))
+}
+
+/// Where a redirect goes.
+pub fn location(res: &Response) -> String {
+    res.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// A deflated zip of `entries`, in order, names exactly as given.
+pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in entries {
+        writer.start_file(*name, options).unwrap();
+        writer.write_all(data).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+impl Api {
+    /// `POST …/documents` from text: its id and its text as the API serves
+    /// it back (normalised).
+    pub async fn document(&self, p: ProjectId, title: &str, text: &str) -> (i64, String) {
+        let res = self
+            .post(
+                &format!("/projects/{p}/documents"),
+                json!({"title": title, "text": text}),
+            )
+            .await;
+        let d = id(&expect(res, StatusCode::CREATED).await);
+        let got = expect(
+            self.get(&format!("/projects/{p}/documents/{d}")).await,
+            StatusCode::OK,
+        )
+        .await;
+        (d, got["text"].as_str().unwrap().to_owned())
+    }
+
+    /// `POST …/codes`: its id.
+    pub async fn code(&self, p: ProjectId, name: &str, parent: Option<i64>) -> i64 {
+        self.code_defined(p, name, parent, "").await
+    }
+
+    /// `POST …/codes` with a definition: its id.
+    pub async fn code_defined(
+        &self,
+        p: ProjectId,
+        name: &str,
+        parent: Option<i64>,
+        definition: &str,
+    ) -> i64 {
+        let res = self
+            .post(
+                &format!("/projects/{p}/codes"),
+                json!({"name": name, "parent_id": parent, "definition": definition}),
+            )
+            .await;
+        id(&expect(res, StatusCode::CREATED).await)
+    }
+
+    /// `POST …/participants`.
+    pub async fn participant(&self, p: ProjectId, label: &str, group: Option<&str>, attrs: Value) {
+        let res = self
+            .post(
+                &format!("/projects/{p}/participants"),
+                json!({"label": label, "group": group, "attributes": attrs}),
+            )
+            .await;
+        expect(res, StatusCode::CREATED).await;
+    }
+
+    /// `PUT …/documents/{doc}/speakers`.
+    pub async fn map_speakers(&self, p: ProjectId, doc: i64, mapping: Value) {
+        let res = self
+            .put(&format!("/projects/{p}/documents/{doc}/speakers"), mapping)
+            .await;
+        expect(res, StatusCode::OK).await;
+    }
+
+    /// `POST …/codings`, the answer as it is.
+    pub async fn apply(&self, p: ProjectId, doc: i64, code: i64, start: i64, end: i64) -> Response {
+        self.post(
+            &format!("/projects/{p}/codings"),
+            json!({"document_id": doc, "code_id": code, "start": start, "end": end}),
+        )
+        .await
+    }
+
+    /// `POST …/codings`, expecting a new coding.
+    pub async fn coding(&self, p: ProjectId, doc: i64, code: i64, start: i64, end: i64) -> Value {
+        expect(
+            self.apply(p, doc, code, start, end).await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
 }

@@ -9,7 +9,7 @@
 //! measure × column choice × roll-up, with and without filters, and compared
 //! with `GET /projects/{id}/matrix`.
 
-use crate::helpers::{Api, TestApp, assert_error};
+use crate::helpers::{Api, TestApp, assert_error, expect, id, items};
 use parley::domain::ids::ProjectId;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -156,14 +156,6 @@ impl Rng {
 
 // ---- HTTP helpers ------------------------------------------------------------
 
-/// The answer's JSON, after checking its status.
-async fn expect(res: reqwest::Response, status: StatusCode) -> Value {
-    let got = res.status();
-    let body = res.text().await.unwrap();
-    assert_eq!(got, status, "{body}");
-    serde_json::from_str(&body).unwrap_or(Value::Null)
-}
-
 /// GET with a query string built (and encoded) by reqwest.
 async fn get_with(api: &Api, path: &str, query: &[(&str, String)]) -> reqwest::Response {
     let mut req = api.client.get(format!("{}{path}", api.base)).query(query);
@@ -171,26 +163,6 @@ async fn get_with(api: &Api, path: &str, query: &[(&str, String)]) -> reqwest::R
         req = req.bearer_auth(token);
     }
     req.send().await.unwrap()
-}
-
-async fn put(api: &Api, path: &str, body: Value) -> reqwest::Response {
-    api.client
-        .put(format!("{}{path}", api.base))
-        .bearer_auth(api.token.as_ref().unwrap())
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn id(v: &Value) -> i64 {
-    v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
-}
-
-fn items(v: &Value) -> &Vec<Value> {
-    v["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no items in {v}"))
 }
 
 fn user_id(api: &Api) -> i64 {
@@ -309,7 +281,7 @@ async fn build(app: &TestApp) -> Built {
     let map = |doc: usize, mapping: Value| {
         let owner = &owner;
         let path = format!("/projects/{p}/documents/{}/speakers", docs[doc]);
-        async move { expect(put(owner, &path, mapping).await, StatusCode::OK).await }
+        async move { expect(owner.put(&path, mapping).await, StatusCode::OK).await }
     };
     map(FG2, json!([{"label": "Sam", "participant": "S03"}])).await;
     map(
@@ -1452,22 +1424,22 @@ async fn the_matrix_counts_exactly_as_documented(pool: PgPool) {
 
     // Attribution follows the current speaker mapping.
     expect(
-        put(
-            &b.owner,
-            &format!("/projects/{p}/documents/{}/speakers", d(FG2)),
-            json!([{"label": "Visitor", "participant": "U01"}]),
-        )
-        .await,
+        b.owner
+            .put(
+                &format!("/projects/{p}/documents/{}/speakers", d(FG2)),
+                json!([{"label": "Visitor", "participant": "U01"}]),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        put(
-            &b.owner,
-            &format!("/projects/{p}/documents/{}/speakers", d(FG1)),
-            json!([{"label": "N01", "role": "interviewer"}]),
-        )
-        .await,
+        b.owner
+            .put(
+                &format!("/projects/{p}/documents/{}/speakers", d(FG1)),
+                json!([{"label": "N01", "role": "interviewer"}]),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;

@@ -13,7 +13,7 @@
 //! - Hostile uploads get a clear 4xx JSON error and leave no project behind.
 //! - Who may import and export; `parley export` and `parley import-project`.
 
-use crate::helpers::{Api, TestApp, assert_error};
+use crate::helpers::{Api, TestApp, assert_error, zip_of};
 use parley::domain::ids::ProjectId;
 use parley::domain::text::normalise;
 use quick_xml::events::Event;
@@ -176,17 +176,6 @@ async fn download(api: &Api, path: &str) -> (reqwest::header::HeaderMap, Vec<u8>
         String::from_utf8_lossy(&bytes)
     );
     (headers, bytes)
-}
-
-/// A deflated zip of `entries`, in order, names exactly as given.
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
-    let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
-    for (name, data) in entries {
-        writer.start_file(*name, options).unwrap();
-        writer.write_all(data).unwrap();
-    }
-    writer.finish().unwrap().into_inner()
 }
 
 /// Every file of a zip by name.
