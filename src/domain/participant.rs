@@ -88,6 +88,21 @@ pub fn attributes<'a>(
     Ok(out)
 }
 
+/// An attribute filter as written in a query (`locality=North`); blank
+/// means no filter.
+pub fn attribute_filter(raw: Option<&str>) -> Result<Option<(String, String)>, ValidationError> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    let (name, value) = raw.split_once('=').ok_or_else(|| {
+        ValidationError::new(
+            "attribute",
+            "write an attribute filter as name=value, e.g. locality=North",
+        )
+    })?;
+    Ok(Some((name.trim().to_owned(), value.trim().to_owned())))
+}
+
 /// Attributes typed in a form, one `name = value` (or `name: value`) a line.
 pub fn attribute_lines(text: &str) -> Result<Attributes, ValidationError> {
     let mut pairs = Vec::new();
@@ -133,5 +148,28 @@ mod tests {
         assert!(attributes([("group", "Staff")]).is_err());
         assert!(attributes([("Locality", "N"), ("locality", "S")]).is_err());
         assert!(attributes([("", "orphan value")]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::attribute_filter;
+
+    #[test]
+    fn attribute_filters_are_name_equals_value() {
+        assert_eq!(attribute_filter(None).unwrap(), None);
+        assert_eq!(attribute_filter(Some("  ")).unwrap(), None);
+        assert_eq!(
+            attribute_filter(Some(" locality = North ")).unwrap(),
+            Some(("locality".into(), "North".into()))
+        );
+        assert_eq!(
+            attribute_filter(Some("a=b=c")).unwrap(),
+            Some(("a".into(), "b=c".into()))
+        );
+        assert_eq!(
+            attribute_filter(Some("North")).unwrap_err().field,
+            "attribute"
+        );
     }
 }

@@ -164,18 +164,7 @@ pub async fn filter(db: &PgPool, project: ProjectId, query: &ListQuery) -> Resul
             Some(Speech::Group(found.id))
         }
     };
-    let attribute = match query.attribute.as_deref().filter(|a| !a.trim().is_empty()) {
-        None => None,
-        Some(a) => {
-            let (name, value) = a.split_once('=').ok_or_else(|| {
-                ValidationError::new(
-                    "attribute",
-                    "write an attribute filter as name=value, e.g. locality=North",
-                )
-            })?;
-            Some((name.trim().to_owned(), value.trim().to_owned()))
-        }
-    };
+    let attribute = crate::domain::participant::attribute_filter(query.attribute.as_deref())?;
     Ok(Filter {
         codes,
         documents: query.document_id.map(|d| vec![d]),

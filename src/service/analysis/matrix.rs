@@ -80,18 +80,7 @@ impl MatrixQuery {
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()?;
-        let attribute = nonempty(&self.attribute)
-            .map(|a| {
-                a.split_once('=')
-                    .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-                    .ok_or_else(|| {
-                        ValidationError::new(
-                            "attribute",
-                            "write an attribute filter as name=value, e.g. locality=North",
-                        )
-                    })
-            })
-            .transpose()?;
+        let attribute = crate::domain::participant::attribute_filter(self.attribute.as_deref())?;
         Ok(MatrixRequest {
             columns: Columns::parse(self.columns.as_deref().unwrap_or("group"))?,
             measure: Measure::parse(nonempty(&self.measure).unwrap_or("references"))?,
