@@ -11,28 +11,28 @@ use std::fmt;
 /// first of each.
 pub async fn reserve(db: &PgPool, wanted: &[(&str, &str, usize)]) -> anyhow::Result<Vec<i64>> {
     let mut tx = db.begin().await?;
-    let tables: Vec<&str> = wanted.iter().map(|w| w.0).collect();
-    // The names are this module's constants, not input.
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "lock table {} in exclusive mode",
-        tables.join(", ")
-    )))
-    .execute(&mut *tx)
-    .await?;
+    // Every table the seed fills with reserved ids, whichever it needs now.
+    sqlx::query!("lock table participant, code, document, coding in exclusive mode")
+        .execute(&mut *tx)
+        .await?;
     let mut firsts = Vec::with_capacity(wanted.len());
     for (table, column, n) in wanted {
-        let first: i64 = sqlx::query_scalar("select nextval(pg_get_serial_sequence($1, $2))")
-            .bind(table)
-            .bind(column)
+        let first = sqlx::query_scalar!(
+            r#"select nextval(pg_get_serial_sequence($1, $2)) as "id!""#,
+            table,
+            column
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if *n > 1 {
+            sqlx::query!(
+                "select setval(pg_get_serial_sequence($1, $2), $3)",
+                table,
+                column,
+                first + *n as i64 - 1
+            )
             .fetch_one(&mut *tx)
             .await?;
-        if *n > 1 {
-            sqlx::query("select setval(pg_get_serial_sequence($1, $2), $3)")
-                .bind(table)
-                .bind(column)
-                .bind(first + *n as i64 - 1)
-                .execute(&mut *tx)
-                .await?;
         }
         firsts.push(first);
     }
@@ -144,10 +144,10 @@ pub const COPY_PART: &str = "copy coding_part (coding_id, label, first_pos, word
 
 /// The project's stakeholder groups, in order.
 pub async fn group_ids(conn: &mut PgConnection, project: ProjectId) -> sqlx::Result<Vec<i64>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "select group_id from stakeholder_group where project_id = $1 order by position, group_id",
+        project.0
     )
-    .bind(project.0)
     .fetch_all(conn)
     .await
 }
@@ -155,6 +155,8 @@ pub async fn group_ids(conn: &mut PgConnection, project: ProjectId) -> sqlx::Res
 /// VACUUM ANALYZE what the seed wrote: fresh statistics and a visibility
 /// map, as autovacuum would leave a project that has been in use a while.
 pub async fn vacuum(db: &PgPool) -> sqlx::Result<()> {
+    // VACUUM cannot be described as a prepared statement, so this one
+    // statement is not compile-checked.
     sqlx::query(
         "vacuum (analyze) document, turn, speaker, participant, code, coding, coding_part, \
          project_member, app_user",
@@ -166,7 +168,7 @@ pub async fn vacuum(db: &PgPool) -> sqlx::Result<()> {
 
 /// Remove the codings a benchmark run made (its runner's and clients').
 pub async fn remove_run_codings(db: &PgPool) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "delete from coding where coder_id in (select user_id from app_user
          where email = 'bench-runner@parley.invalid'
             or email like 'bench-client-%@parley.invalid')",
@@ -177,8 +179,7 @@ pub async fn remove_run_codings(db: &PgPool) -> sqlx::Result<u64> {
 }
 
 pub async fn delete_tokens_named(db: &PgPool, name: &str) -> sqlx::Result<()> {
-    sqlx::query("delete from api_token where name = $1")
-        .bind(name)
+    sqlx::query!("delete from api_token where name = $1", name)
         .execute(db)
         .await?;
     Ok(())
@@ -186,24 +187,24 @@ pub async fn delete_tokens_named(db: &PgPool, name: &str) -> sqlx::Result<()> {
 
 /// Characters of text in the project's documents.
 pub async fn characters(db: &PgPool, project: ProjectId) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "select coalesce(sum(char_count), 0)::bigint from document where project_id = $1",
+    sqlx::query_scalar!(
+        r#"select coalesce(sum(char_count), 0)::bigint as "n!" from document where project_id = $1"#,
+        project.0
     )
-    .bind(project.0)
     .fetch_one(db)
     .await
 }
 
 /// The bench project (name starting with `prefix`) with the most codings.
 pub async fn largest_project(db: &PgPool, prefix: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "select p.project_id from project p
          where p.name like $1 || '%'
          order by (select count(*) from coding g where g.project_id = p.project_id) desc,
                   p.project_id desc
          limit 1",
+        prefix
     )
-    .bind(prefix)
     .fetch_optional(db)
     .await
 }
@@ -215,7 +216,7 @@ pub async fn page_document(
     project: Option<i64>,
     prefix: &str,
 ) -> sqlx::Result<Option<(i64, i64)>> {
-    sqlx::query_as(
+    let found = sqlx::query!(
         "select d.project_id, d.document_id from document d
          join project p using (project_id)
          where ($1::bigint is null and p.name like $2 || '%' or p.project_id = $1)
@@ -223,47 +224,53 @@ pub async fn page_document(
            and (select count(*) from coding g where g.document_id = d.document_id)
                between 800 and 1250
          order by d.document_id desc limit 1",
+        project,
+        prefix
     )
-    .bind(project)
-    .bind(prefix)
     .fetch_optional(db)
-    .await
+    .await?;
+    Ok(found.map(|r| (r.project_id, r.document_id)))
 }
 
 pub async fn first_document(db: &PgPool, project: ProjectId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("select document_id from document where project_id = $1 order by 1 limit 1")
-        .bind(project.0)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        "select document_id from document where project_id = $1 order by 1 limit 1",
+        project.0
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// A bench project with 80,000–150,000 codings.
 pub async fn export_project(db: &PgPool, prefix: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "select p.project_id from project p
          where p.name like $1 || '%'
            and (select count(*) from coding g where g.project_id = p.project_id)
                between 80000 and 150000
          order by p.project_id desc limit 1",
+        prefix
     )
-    .bind(prefix)
     .fetch_optional(db)
     .await
 }
 
 /// Transcripts of 2,000+ characters `(id, length)` and live codes.
 pub async fn targets(db: &PgPool, project: ProjectId) -> sqlx::Result<(Vec<(i64, i32)>, Vec<i64>)> {
-    let docs = sqlx::query_as(
+    let docs = sqlx::query!(
         "select document_id, char_count from document where project_id = $1 and char_count > 2000
          order by document_id",
+        project.0
     )
-    .bind(project.0)
     .fetch_all(db)
-    .await?;
-    let codes = sqlx::query_scalar(
+    .await?
+    .into_iter()
+    .map(|r| (r.document_id, r.char_count))
+    .collect();
+    let codes = sqlx::query_scalar!(
         "select code_id from code where project_id = $1 and deleted_at is null order by code_id",
+        project.0
     )
-    .bind(project.0)
     .fetch_all(db)
     .await?;
     Ok((docs, codes))
@@ -275,66 +282,73 @@ pub async fn long_document(
     project: ProjectId,
     kind: &str,
 ) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "select document_id from document
          where project_id = $1 and char_count > 100000 and kind::text = $2
          order by document_id limit 1",
+        project.0,
+        kind
     )
-    .bind(project.0)
-    .bind(kind)
     .fetch_optional(db)
     .await
 }
 
 /// `(turns, codings, speakers)` of a document.
 pub async fn document_counts(db: &PgPool, doc: i64) -> sqlx::Result<(i64, i64, i64)> {
-    sqlx::query_as(
-        "select (select count(*) from turn where document_id = $1)::bigint,
-                (select count(*) from coding where document_id = $1)::bigint,
-                (select count(*) from speaker where document_id = $1)::bigint",
+    let r = sqlx::query!(
+        r#"select (select count(*) from turn where document_id = $1) as "turns!",
+                  (select count(*) from coding where document_id = $1) as "codings!",
+                  (select count(*) from speaker where document_id = $1) as "speakers!""#,
+        doc
     )
-    .bind(doc)
     .fetch_one(db)
-    .await
+    .await?;
+    Ok((r.turns, r.codings, r.speakers))
 }
 
 /// `(code, codings)`, the most used first.
 pub async fn codings_per_code(db: &PgPool, project: ProjectId) -> sqlx::Result<Vec<(i64, i64)>> {
-    sqlx::query_as(
-        "select code_id, count(*) from coding where project_id = $1 group by code_id
-         order by 2 desc, 1",
+    Ok(sqlx::query!(
+        r#"select code_id, count(*) as "n!" from coding where project_id = $1 group by code_id
+           order by 2 desc, 1"#,
+        project.0
     )
-    .bind(project.0)
     .fetch_all(db)
-    .await
+    .await?
+    .into_iter()
+    .map(|r| (r.code_id, r.n))
+    .collect())
 }
 
 /// The first live top-level code.
 pub async fn first_theme(db: &PgPool, project: ProjectId) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "select code_id from code where project_id = $1 and parent_id is null
          and deleted_at is null order by position limit 1",
+        project.0
     )
-    .bind(project.0)
     .fetch_optional(db)
     .await
 }
 
 pub async fn document_count(db: &PgPool, project: ProjectId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("select count(*) from document where project_id = $1")
-        .bind(project.0)
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from document where project_id = $1"#,
+        project.0
+    )
+    .fetch_one(db)
+    .await
+}
+
+pub async fn server_version(db: &PgPool) -> sqlx::Result<String> {
+    sqlx::query_scalar!(r#"select version() as "v!""#)
         .fetch_one(db)
         .await
 }
 
-pub async fn server_version(db: &PgPool) -> sqlx::Result<String> {
-    sqlx::query_scalar("select version()").fetch_one(db).await
-}
-
 /// A PostgreSQL setting's current value.
 pub async fn setting(db: &PgPool, name: &str) -> sqlx::Result<String> {
-    sqlx::query_scalar("select current_setting($1)")
-        .bind(name)
+    sqlx::query_scalar!(r#"select current_setting($1) as "v!""#, name)
         .fetch_one(db)
         .await
 }
