@@ -21,6 +21,13 @@ pub struct Turn {
 /// before a label gives that turn its time. Text before the first label
 /// belongs to no turn.
 pub fn parse(text: &str) -> Vec<Turn> {
+    parse_at_most(text, usize::MAX).unwrap_or_default()
+}
+
+/// [`parse`], giving up (with `None`) as soon as there would be more than
+/// `most` turns, so a text of a million one-word turns costs nothing to
+/// refuse.
+pub fn parse_at_most(text: &str, most: usize) -> Option<Vec<Turn>> {
     let mut turns = Vec::new();
     let mut current: Option<Turn> = None;
     let mut pending_time = None;
@@ -36,6 +43,9 @@ pub fn parse(text: &str) -> Vec<Turn> {
             }
             Line::Label(label) => {
                 turns.extend(current.take());
+                if turns.len() >= most {
+                    return None;
+                }
                 current = Some(Turn {
                     speaker: Some(label.speaker),
                     start: pos + leading_chars(line),
@@ -52,7 +62,7 @@ pub fn parse(text: &str) -> Vec<Turn> {
         pos += len + 1;
     }
     turns.extend(current);
-    turns
+    Some(turns)
 }
 
 fn leading_chars(line: &str) -> usize {
@@ -459,6 +469,14 @@ fn checked(name: &str) -> Option<Label> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn parsing_stops_past_the_most_turns_asked_for() {
+        let text = "A: one\nB: two\nA: three\n";
+        assert_eq!(parse_at_most(text, 3).map(|t| t.len()), Some(3));
+        assert_eq!(parse_at_most(text, 2), None);
+        assert_eq!(parse(text).len(), 3);
+    }
+
     use super::*;
 
     fn speakers(text: &str) -> Vec<String> {

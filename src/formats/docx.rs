@@ -343,6 +343,9 @@ impl Extractor {
     }
 
     fn close(&mut self, kind: Kind) {
+        // Every paragraph, cell or row closed is at least one character
+        // (a line break, a tab) of the text: empty ones count too.
+        self.chars += 1;
         if !self.stack.iter().any(|f| f.kind() == kind) {
             return;
         }

@@ -914,12 +914,15 @@ impl<'x> Filling<'x> {
             return Ok(());
         };
         let options = self.source_options(ex, s, landed);
-        let transcript = transcripts::checked(Transcript {
-            turns: crate::domain::turns::parse(&read.text),
-            text: read.text.clone(),
-            format: "qdpx",
-        })
-        .map_err(|e| ImportError::Invalid(format!("source “{}”: {e}", s.name)))?;
+        let transcript = transcripts::bounded_turns(&read.text)
+            .and_then(|turns| {
+                transcripts::checked(Transcript {
+                    turns,
+                    text: read.text.clone(),
+                    format: "qdpx",
+                })
+            })
+            .map_err(|e| ImportError::Invalid(format!("source “{}”: {e}", s.name)))?;
         let doc: DocumentId = transcripts::store(
             self.db,
             self.project,

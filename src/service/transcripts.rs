@@ -101,6 +101,18 @@ pub fn read_text(raw: &str) -> Result<Transcript, ImportError> {
     checked(from_text(&text::normalise(raw), "json")?)
 }
 
+/// The text's turns, refused past [`document::MAX_TURNS`] before they are
+/// all built.
+pub fn bounded_turns(text: &str) -> Result<Vec<Turn>, ImportError> {
+    turns::parse_at_most(text, document::MAX_TURNS).ok_or_else(|| {
+        ImportError::Invalid(format!(
+            "the document has more than {} turns; a document holds at most that many \
+             (split it into parts)",
+            document::thousands(document::MAX_TURNS)
+        ))
+    })
+}
+
 /// A transcript within the size limits of a document.
 pub fn checked(t: Transcript) -> Result<Transcript, ImportError> {
     document::check_size(t.text.chars().count(), t.turns.len()).map_err(ImportError::Invalid)?;
@@ -121,7 +133,7 @@ fn from_text(text: &str, format: &'static str) -> Result<Transcript, ImportError
         return Err(ImportError::Invalid("the document has no text".into()));
     }
     Ok(Transcript {
-        turns: turns::parse(text),
+        turns: bounded_turns(text)?,
         text: text.to_owned(),
         format,
     })

@@ -837,6 +837,22 @@ async fn an_upload_that_would_become_too_large_a_document_is_refused(pool: PgPoo
     let body = res.text().await.unwrap();
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.contains("2,000,000 characters"), "{body}");
+    // Millions of empty paragraphs are no text, but each is a line.
+    let xml = format!(
+        r#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{}<w:p><w:r><w:t>P1: the end</w:t></w:r></w:p></w:body></w:document>"#,
+        "<w:p/>".repeat(2_100_000)
+    );
+    let docx = zip_of(&[("word/document.xml", xml.as_bytes())]);
+    let res = api
+        .upload(
+            &format!("/projects/{p}/documents"),
+            Form::new().part("file", Part::bytes(docx).file_name("empty.docx")),
+        )
+        .await;
+    let status = res.status();
+    let body = res.text().await.unwrap();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("2,000,000 characters"), "{body}");
     // Too many turns: each line its own speaker.
     let turns: String = (0..parley::domain::document::MAX_TURNS + 1)
         .map(|i| format!("P{}: x\n", i % 7))
