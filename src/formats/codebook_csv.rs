@@ -137,6 +137,9 @@ pub fn write<'a>(codes: impl IntoIterator<Item = CodeOut<'a>>) -> String {
     String::from_utf8(bytes).unwrap_or_default()
 }
 
+/// The most codes one codebook CSV may hold.
+pub const MAX_ROWS: usize = 10_000;
+
 /// Read every row. Errors carry the line number and say what to fix. Blank
 /// rows are skipped. A path that appears twice (case-insensitively, per
 /// level) is an error naming both lines, and so is a shortcut given to two
@@ -173,6 +176,12 @@ pub fn read(text: &str) -> Result<Vec<CodeRow>, FormatError> {
             .map_or(0, |p| lines.line_at(p.byte() as usize));
         if record.iter().all(str::is_empty) {
             continue;
+        }
+        if rows.len() == MAX_ROWS {
+            return Err(FormatError::new(format!(
+                "a codebook CSV holds at most {} codes; split the file",
+                crate::domain::document::thousands(MAX_ROWS)
+            )));
         }
         if record.len() > headers.len() {
             return Err(FormatError::new(format!(
@@ -532,5 +541,19 @@ mod tests {
         assert_eq!(row.example, "x");
         // An apostrophe not guarding a formula is kept.
         assert_eq!(read("path\n'quoted\n").unwrap()[0].path, ["'quoted"]);
+    }
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::{MAX_ROWS, read};
+
+    #[test]
+    fn a_codebook_past_the_row_cap_is_refused() {
+        let mut csv = String::from("path\n");
+        for i in 0..=MAX_ROWS {
+            csv.push_str(&format!("Code {i}\n"));
+        }
+        assert!(read(&csv).unwrap_err().to_string().contains("at most"));
     }
 }

@@ -12,6 +12,11 @@ pub struct Row {
     pub attributes: Vec<(String, String)>,
 }
 
+/// The most participants one CSV may hold.
+pub const MAX_ROWS: usize = 10_000;
+/// The most columns (label, group and attributes).
+pub const MAX_COLUMNS: usize = 200;
+
 /// Read the rows; the header must start with `label` and `group` (any case).
 pub fn read(text: &str) -> Result<Vec<Row>, FormatError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -31,6 +36,12 @@ pub fn read(text: &str) -> Result<Vec<Row>, FormatError> {
         .iter()
         .map(str::to_owned)
         .collect();
+    if headers.len() > MAX_COLUMNS {
+        return Err(FormatError::new(format!(
+            "the header has {} columns; a participants CSV has at most {MAX_COLUMNS}",
+            headers.len()
+        )));
+    }
     let is = |i: usize, name: &str| headers.get(i).is_some_and(|h| h.eq_ignore_ascii_case(name));
     if !(is(0, "label") && is(1, "group")) {
         return Err(FormatError::new(format!(
@@ -44,6 +55,12 @@ pub fn read(text: &str) -> Result<Vec<Row>, FormatError> {
         let line = record.position().map_or(0, |p| p.line() as usize);
         if record.iter().all(str::is_empty) {
             continue;
+        }
+        if rows.len() == MAX_ROWS {
+            return Err(FormatError::new(format!(
+                "at most {} participants can be imported at once; split the file",
+                crate::domain::document::thousands(MAX_ROWS)
+            )));
         }
         if record.len() > headers.len() {
             return Err(FormatError::new(format!(
@@ -110,5 +127,21 @@ mod tests {
         );
         assert!(read("label,group\n").is_err());
         assert!(read("label,group\nP1,Staff,extra").is_err());
+    }
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::{MAX_COLUMNS, MAX_ROWS, read};
+
+    #[test]
+    fn files_past_the_row_or_column_cap_are_refused() {
+        let mut csv = String::from("label,group\n");
+        for i in 0..=MAX_ROWS {
+            csv.push_str(&format!("P{i},Staff\n"));
+        }
+        assert!(read(&csv).unwrap_err().to_string().contains("at most"));
+        let wide = format!("label,group{}\nP1,Staff\n", ",x".repeat(MAX_COLUMNS));
+        assert!(read(&wide).unwrap_err().to_string().contains("columns"));
     }
 }
