@@ -250,9 +250,11 @@ impl<'a> LineCounter<'a> {
                 .iter()
                 .take_while(|b| matches!(b, b'\r' | b'\n'))
                 .count();
-        self.newlines += self.text[self.counted_to..start]
-            .iter()
-            .filter(|&&b| b == b'\n')
+        // A line ends at `\n`, at `\r\n`, or at a lone `\r` (old Mac files,
+        // which the CSV reader splits on too).
+        let text = self.text;
+        self.newlines += (self.counted_to..start)
+            .filter(|&i| text[i] == b'\n' || (text[i] == b'\r' && text.get(i + 1) != Some(&b'\n')))
             .count();
         self.counted_to = start;
         self.newlines + 1
@@ -547,6 +549,13 @@ mod tests {
 #[cfg(test)]
 mod cap_tests {
     use super::{MAX_ROWS, read};
+
+    #[test]
+    fn lines_ending_in_a_lone_carriage_return_are_numbered_too() {
+        let rows = read("path,definition\rA,one\rB,two\r").unwrap();
+        let lines: Vec<usize> = rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 3]);
+    }
 
     #[test]
     fn a_codebook_past_the_row_cap_is_refused() {
