@@ -121,6 +121,8 @@ pub struct ListQuery {
     #[serde(default)]
     pub include_subcodes: bool,
     pub document_id: Option<DocumentId>,
+    /// Document ids, comma separated (with or instead of `document_id`).
+    pub documents: Option<String>,
     /// A coder's user id.
     pub coder: Option<UserId>,
     /// A group's id or name, or `unassigned` for speakers mapped to no one.
@@ -167,12 +169,28 @@ pub async fn filter(db: &PgPool, project: ProjectId, query: &ListQuery) -> Resul
     let attribute = crate::domain::participant::attribute_filter(query.attribute.as_deref())?;
     Ok(Filter {
         codes,
-        documents: query.document_id.map(|d| vec![d]),
+        documents: documents(query)?,
         coder: query.coder,
         speech,
         attribute,
         starred: query.starred,
         overlapping: query.overlaps,
+    })
+}
+
+/// The documents a list is narrowed to: `document_id` and `documents`
+/// together.
+fn documents(query: &ListQuery) -> Result<Option<Vec<DocumentId>>, ValidationError> {
+    let listed = super::analysis::matrix::document_ids(query.documents.as_deref())?;
+    Ok(match (query.document_id, listed) {
+        (None, None) => None,
+        (Some(d), None) => Some(vec![d]),
+        (one, Some(mut many)) => {
+            many.extend(one);
+            many.sort();
+            many.dedup();
+            Some(many)
+        }
     })
 }
 

@@ -228,13 +228,26 @@ fn cell_query(c: &Column, req: &MatrixRequest) -> String {
     if req.rollup {
         q.push("subcodes=1".into());
     }
+    q.extend(scope_pairs(req));
+    q.join("&")
+}
+
+/// The request's coder and documents as excerpt-page filters.
+fn scope_pairs(req: &MatrixRequest) -> Vec<String> {
+    let mut q = Vec::new();
     if let Some(coder) = req.scope.coder {
         q.push(format!("coder={coder}"));
     }
-    if let Some([doc]) = req.scope.documents.as_deref() {
-        q.push(format!("document_id={doc}"));
+    match req.scope.documents.as_deref() {
+        None => {}
+        // One document: the excerpt page's document menu shows it chosen.
+        Some([doc]) => q.push(format!("document_id={doc}")),
+        Some(docs) => {
+            let ids: Vec<String> = docs.iter().map(|d| d.to_string()).collect();
+            q.push(format!("documents={}", ids.join(",")));
+        }
     }
-    q.join("&")
+    q
 }
 
 pub struct CoRow {
@@ -260,6 +273,8 @@ struct CooccurrencePage {
     rows: Vec<CoRow>,
     query: String,
     scope_note: String,
+    /// The scope as excerpt filters, for each cell's link (`&coder=…`).
+    cell_scope: String,
 }
 
 async fn cooccurrence_page(
@@ -304,6 +319,16 @@ async fn cooccurrence_page(
         rows,
         query: query_string(&req),
         scope_note: notes.join("; "),
+        cell_scope: scope_pairs(&req)
+            .into_iter()
+            .chain(
+                req.scope
+                    .attribute
+                    .as_ref()
+                    .map(|(n, v)| format!("attribute={}", encode_query(&format!("{n}={v}")))),
+            )
+            .map(|p| format!("&{p}"))
+            .collect(),
         project: access.project.clone(),
         tab: "matrix",
     })

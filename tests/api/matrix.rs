@@ -1824,3 +1824,83 @@ async fn the_matrix_follows_every_kind_of_change_at_once(pool: PgPool) {
     assert!(res.status().is_success(), "{}", res.status());
     check("a document deleted").await;
 }
+
+/// The href of the first link to `prefix…` in a page, unescaped.
+fn link(page: &str, prefix: &str) -> String {
+    let start = page
+        .find(&format!("href=\"{prefix}"))
+        .unwrap_or_else(|| panic!("no link to {prefix}"))
+        + "href=\"".len();
+    let end = start + page[start..].find('"').unwrap();
+    page[start..end].replace("&amp;", "&").replace("&#38;", "&")
+}
+
+#[sqlx::test]
+async fn a_cell_over_several_documents_opens_exactly_its_excerpts(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let api = app.person("ann@example.org").await;
+    let p = api.project("Links").await;
+    api.participant(p, "P1", Some("Staff"), json!({})).await;
+    let code = api.code(p, "Theme", None).await;
+    let mut docs = Vec::new();
+    for i in 0..3 {
+        let (d, _) = api
+            .document(p, &format!("Interview {i}"), "P1: one two three four\n")
+            .await;
+        api.map_speakers(p, d, json!([{"label": "P1", "participant": "P1"}]))
+            .await;
+        api.coding(p, d, code, 4, 7).await;
+        api.coding(p, d, code, 8, 11).await;
+        docs.push(d);
+    }
+    let chosen = format!("{},{}", docs[0], docs[1]);
+    let m = expect(
+        api.get(&format!("/projects/{p}/matrix?documents={chosen}"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let cell = m["rows"][0]["values"]["Staff"].as_f64().unwrap();
+    assert_eq!(cell, 4.0, "two codings in each of two documents");
+
+    // The page's link for that cell narrows the excerpts to both documents.
+    let browser = app.signed_in("ann@example.org").await;
+    let page = browser
+        .get(app.url(&format!(
+            "/projects/{p}/matrix?document={}&document={}",
+            docs[0], docs[1]
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let href = link(&page, &format!("/projects/{p}/codes/{code}?"));
+    assert!(href.contains(&format!("documents={chosen}")), "{href}");
+    let excerpts = browser
+        .get(app.url(&href))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let found = excerpts
+        .find(" found</span>")
+        .map(|i| &excerpts[excerpts[..i].rfind('>').unwrap() + 1..i]);
+    assert_eq!(
+        found,
+        Some("4"),
+        "the excerpt page counts as the cell: {href}"
+    );
+    // The API lists the same.
+    let query = href.split_once('?').unwrap().1;
+    let list = expect(
+        api.get(&format!("/projects/{p}/codings?code_id={code}&{query}"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(list["total"], 4);
+}

@@ -62,24 +62,7 @@ impl MatrixQuery {
                 })
             })
             .transpose()?;
-        let documents = nonempty(&self.documents)
-            .map(|d| {
-                d.split(',')
-                    .map(str::trim)
-                    .filter(|x| !x.is_empty())
-                    .map(|x| {
-                        x.parse::<DocumentId>().map_err(|_| {
-                            ValidationError::new(
-                                "documents",
-                                format!(
-                                    "documents must be document ids separated by commas (not “{x}”)"
-                                ),
-                            )
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?;
+        let documents = document_ids(self.documents.as_deref())?;
         let attribute = crate::domain::participant::attribute_filter(self.attribute.as_deref())?;
         Ok(MatrixRequest {
             columns: Columns::parse(self.columns.as_deref().unwrap_or("group"))?,
@@ -92,6 +75,27 @@ impl MatrixQuery {
             },
         })
     }
+}
+
+/// Document ids separated by commas (`12,14`), as every filter writes
+/// them; blank means all documents.
+pub fn document_ids(raw: Option<&str>) -> Result<Option<Vec<DocumentId>>, ValidationError> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|x| {
+            x.parse::<DocumentId>().map_err(|_| {
+                ValidationError::new(
+                    "documents",
+                    format!("documents must be document ids separated by commas (not “{x}”)"),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// One row: a code with its counts per column and in total.
