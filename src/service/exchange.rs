@@ -430,6 +430,23 @@ fn speaker_mapping(
     mapping
 }
 
+/// An imported project's name, told apart from its original:
+/// "Partnership study (imported 2026-12-06)".
+fn imported_name(name: &str) -> Result<ProjectName, crate::domain::ValidationError> {
+    let date = OffsetDateTime::now_utc().date();
+    let suffix = format!(" (imported {date})");
+    let base = crate::domain::text::name("name", name).unwrap_or_default();
+    let base = if base.is_empty() {
+        "Imported project".to_owned()
+    } else {
+        base
+    };
+    // Keep within the 200 characters a project name may have.
+    let room = 200 - suffix.chars().count();
+    let base: String = base.chars().take(room).collect();
+    ProjectName::parse(&format!("{}{suffix}", base.trim_end()))
+}
+
 /// The project's description as Parley keeps one (at most 10,000
 /// characters, without what PostgreSQL cannot store); a longer one is cut.
 fn description_of(ex: &Exchange) -> String {
@@ -597,13 +614,7 @@ pub async fn import(
     owner: UserId,
     mut ex: Exchange,
 ) -> Result<(ProjectId, Report), ImportError> {
-    let name = ProjectName::parse(if ex.name.trim().is_empty() {
-        "Imported project"
-    } else {
-        ex.name.trim()
-    })
-    .or_else(|_| ProjectName::parse("Imported project"))
-    .map_err(|e| ImportError::Invalid(e.message))?;
+    let name = imported_name(&ex.name).map_err(|e| ImportError::Invalid(e.message))?;
     let (project, guard) =
         store::projects::ImportGuard::create(db, owner, &name, &description_of(&ex)).await?;
     let filled = match fill(db, owner, project.id, &mut ex).await {

@@ -31,6 +31,11 @@ use zip::{CompressionMethod, ZipArchive, ZipWriter};
 // ---- helpers ---------------------------------------------------------------
 
 /// The REFI-QDA test files: real samples and the official schemas.
+/// `(imported 2026-12-06)`, with today's date.
+fn imported_today() -> String {
+    format!("(imported {})", time::OffsetDateTime::now_utc().date())
+}
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/refi")
@@ -965,7 +970,8 @@ async fn a_project_survives_a_round_trip(pool: PgPool) {
     assert_eq!(lines(&report, "adjusted"), Vec::<String>::new());
 
     let after = snapshot(owner, copy).await;
-    assert_eq!(after.name, before.name);
+    // The copy is told apart from its original by the day it came in.
+    assert_eq!(after.name, format!("{} {}", before.name, imported_today()));
     assert_eq!(after.description, before.description);
     assert_eq!(after.codes, before.codes);
     assert_eq!(after.codings, before.codings);
@@ -2548,7 +2554,7 @@ async fn imports_belong_to_the_caller_and_exports_follow_project_access(pool: Pg
     )
     .await;
     assert_eq!(project["role"], "owner");
-    assert_eq!(project["name"], "Tiny");
+    assert_eq!(project["name"], format!("Tiny {}", imported_today()));
     assert_eq!(project["members"], 1);
     assert_error(
         owner.get(&format!("/projects/{mine}")).await,
@@ -2771,4 +2777,37 @@ async fn the_cli_exports_and_imports_projects(pool: PgPool) {
         err.contains("junk.qdpx") && err.contains("not a valid .qdpx"),
         "{err}"
     );
+}
+
+#[sqlx::test]
+async fn exported_guids_are_lower_case(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let rich = rich_project(&app).await;
+    let owner = &rich.owner;
+    let (_, qdpx) = download(
+        owner,
+        &format!("/projects/{}/exports/project.qdpx", rich.project),
+    )
+    .await;
+    let (_, qdc) = download(
+        owner,
+        &format!("/projects/{}/exports/codebook.qdc", rich.project),
+    )
+    .await;
+    let files = unzip(&qdpx);
+    let qde = String::from_utf8(files["project.qde"].clone()).unwrap();
+    let qdc = String::from_utf8(qdc).unwrap();
+    for xml in [qde, qdc] {
+        let mut seen = 0;
+        for part in xml
+            .split("GUID=\"")
+            .skip(1)
+            .chain(xml.split("guid=\"").skip(1))
+        {
+            let guid = &part[..part.find('"').unwrap()];
+            assert_eq!(guid, guid.to_ascii_lowercase(), "{guid}");
+            seen += 1;
+        }
+        assert!(seen > 5, "GUIDs were found ({seen})");
+    }
 }

@@ -40,9 +40,10 @@ fn text(s: &str) -> String {
         .replace("&#9;", "\t")
 }
 
-/// The GUID as written: upper case, hyphenated.
+/// The GUID as written: lower case, hyphenated. Both cases are valid;
+/// some readers refuse upper case.
 fn g(guid: &str) -> String {
-    guid.to_ascii_uppercase()
+    guid.to_ascii_lowercase()
 }
 
 fn attr(out: &mut String, name: &str, value: Option<&str>) {
