@@ -202,7 +202,7 @@ async fn excerpt_columns(
     db: &PgPool,
     project: ProjectId,
 ) -> Result<(Vec<String>, Vec<(CodeId, String)>)> {
-    let attributes = matrix::attribute_names(db, project).await?;
+    let attributes = super::analysis::options::attribute_names(db, project).await?;
     let paths = store::codes::outline(db, project)
         .await?
         .into_iter()
@@ -441,7 +441,7 @@ async fn participants_sheet(
     project: ProjectId,
     workbook: &mut Workbook,
 ) -> Result<()> {
-    let attributes = matrix::attribute_names(db, project).await?;
+    let attributes = super::analysis::options::attribute_names(db, project).await?;
     let people: Vec<(String, String, i64, Vec<String>)> = store::participants::list(db, project)
         .await?
         .into_iter()

@@ -171,12 +171,23 @@ pub async fn get(pool: &PgPool, project: ProjectId, id: CodeId) -> sqlx::Result<
 
 /// `id` and every live code below it, from a tree as [`tree`] lists it.
 pub fn branch(tree: &[Code], id: CodeId) -> Vec<CodeId> {
+    branch_in(&children(tree), id)
+}
+
+/// Each code's live sub-codes, from a tree as [`tree`] lists it: build it
+/// once to take many branches.
+pub fn children<'a>(tree: impl IntoIterator<Item = &'a Code>) -> HashMap<CodeId, Vec<CodeId>> {
     let mut children: HashMap<CodeId, Vec<CodeId>> = HashMap::new();
     for c in tree {
         if let Some(p) = c.parent_id {
             children.entry(p).or_default().push(c.id);
         }
     }
+    children
+}
+
+/// `id` and every code below it, by [`children`].
+pub fn branch_in(children: &HashMap<CodeId, Vec<CodeId>>, id: CodeId) -> Vec<CodeId> {
     let mut out = vec![id];
     let mut i = 0;
     while i < out.len() {

@@ -184,14 +184,6 @@ pub async fn build(
     })
 }
 
-/// The names of participant attributes in the project (for column menus
-/// and excerpt columns).
-pub async fn attribute_names(db: &PgPool, project: ProjectId) -> Result<Vec<String>> {
-    Ok(super::options::filter_options(db, project)
-        .await?
-        .attribute_names)
-}
-
 /// Refuse a request naming a coder or documents outside the project.
 pub async fn check_scope(db: &PgPool, project: ProjectId, scope: &Scope) -> Result<()> {
     if let Some(docs) = &scope.documents {

@@ -27,16 +27,7 @@ pub async fn filter_options(db: &PgPool, project: ProjectId) -> Result<FilterOpt
         .map(|g| (g.id, g.name))
         .collect();
     let participants = store::participants::list(db, project).await?;
-    let mut attribute_values: Vec<(String, String)> = participants
-        .iter()
-        .flat_map(|p| p.attributes.iter().map(|(k, v)| (k.clone(), v.clone())))
-        .collect();
-    attribute_values.sort();
-    attribute_values.dedup();
-    let mut attribute_names: Vec<String> =
-        attribute_values.iter().map(|(k, _)| k.clone()).collect();
-    attribute_names.sort_by_key(|n| n.to_lowercase());
-    attribute_names.dedup();
+    let (attribute_names, attribute_values) = attributes_of(&participants);
     let (docs, _) = store::documents::list(db, project, i64::MAX, 0).await?;
     let documents = docs.into_iter().map(|d| (d.id, d.title)).collect();
     let coders = store::members::list(db, project)
@@ -52,4 +43,28 @@ pub async fn filter_options(db: &PgPool, project: ProjectId) -> Result<FilterOpt
         documents,
         coders,
     })
+}
+
+/// The participant attribute names in the project (for column menus and
+/// excerpt columns): one query, the participants.
+pub async fn attribute_names(db: &PgPool, project: ProjectId) -> Result<Vec<String>> {
+    let participants = store::participants::list(db, project).await?;
+    Ok(attributes_of(&participants).0)
+}
+
+/// Attribute names (sorted without regard to case) and every
+/// `(name, value)` some participant has (sorted).
+fn attributes_of(
+    participants: &[store::participants::Participant],
+) -> (Vec<String>, Vec<(String, String)>) {
+    let mut values: Vec<(String, String)> = participants
+        .iter()
+        .flat_map(|p| p.attributes.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .collect();
+    values.sort();
+    values.dedup();
+    let mut names: Vec<String> = values.iter().map(|(k, _)| k.clone()).collect();
+    names.sort_by_key(|n| n.to_lowercase());
+    names.dedup();
+    (names, values)
 }

@@ -235,7 +235,7 @@ async fn quotes(
     request: &MatrixRequest,
     tags: &[String],
 ) -> Result<Vec<Vec<Quote>>> {
-    let tree: Vec<store::codes::Code> = m.rows.iter().map(|r| r.code.clone()).collect();
+    let children = store::codes::children(m.rows.iter().map(|r| &r.code));
     let counted: Vec<CodeId> = m
         .rows
         .iter()
@@ -257,7 +257,7 @@ async fn quotes(
             continue;
         }
         let codes: HashSet<CodeId> = if request.rollup {
-            store::codes::branch(&tree, row.code.id)
+            store::codes::branch_in(&children, row.code.id)
                 .into_iter()
                 .collect()
         } else {
