@@ -3,6 +3,7 @@
 //! `serde` and `sqlx::Type` so the other layers can carry them as they are).
 
 pub mod account;
+pub mod agreement;
 pub mod attribution;
 pub mod code;
 pub mod document;
