@@ -54,7 +54,7 @@ async fn list_codes(
     State(state): State<AppState>,
     access: ProjectAccess,
 ) -> Result<Json<List<Code>>> {
-    let items = store::codes::tree(&state.db, access.id()).await?;
+    let items = store::codes::tree(&state.db, access.id(), access.sees_only()).await?;
     Ok(Json(List::all(items)))
 }
 

@@ -74,7 +74,7 @@ async fn list_codings(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<List<Coding>>> {
     let (limit, offset) = page.bounds()?;
-    let filter = rules::filter(&state.db, access.id(), &query).await?;
+    let filter = rules::filter(&state.db, &access, &query).await?;
     let (items, total) =
         store::codings::list(&state.db, access.id(), &filter, limit, offset).await?;
     Ok(Json(List::of(items, total)))
@@ -85,10 +85,7 @@ async fn show_coding(
     access: ProjectAccess,
     Path((_, id)): Path<(ProjectId, CodingId)>,
 ) -> Result<Json<Coding>> {
-    store::codings::get(&state.db, access.id(), id)
-        .await?
-        .map(|c| Json(c.into()))
-        .ok_or(AppError::NotFound)
+    Ok(Json(rules::get(&state.db, &access, id).await?.into()))
 }
 
 async fn update_coding(
@@ -126,7 +123,7 @@ async fn document_codings(
     {
         return Err(AppError::NotFound);
     }
-    let fingerprint = store::codings::fingerprint(&state.db, access.id(), document).await?;
+    let fingerprint = rules::fingerprint(&state.db, &access, document).await?;
     let etag = format!("\"{fingerprint}\"");
     if headers
         .get(header::IF_NONE_MATCH)
@@ -134,7 +131,7 @@ async fn document_codings(
     {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    let codings = store::codings::marks(&state.db, access.id(), document).await?;
+    let codings = rules::marks(&state.db, &access, document).await?;
     let mut response = Json(DocumentCodings {
         fingerprint,
         me: access.user.id,

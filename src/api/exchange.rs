@@ -35,7 +35,7 @@ async fn export_qdpx(
     access: ProjectAccess,
     _heavy: Heavy,
 ) -> Result<Response> {
-    let bytes = exchange::qdpx_bytes(&state.db, access.id()).await?;
+    let bytes = exchange::qdpx_for(&state.db, &access).await?;
     let name = format!("{}.qdpx", file_stem(&access.project.project.name));
     attachment(Download::bytes("application/zip", name, bytes))
 }

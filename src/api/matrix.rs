@@ -21,8 +21,8 @@ async fn matrix(
     _heavy: Heavy,
     Query(query): Query<MatrixQuery>,
 ) -> Result<Json<Matrix>> {
-    let req = query.parse()?;
-    rules::check_scope(&state.db, access.id(), &req.scope).await?;
+    let mut req = query.parse()?;
+    rules::check_scope(&state.db, &access, &mut req.scope).await?;
     let m = rules::build(&state.db, &state.attributions, access.id(), &req).await?;
     Ok(Json(Matrix::new(&req, m)))
 }

@@ -36,7 +36,7 @@ async fn list_memos(
     State(state): State<AppState>,
     access: ProjectAccess,
 ) -> Result<Json<List<Memo>>> {
-    let items = store::memos::list(&state.db, access.id()).await?;
+    let items = store::memos::list(&state.db, access.id(), access.sees_only()).await?;
     Ok(Json(List::all(items)))
 }
 

@@ -4,6 +4,7 @@
 //! `{"items": [...], "total": N}`. Answers are the API's own types
 //! ([`model`]), never store rows, so the JSON stays as scripts know it.
 
+mod agreement;
 mod codes;
 mod codings;
 mod documents;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(matrix::routes())
         .merge(exports::routes())
         .merge(exchange::routes())
+        .merge(agreement::routes())
 }
 
 /// Who the token or session belongs to.

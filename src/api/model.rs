@@ -91,6 +91,8 @@ pub struct Project {
     pub fields: ProjectFields,
     pub role: Role,
     pub members: i64,
+    /// Blind coding: coders and viewers see only their own codings.
+    pub blind: bool,
 }
 
 impl From<store::projects::MemberProject> for Project {
@@ -99,11 +101,13 @@ impl From<store::projects::MemberProject> for Project {
             project,
             role,
             members,
+            settings,
         } = p;
         Project {
             fields: project.into(),
             role,
             members,
+            blind: settings.blind,
         }
     }
 }
@@ -959,6 +963,259 @@ impl From<service::exchange::Report> for ImportReport {
             positions,
             adjusted,
             not_imported,
+        }
+    }
+}
+
+// ---- intercoder agreement ---------------------------------------------------
+
+/// One set of agreement figures (a code's, or pooled over codes). The
+/// table (`both`, `only_a`, `only_b`, `neither`) and `kappa` are those of
+/// the first two coders when exactly two are compared, `null` otherwise
+/// (see `pairs`); `percent` is in percent.
+#[derive(Debug, Serialize)]
+pub struct Agreement {
+    pub units: u64,
+    pub both: Option<u64>,
+    pub only_a: Option<u64>,
+    pub only_b: Option<u64>,
+    pub neither: Option<u64>,
+    pub percent: Option<f64>,
+    pub kappa: Option<f64>,
+    pub alpha: Option<f64>,
+    pub kappa_ci: Option<[f64; 2]>,
+    pub alpha_ci: Option<[f64; 2]>,
+    /// Cohen's κ for each pair of coders.
+    pub pairs: Vec<PairKappa>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PairKappa {
+    pub coders: [UserId; 2],
+    pub kappa: Option<f64>,
+    pub kappa_ci: Option<[f64; 2]>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CodeAgreement {
+    pub code_id: CodeId,
+    pub path: String,
+    #[serde(flatten)]
+    pub figures: Agreement,
+}
+
+/// `GET /projects/{id}/agreement`.
+#[derive(Debug, Serialize)]
+pub struct AgreementReport {
+    pub unit: crate::domain::agreement::Unit,
+    pub coders: Vec<UserId>,
+    pub coder_names: Vec<String>,
+    pub documents: Vec<DocumentId>,
+    pub rollup: bool,
+    pub bootstrap: usize,
+    pub seed: u64,
+    pub codes: Vec<CodeAgreement>,
+    pub pooled: Agreement,
+    /// Pooled κ for each pair of coders.
+    pub pairs: Vec<PairKappa>,
+}
+
+fn ci(e: &crate::domain::agreement::Estimate) -> Option<[f64; 2]> {
+    e.ci.map(|(lo, hi)| [lo, hi])
+}
+
+impl Agreement {
+    fn new(f: &crate::domain::agreement::Figures, coders: &[UserId]) -> Self {
+        let two = (f.pairs.len() == 1).then(|| &f.pairs[0]);
+        Agreement {
+            units: f.units,
+            both: two.map(|p| p.table.both),
+            only_a: two.map(|p| p.table.only_a),
+            only_b: two.map(|p| p.table.only_b),
+            neither: two.map(|p| p.table.neither),
+            percent: f.percent,
+            kappa: two.and_then(|p| p.kappa.value),
+            alpha: f.alpha.value,
+            kappa_ci: two.and_then(|p| ci(&p.kappa)),
+            alpha_ci: ci(&f.alpha),
+            pairs: f
+                .pairs
+                .iter()
+                .map(|p| PairKappa {
+                    coders: [coders[p.a], coders[p.b]],
+                    kappa: p.kappa.value,
+                    kappa_ci: ci(&p.kappa),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<service::agreement::Report> for AgreementReport {
+    fn from(r: service::agreement::Report) -> Self {
+        let coders: Vec<UserId> = r.coders.iter().map(|c| c.id).collect();
+        let pooled = Agreement::new(&r.pooled, &coders);
+        let pairs = Agreement::new(&r.pooled, &coders).pairs;
+        AgreementReport {
+            unit: r.unit,
+            coder_names: r.coders.into_iter().map(|c| c.name).collect(),
+            documents: r.documents.iter().map(|d| d.id).collect(),
+            rollup: r.rollup,
+            bootstrap: r.bootstrap,
+            seed: r.seed,
+            codes: r
+                .codes
+                .iter()
+                .map(|c| CodeAgreement {
+                    code_id: c.code.id,
+                    path: c.code.path.clone(),
+                    figures: Agreement::new(&c.figures, &coders),
+                })
+                .collect(),
+            coders,
+            pooled,
+            pairs,
+        }
+    }
+}
+
+/// A stretch of two coders' codings of one code (`GET …/agreement/compare`).
+#[derive(Debug, Serialize)]
+pub struct StretchOut {
+    pub start: usize,
+    pub end: usize,
+    pub agreed: bool,
+    pub a: Vec<[usize; 2]>,
+    pub b: Vec<[usize; 2]>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Piece {
+    pub start: usize,
+    pub end: usize,
+    pub side: crate::domain::agreement::Side,
+}
+
+/// `GET …/agreement/compare`: two coders' codings of a code in a document.
+#[derive(Debug, Serialize)]
+pub struct ComparisonOut {
+    pub document_id: DocumentId,
+    pub code_id: CodeId,
+    pub coders: [UserId; 2],
+    pub stretches: Vec<StretchOut>,
+    pub pieces: Vec<Piece>,
+    pub decisions: Vec<DecisionOut>,
+}
+
+impl From<service::agreement::Comparison> for ComparisonOut {
+    fn from(c: service::agreement::Comparison) -> Self {
+        let pairs = |v: &[(usize, usize)]| v.iter().map(|&(s, e)| [s, e]).collect();
+        ComparisonOut {
+            document_id: c.document.id,
+            code_id: c.code.id,
+            coders: [c.a.id, c.b.id],
+            stretches: c
+                .stretches
+                .iter()
+                .map(|s| StretchOut {
+                    start: s.start,
+                    end: s.end,
+                    agreed: s.agreed(),
+                    a: pairs(&s.a),
+                    b: pairs(&s.b),
+                })
+                .collect(),
+            pieces: c
+                .sides
+                .iter()
+                .map(|&(start, end, side)| Piece { start, end, side })
+                .collect(),
+            decisions: c.decisions.into_iter().map(DecisionOut::from).collect(),
+        }
+    }
+}
+
+/// A recorded adjudication decision.
+#[derive(Debug, Serialize)]
+pub struct DecisionOut {
+    pub id: i64,
+    pub document_id: DocumentId,
+    pub code_id: CodeId,
+    pub coders: [UserId; 2],
+    pub start: i32,
+    pub end: i32,
+    pub decision: String,
+    pub decided_by: Option<UserId>,
+    pub decided_by_name: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub decided_at: OffsetDateTime,
+}
+
+impl From<store::agreement::Recorded> for DecisionOut {
+    fn from(r: store::agreement::Recorded) -> Self {
+        let store::agreement::Recorded {
+            id,
+            document_id,
+            document_title: _,
+            code_id,
+            code_name: _,
+            coder_a,
+            coder_b,
+            start,
+            end,
+            decision,
+            decided_by,
+            decided_by_name,
+            decided_at,
+        } = r;
+        DecisionOut {
+            id,
+            document_id,
+            code_id,
+            coders: [coder_a, coder_b],
+            start,
+            end,
+            decision,
+            decided_by,
+            decided_by_name,
+            decided_at,
+        }
+    }
+}
+
+/// What one or more decisions did.
+#[derive(Debug, Serialize)]
+pub struct SettledOut {
+    pub decided: usize,
+    pub written: usize,
+    /// The consensus set's coder id (use it as `coder=` in the matrix).
+    pub consensus_coder: UserId,
+}
+
+impl From<service::agreement::Settled> for SettledOut {
+    fn from(s: service::agreement::Settled) -> Self {
+        SettledOut {
+            decided: s.decided,
+            written: s.written,
+            consensus_coder: s.consensus,
+        }
+    }
+}
+
+/// `GET/PUT /projects/{id}/settings`.
+#[derive(Debug, Serialize)]
+pub struct SettingsOut {
+    pub blind: bool,
+    pub adjudicator: Option<UserId>,
+    pub consensus_coder: Option<UserId>,
+}
+
+impl From<store::projects::Settings> for SettingsOut {
+    fn from(s: store::projects::Settings) -> Self {
+        SettingsOut {
+            blind: s.blind,
+            adjudicator: s.adjudicator,
+            consensus_coder: s.consensus,
         }
     }
 }

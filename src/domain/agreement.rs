@@ -440,6 +440,156 @@ impl SplitMix64 {
     }
 }
 
+/// The union of ranges as sorted, disjoint ranges (touching ones joined):
+/// the characters a coder applied a code to.
+pub fn coverage(ranges: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut sorted: Vec<(usize, usize)> = ranges.iter().copied().filter(|(s, e)| s < e).collect();
+    sorted.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(sorted.len());
+    for (s, e) in sorted {
+        match out.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
+}
+
+/// A stretch of text where two coders' codings of one code meet: a maximal
+/// run of codings (of either coder) linked by sharing a character. It is a
+/// disagreement unless both coders covered exactly the same characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stretch {
+    pub start: usize,
+    pub end: usize,
+    /// What each coder covered inside it ([`coverage`]).
+    pub a: Vec<(usize, usize)>,
+    pub b: Vec<(usize, usize)>,
+}
+
+impl Stretch {
+    pub fn agreed(&self) -> bool {
+        self.a == self.b
+    }
+
+    /// What a decision keeps of it.
+    pub fn keep(&self, decision: Decision) -> Vec<(usize, usize)> {
+        match decision {
+            Decision::KeepA | Decision::Agreed => self.a.clone(),
+            Decision::KeepB => self.b.clone(),
+            Decision::KeepBoth => coverage(&[self.a.clone(), self.b.clone()].concat()),
+            Decision::Drop => Vec::new(),
+        }
+    }
+}
+
+/// The stretches of two coders' codings of one code in one document, in
+/// text order.
+pub fn stretches(a: &[(usize, usize)], b: &[(usize, usize)]) -> Vec<Stretch> {
+    let mut all: Vec<(usize, usize, bool)> = a
+        .iter()
+        .map(|&(s, e)| (s, e, true))
+        .chain(b.iter().map(|&(s, e)| (s, e, false)))
+        .filter(|(s, e, _)| s < e)
+        .collect();
+    all.sort_unstable();
+    let mut out: Vec<Stretch> = Vec::new();
+    let mut current: Option<(usize, usize, Vec<(usize, usize)>, Vec<(usize, usize)>)> = None;
+    for (s, e, is_a) in all {
+        let cur = match current.as_mut() {
+            Some(cur) if s < cur.1 => cur,
+            _ => {
+                out.extend(current.take().map(finish));
+                current.insert((s, e, Vec::new(), Vec::new()))
+            }
+        };
+        cur.1 = cur.1.max(e);
+        if is_a { &mut cur.2 } else { &mut cur.3 }.push((s, e));
+    }
+    out.extend(current.map(finish));
+    out
+}
+
+fn finish((start, end, a, b): (usize, usize, Vec<(usize, usize)>, Vec<(usize, usize)>)) -> Stretch {
+    Stretch {
+        start,
+        end,
+        a: coverage(&a),
+        b: coverage(&b),
+    }
+}
+
+/// Who coded a piece of text, for showing two coders side by side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    OnlyA,
+    OnlyB,
+    Both,
+}
+
+/// The text split where either coder's coverage starts or stops: pieces
+/// `[start, end)` coded by A only, B only or both (uncoded text is left out).
+pub fn sides(a: &[(usize, usize)], b: &[(usize, usize)]) -> Vec<(usize, usize, Side)> {
+    let (a, b) = (coverage(a), coverage(b));
+    let mut cuts: Vec<usize> = a.iter().chain(&b).flat_map(|&(s, e)| [s, e]).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let inside = |set: &[(usize, usize)], at: usize| {
+        let i = set.partition_point(|&(_, e)| e <= at);
+        i < set.len() && set[i].0 <= at
+    };
+    let mut out: Vec<(usize, usize, Side)> = Vec::new();
+    for w in cuts.windows(2) {
+        let side = match (inside(&a, w[0]), inside(&b, w[0])) {
+            (true, true) => Side::Both,
+            (true, false) => Side::OnlyA,
+            (false, true) => Side::OnlyB,
+            (false, false) => continue,
+        };
+        match out.last_mut() {
+            Some(last) if last.1 == w[0] && last.2 == side => last.1 = w[1],
+            _ => out.push((w[0], w[1], side)),
+        }
+    }
+    out
+}
+
+/// How an adjudicator settles a stretch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    KeepA,
+    KeepB,
+    KeepBoth,
+    Drop,
+    /// Both coders coded it alike: the consensus takes it as it is.
+    Agreed,
+}
+
+impl Decision {
+    pub fn parse(raw: &str) -> Option<Decision> {
+        match raw {
+            "keep_a" => Some(Decision::KeepA),
+            "keep_b" => Some(Decision::KeepB),
+            "keep_both" => Some(Decision::KeepBoth),
+            "drop" => Some(Decision::Drop),
+            "agreed" => Some(Decision::Agreed),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::KeepA => "keep_a",
+            Decision::KeepB => "keep_b",
+            Decision::KeepBoth => "keep_both",
+            Decision::Drop => "drop",
+            Decision::Agreed => "agreed",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,10 +628,9 @@ mod tests {
     /// the same vectors (scripts/reference/agreement.py made the fixture).
     #[test]
     fn figures_equal_the_reference_implementations() {
-        let fixture: serde_json::Value = serde_json::from_str(include_str!(
-            "../../tests/fixtures/agreement/vectors.json"
-        ))
-        .unwrap();
+        let fixture: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/agreement/vectors.json"))
+                .unwrap();
         let cases = fixture["cases"].as_array().unwrap();
         assert!(cases.len() >= 20);
         let close = |got: Option<f64>, want: &serde_json::Value, what: &str| match want.as_f64() {
@@ -606,7 +755,49 @@ mod tests {
                 drawn[d] += t;
             }
         }
-        assert!(drawn.iter().all(|&n| (1800..2200).contains(&n)), "{drawn:?}");
+        assert!(
+            drawn.iter().all(|&n| (1800..2200).contains(&n)),
+            "{drawn:?}"
+        );
+    }
+
+    #[test]
+    fn stretches_link_codings_that_share_a_character() {
+        // A: two touching codings; B: one over both, then a lone B coding.
+        let a = [(0, 5), (5, 9), (20, 25)];
+        let b = [(0, 9), (9, 12), (30, 31)];
+        let got = stretches(&a, &b);
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!((got[0].start, got[0].end), (0, 9));
+        assert!(got[0].agreed(), "same characters, differently cut");
+        assert_eq!(
+            (got[1].start, got[1].end),
+            (9, 12),
+            "touching is not sharing"
+        );
+        assert_eq!(got[1].a, vec![]);
+        assert_eq!(got[2].b, vec![]);
+        assert!(!got[3].agreed());
+        // Nested: B inside A.
+        let nested = stretches(&[(0, 20)], &[(5, 8)]);
+        assert_eq!(nested.len(), 1);
+        assert_eq!(nested[0].keep(Decision::KeepB), vec![(5, 8)]);
+        assert_eq!(nested[0].keep(Decision::KeepBoth), vec![(0, 20)]);
+        assert_eq!(nested[0].keep(Decision::Drop), vec![]);
+    }
+
+    #[test]
+    fn sides_split_the_text_where_coverage_changes() {
+        let got = sides(&[(0, 10)], &[(5, 15), (20, 22)]);
+        assert_eq!(
+            got,
+            vec![
+                (0, 5, Side::OnlyA),
+                (5, 10, Side::Both),
+                (10, 15, Side::OnlyB),
+                (20, 22, Side::OnlyB)
+            ]
+        );
     }
 
     #[test]

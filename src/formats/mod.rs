@@ -2,6 +2,7 @@
 //! no database, no HTTP. Each reader returns a [`FormatError`] whose message
 //! a researcher can act on.
 
+pub mod agreement_export;
 pub mod captions;
 pub mod codebook_csv;
 pub mod docx;

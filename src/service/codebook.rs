@@ -182,7 +182,7 @@ pub async fn import(db: &PgPool, access: &Access, bytes: &[u8]) -> Result<Import
 
 /// The codebook CSV as a download named after the project.
 pub async fn csv_export(db: &PgPool, access: &Access) -> Result<Download> {
-    let tree = store::codes::tree(db, access.id()).await?;
+    let tree = store::codes::tree(db, access.id(), access.sees_only()).await?;
     Ok(Download::text(
         "text/csv; charset=utf-8",
         format!("{}-codebook.csv", file_stem(&access.project.project.name)),

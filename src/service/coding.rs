@@ -87,6 +87,8 @@ pub async fn update(
     id: CodingId,
     input: CodingInput,
 ) -> Result<Coding> {
+    // Another coder's coding, hidden by blind coding, cannot be changed.
+    get(db, access, id).await?;
     let range = match (input.start, input.end) {
         (None, None) => None,
         (Some(start), Some(end)) => Some(range(start, end)?),
@@ -134,8 +136,40 @@ pub struct ListQuery {
     pub overlaps: Option<CodeId>,
 }
 
-/// Turn list filters into a store filter, resolving group names.
-pub async fn filter(db: &PgPool, project: ProjectId, query: &ListQuery) -> Result<Filter> {
+/// A coding the member may see (blind coding hides other coders').
+pub async fn get(db: &PgPool, access: &Access, id: CodingId) -> Result<Coding> {
+    store::codings::get(db, access.id(), id)
+        .await?
+        .filter(|c| access.may_see(c.coder))
+        .ok_or(Error::NotFound)
+}
+
+/// Changes whenever what the member sees of a document's codings changes:
+/// the coding page's ETag. Blind coding shows a different set, so it is
+/// part of the tag (switching it off reloads everyone's).
+pub async fn fingerprint(db: &PgPool, access: &Access, document: DocumentId) -> Result<String> {
+    let all = store::codings::fingerprint(db, access.id(), document).await?;
+    Ok(match access.sees_only() {
+        Some(me) => format!("{all}.only-{me}"),
+        None => all,
+    })
+}
+
+/// The codings of a document the member may see, as the coding page
+/// draws them.
+pub async fn marks(
+    db: &PgPool,
+    access: &Access,
+    document: DocumentId,
+) -> Result<Vec<store::codings::Mark>> {
+    Ok(store::codings::marks(db, access.id(), document, access.sees_only()).await?)
+}
+
+/// Turn list filters into a store filter, resolving group names; blind
+/// coding narrows it to the member's own codings.
+pub async fn filter(db: &PgPool, access: &Access, query: &ListQuery) -> Result<Filter> {
+    let project = access.id();
+    let coder = access.coder_scope(query.coder)?;
     let codes = match query.code_id {
         None => None,
         Some(id) if query.include_subcodes => {
@@ -170,7 +204,7 @@ pub async fn filter(db: &PgPool, project: ProjectId, query: &ListQuery) -> Resul
     Ok(Filter {
         codes,
         documents: documents(query)?,
-        coder: query.coder,
+        coder,
         speech,
         attribute,
         starred: query.starred,
@@ -209,19 +243,20 @@ pub struct Excerpts {
 /// [`Excerpts::refused`] with an empty list rather than as an error.
 pub async fn excerpts(
     db: &PgPool,
-    project: ProjectId,
+    access: &Access,
     query: &ListQuery,
     limit: i64,
     offset: i64,
 ) -> Result<Excerpts> {
-    let tree = store::codes::tree(db, project).await?;
+    let project = access.id();
+    let tree = store::codes::tree(db, project, access.sees_only()).await?;
     if query
         .code_id
         .is_some_and(|id| !tree.iter().any(|c| c.id == id))
     {
         return Err(Error::NotFound);
     }
-    let (items, total, refused) = match filter(db, project, query).await {
+    let (items, total, refused) = match filter(db, access, query).await {
         Ok(f) => {
             let (items, total) = store::codings::list(db, project, &f, limit, offset).await?;
             (items, total, None)

@@ -344,7 +344,7 @@ impl Exporting<'_> {
     /// A document's codings, each a selection with one coding (former
     /// members among the coders too), memos as notes.
     async fn selections(&mut self, doc: DocumentId, text: &str) -> anyhow::Result<Vec<Selection>> {
-        let marks = store::codings::marks(self.db, self.project, doc).await?;
+        let marks = store::codings::marks(self.db, self.project, doc, None).await?;
         for m in &marks {
             if !self.coders.contains_key(&m.coder)
                 && let Some(u) = store::users::get(self.db, m.coder).await?
@@ -1395,6 +1395,18 @@ pub async fn export_codebook(db: &PgPool, project: ProjectId) -> anyhow::Result<
     }
     strip(&mut ex.codes);
     Ok(ex)
+}
+
+/// The project as a `.qdpx` archive, for a member: it holds every coder's
+/// codings, so while coding is blind only owners export it.
+pub async fn qdpx_for(db: &PgPool, access: &super::Access) -> Result<Vec<u8>> {
+    if access.sees_only().is_some() {
+        return Err(Error::Forbidden(format!(
+            "{}; the project file holds everyone's, so only owners export it",
+            super::BLIND
+        )));
+    }
+    qdpx_bytes(db, access.id()).await
 }
 
 /// The project as a `.qdpx` archive.

@@ -10,6 +10,7 @@ use super::analysis::matrix::{self, MatrixQuery};
 use super::analysis::theme_table::{self, ThemeQuery, ThemeTable};
 use super::{Access, Error, Result};
 use crate::domain::ids::{CodeId, ProjectId};
+use crate::formats::agreement_export;
 use crate::formats::theme_export::{
     self, Cell, CodebookRow, ColumnHead, ExcerptRow, QuoteOut, ThemeRow, ThemeSheet,
 };
@@ -244,13 +245,14 @@ fn excerpt_row(c: &Coding, paths: &[(CodeId, String)], attributes: &[String]) ->
 /// The filter an excerpts export (or the workbook's Excerpts sheet) uses.
 async fn excerpt_filter(
     db: &PgPool,
-    project: ProjectId,
+    access: &Access,
     query: &MatrixQuery,
     code: Option<CodeId>,
     subcodes: bool,
 ) -> Result<Filter> {
-    let req = query.parse()?;
-    matrix::check_scope(db, project, &req.scope).await?;
+    let project = access.id();
+    let mut req = query.parse()?;
+    matrix::check_scope(db, access, &mut req.scope).await?;
     let codes = match code {
         None => None,
         Some(id) if subcodes => {
@@ -278,7 +280,7 @@ pub async fn excerpts_csv(
     let project = access.id();
     let filter = excerpt_filter(
         db,
-        project,
+        access,
         &query.matrix,
         query.code_id,
         query.include_subcodes,
@@ -321,7 +323,7 @@ pub async fn excerpts_xlsx(
     let project = access.id();
     let filter = excerpt_filter(
         db,
-        project,
+        access,
         &query.matrix,
         query.code_id,
         query.include_subcodes,
@@ -411,16 +413,16 @@ pub async fn theme_xlsx(
     let t = theme_table::build(db, attributions, access, query).await?;
     let mut workbook = Workbook::new();
     theme_export::xlsx_theme_sheets(&mut workbook, &sheet_of(&t)).map_err(Error::internal)?;
-    let filter = excerpt_filter(db, project, &query.matrix, None, false).await?;
+    let filter = excerpt_filter(db, access, &query.matrix, None, false).await?;
     excerpts_sheet(db, project, &mut workbook, &filter, max).await?;
-    codebook_sheet(db, project, &mut workbook).await?;
+    codebook_sheet(db, access, &mut workbook).await?;
     participants_sheet(db, project, &mut workbook).await?;
     let name = format!("{}-theme-table.xlsx", file_stem(&t.project));
     Ok(Download::file(XLSX, name, saved(workbook).await?))
 }
 
-async fn codebook_sheet(db: &PgPool, project: ProjectId, workbook: &mut Workbook) -> Result<()> {
-    let tree = store::codes::tree(db, project).await?;
+async fn codebook_sheet(db: &PgPool, access: &Access, workbook: &mut Workbook) -> Result<()> {
+    let tree = store::codes::tree(db, access.id(), access.sees_only()).await?;
     theme_export::xlsx_codebook(
         workbook,
         tree.iter().map(|c| CodebookRow {
@@ -454,4 +456,90 @@ async fn participants_sheet(
         })
         .collect();
     theme_export::xlsx_participants(workbook, &attributes, &people).map_err(Error::internal)
+}
+
+/// The agreement report as the files' table.
+fn agreement_table(access: &Access, r: &super::agreement::Report) -> agreement_export::Table {
+    use crate::domain::agreement::Figures;
+    let names: Vec<String> = r.coders.iter().map(|c| c.name.clone()).collect();
+    let row = |label: String, f: &Figures| {
+        let two = (f.pairs.len() == 1).then(|| &f.pairs[0]);
+        agreement_export::Row {
+            label,
+            units: f.units,
+            table: two.map(|p| {
+                [
+                    p.table.both,
+                    p.table.only_a,
+                    p.table.only_b,
+                    p.table.neither,
+                ]
+            }),
+            percent: f.percent,
+            kappa: two.and_then(|p| p.kappa.value),
+            kappa_ci: two.and_then(|p| p.kappa.ci),
+            alpha: f.alpha.value,
+            alpha_ci: f.alpha.ci,
+            pair_kappas: f.pairs.iter().map(|p| p.kappa.value).collect(),
+        }
+    };
+    let mut rows: Vec<agreement_export::Row> = r
+        .codes
+        .iter()
+        .map(|c| row(c.code.path.clone(), &c.figures))
+        .collect();
+    rows.push(row("All codes (pooled)".into(), &r.pooled));
+    agreement_export::Table {
+        project: access.project.project.name.clone(),
+        unit: r.unit.as_str().into(),
+        pairs: crate::domain::agreement::pairs(names.len())
+            .map(|(a, b)| format!("{} – {}", names[a], names[b]))
+            .collect(),
+        coders: names,
+        documents: r.documents.len(),
+        rollup: r.rollup,
+        bootstrap: r.bootstrap,
+        seed: r.seed,
+        rows,
+    }
+}
+
+fn agreement_name(access: &Access, r: &super::agreement::Report, ext: &str) -> String {
+    format!(
+        "{}-agreement-{}-{}-coders.{ext}",
+        file_stem(&access.project.project.name),
+        r.unit.plural(),
+        r.coders.len()
+    )
+}
+
+/// The agreement table as tidy CSV.
+pub async fn agreement_csv(
+    db: &PgPool,
+    access: &Access,
+    req: &super::agreement::Request,
+) -> Result<Download> {
+    let report = super::agreement::report(db, access, req).await?;
+    let text = agreement_export::csv(&agreement_table(access, &report)).map_err(Error::internal)?;
+    Ok(Download::text(
+        CSV,
+        agreement_name(access, &report, "csv"),
+        text,
+    ))
+}
+
+/// The agreement table as a workbook.
+pub async fn agreement_xlsx(
+    db: &PgPool,
+    access: &Access,
+    req: &super::agreement::Request,
+) -> Result<Download> {
+    let report = super::agreement::report(db, access, req).await?;
+    let workbook =
+        agreement_export::xlsx(&agreement_table(access, &report)).map_err(Error::internal)?;
+    Ok(Download::file(
+        XLSX,
+        agreement_name(access, &report, "xlsx"),
+        saved(workbook).await?,
+    ))
 }

@@ -7,6 +7,7 @@
 //! its own answer (a status and page, a JSON body, a message and exit code).
 
 pub mod accounts;
+pub mod agreement;
 pub mod analysis;
 pub mod codebook;
 pub mod coding;
@@ -164,6 +165,29 @@ impl Access {
         self.role() == Role::Owner
     }
 
+    /// Whose codings this member may see: `Some(themselves)` while coding
+    /// is blind and they are not an owner, `None` (everyone's) otherwise.
+    pub fn sees_only(&self) -> Option<UserId> {
+        (self.project.settings.blind && !self.is_owner()).then_some(self.user.id)
+    }
+
+    /// A coder filter as asked, narrowed by blind coding: while it is on, a
+    /// coder or viewer who asks for no coder gets their own codings, and
+    /// asking for someone else's is refused.
+    pub fn coder_scope(&self, asked: Option<UserId>) -> Result<Option<UserId>> {
+        match (self.sees_only(), asked) {
+            (None, asked) => Ok(asked),
+            (Some(me), None) => Ok(Some(me)),
+            (Some(me), Some(asked)) if asked == me => Ok(Some(me)),
+            (Some(_), Some(_)) => Err(Error::Forbidden(BLIND.into())),
+        }
+    }
+
+    /// Whether this member may see a coding by `coder`.
+    pub fn may_see(&self, coder: UserId) -> bool {
+        self.sees_only().is_none_or(|me| me == coder)
+    }
+
     /// Refuse a member below `role`, saying why.
     pub fn require(&self, role: Role, refused: &str) -> Result<()> {
         if self.role() < role {
@@ -172,6 +196,10 @@ impl Access {
         Ok(())
     }
 }
+
+/// Why another coder's codings are not shown.
+pub const BLIND: &str =
+    "coding is blind in this project: you see only your own codings until an owner switches it off";
 
 /// For `Option<Option<T>>` fields: `Some(None)` for an explicit `null`,
 /// `None` when the field is absent (use with `#[serde(default)]`).

@@ -465,11 +465,13 @@ pub struct Mark {
     pub created_at: OffsetDateTime,
 }
 
-/// Every coding of live codes in one document, in text order.
+/// Every coding of live codes in one document (by `coder` alone, when
+/// given), in text order.
 pub async fn marks(
     pool: &PgPool,
     project: ProjectId,
     document: DocumentId,
+    coder: Option<UserId>,
 ) -> sqlx::Result<Vec<Mark>> {
     sqlx::query_as!(
         Mark,
@@ -479,11 +481,12 @@ pub async fn marks(
                g.memo, g.starred, g.created_at
         from coding g
         join code c on c.code_id = g.code_id and c.deleted_at is null
-        where g.project_id = $1 and g.document_id = $2
+        where g.project_id = $1 and g.document_id = $2 and ($3::bigint is null or g.coder_id = $3)
         order by g.start_pos, g.end_pos, g.coding_id
         "#,
         project as ProjectId,
-        document as DocumentId
+        document as DocumentId,
+        coder as Option<UserId>
     )
     .fetch_all(pool)
     .await
@@ -540,27 +543,7 @@ pub async fn insert(
     new: &NewCoding,
 ) -> Result<(CodingId, bool)> {
     let mut tx = pool.begin().await?;
-    let inserted = sqlx::query_scalar!(
-        r#"
-        insert into coding (project_id, document_id, code_id, coder_id, start_pos, end_pos, memo)
-        select $1, d.document_id, c.code_id, $4, $5, $6, $7
-        from document d, code c
-        where d.project_id = $1 and d.document_id = $2
-          and c.project_id = $1 and c.code_id = $3 and c.deleted_at is null
-          and $5 >= 0 and $5 < $6 and $6 <= d.char_count
-        on conflict on constraint coding_once do nothing
-        returning coding_id as "id: CodingId"
-        "#,
-        project as ProjectId,
-        new.document as DocumentId,
-        new.code as CodeId,
-        coder as UserId,
-        new.start,
-        new.end,
-        new.memo
-    )
-    .fetch_optional(&mut *tx)
-    .await;
+    let inserted = insert_row(&mut tx, project, coder, new).await;
     match inserted {
         Ok(Some(id)) => {
             write_parts(&mut tx, id, new.document, new.start, new.end, true).await?;
@@ -608,6 +591,52 @@ pub async fn insert(
         end: new.end,
         length,
     })
+}
+
+/// Insert a coding row (no parts); `None` when nothing was written (the
+/// same coding exists, or the document, code or range is not right).
+async fn insert_row(
+    conn: &mut PgConnection,
+    project: ProjectId,
+    coder: UserId,
+    new: &NewCoding,
+) -> sqlx::Result<Option<CodingId>> {
+    sqlx::query_scalar!(
+        r#"
+        insert into coding (project_id, document_id, code_id, coder_id, start_pos, end_pos, memo)
+        select $1, d.document_id, c.code_id, $4, $5, $6, $7
+        from document d, code c
+        where d.project_id = $1 and d.document_id = $2
+          and c.project_id = $1 and c.code_id = $3 and c.deleted_at is null
+          and $5 >= 0 and $5 < $6 and $6 <= d.char_count
+        on conflict on constraint coding_once do nothing
+        returning coding_id as "id: CodingId"
+        "#,
+        project as ProjectId,
+        new.document as DocumentId,
+        new.code as CodeId,
+        coder as UserId,
+        new.start,
+        new.end,
+        new.memo
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Add a coding with its parts inside the caller's transaction; `None`
+/// when it exists already or does not fit (see [`insert`] for why).
+pub async fn add_in(
+    conn: &mut PgConnection,
+    project: ProjectId,
+    coder: UserId,
+    new: &NewCoding,
+) -> sqlx::Result<Option<CodingId>> {
+    let id = insert_row(conn, project, coder, new).await?;
+    if let Some(id) = id {
+        write_parts(conn, id, new.document, new.start, new.end, true).await?;
+    }
+    Ok(id)
 }
 
 /// Record how the coding `[start, end)` splits over the document's

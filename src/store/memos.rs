@@ -41,7 +41,12 @@ pub struct Memo {
 
 /// Every non-empty memo of the project: the project's first, then
 /// documents', codes' and codings' memos, most recent first within each.
-pub async fn list(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Memo>> {
+/// Coding memos only of `coder`'s codings, when given (blind coding).
+pub async fn list(
+    pool: &PgPool,
+    project: ProjectId,
+    coder: Option<UserId>,
+) -> sqlx::Result<Vec<Memo>> {
     let rows = sqlx::query!(
         r#"
         with recursive paths as (
@@ -76,11 +81,12 @@ pub async fn list(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Memo>> 
         join code c on c.code_id = g.code_id and c.deleted_at is null
         join document d on d.document_id = g.document_id
         left join app_user u on u.user_id = g.coder_id
-        where g.project_id = $1 and g.memo <> ''
+        where g.project_id = $1 and g.memo <> '' and ($3::bigint is null or g.coder_id = $3)
         order by "rank!", written_at desc nulls last, "id!"
         "#,
         project as ProjectId,
-        PATH_SEPARATOR
+        PATH_SEPARATOR,
+        coder as Option<UserId>
     )
     .fetch_all(pool)
     .await?;

@@ -3,6 +3,7 @@
 //! `project_id`. Errors are plain `sqlx::Error`; the web layer decides what
 //! they mean to a user.
 
+pub mod agreement;
 pub mod bench;
 pub mod codes;
 pub mod codings;

@@ -28,6 +28,18 @@ pub struct MemberProject {
     /// The caller's role.
     pub role: Role,
     pub members: i64,
+    pub settings: Settings,
+}
+
+/// How a project is coded: blind or open, and who settles disagreements.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Settings {
+    /// Coders and viewers see only their own codings.
+    pub blind: bool,
+    /// A member (besides the owners) who may adjudicate.
+    pub adjudicator: Option<UserId>,
+    /// The account whose codings are the consensus set, once there is one.
+    pub consensus: Option<UserId>,
 }
 
 /// Create a project with `owner` as its first owner and the default
@@ -98,6 +110,7 @@ pub async fn list_for_member(
         select p.project_id as "id: ProjectId", p.name, p.description, p.created_at, p.updated_at,
                m.role as "role: Role",
                (select count(*) from project_member c where c.project_id = p.project_id) as "members!",
+               p.blind, p.adjudicator_id as "adjudicator: UserId", p.consensus_id as "consensus: UserId",
                count(*) over () as "total!"
         from project_member m
         join project p using (project_id)
@@ -128,6 +141,11 @@ pub async fn list_for_member(
             },
             role: r.role,
             members: r.members,
+            settings: Settings {
+                blind: r.blind,
+                adjudicator: r.adjudicator,
+                consensus: r.consensus,
+            },
         })
         .collect();
     Ok((items, total))
@@ -156,7 +174,8 @@ pub async fn get_for_member(
         r#"
         select p.project_id as "id: ProjectId", p.name, p.description, p.created_at, p.updated_at,
                m.role as "role: Role",
-               (select count(*) from project_member c where c.project_id = p.project_id) as "members!"
+               (select count(*) from project_member c where c.project_id = p.project_id) as "members!",
+               p.blind, p.adjudicator_id as "adjudicator: UserId", p.consensus_id as "consensus: UserId"
         from project p
         join project_member m using (project_id)
         where p.project_id = $1 and m.user_id = $2 and not p.importing
@@ -176,7 +195,30 @@ pub async fn get_for_member(
         },
         role: r.role,
         members: r.members,
+        settings: Settings {
+            blind: r.blind,
+            adjudicator: r.adjudicator,
+            consensus: r.consensus,
+        },
     }))
+}
+
+/// Switch blind coding and choose the adjudicator (`None`: owners alone).
+pub async fn set_settings(
+    pool: &PgPool,
+    project: ProjectId,
+    blind: bool,
+    adjudicator: Option<UserId>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update project set blind = $2, adjudicator_id = $3, updated_at = now() where project_id = $1",
+        project as ProjectId,
+        blind,
+        adjudicator as Option<UserId>
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// Rename and/or re-describe; fields left `None` keep their value.

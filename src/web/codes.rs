@@ -131,7 +131,7 @@ async fn codebook(
     access: ProjectAccess,
     chrome: Chrome,
 ) -> Result<CodebookPage> {
-    let tree = store::codes::tree(&state.db, access.id()).await?;
+    let tree = store::codes::tree(&state.db, access.id(), access.sees_only()).await?;
     let trashed = store::codes::trash_list(&state.db, access.id())
         .await?
         .len();
@@ -583,7 +583,7 @@ async fn code_page(
     let list = query.to_list_query(id);
     let found = coding::excerpts(
         db,
-        project,
+        &access,
         &list,
         EXCERPTS_PER_PAGE,
         (page - 1) * EXCERPTS_PER_PAGE,

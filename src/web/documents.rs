@@ -295,9 +295,9 @@ async fn show_document(
         me: access.user.id,
         can_code: role != crate::domain::project::Role::Viewer,
         is_owner: role == crate::domain::project::Role::Owner,
-        fingerprint: store::codings::fingerprint(db, project, id).await?,
+        fingerprint: service::coding::fingerprint(db, &access, id).await?,
         codes: &codes,
-        codings: store::codings::marks(db, project, id).await?,
+        codings: service::coding::marks(db, &access, id).await?,
         coders,
     })?;
     Ok(DocumentPage {

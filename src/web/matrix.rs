@@ -86,9 +86,13 @@ async fn matrix_page(
 ) -> Result<MatrixPage> {
     let db = &state.db;
     let project = access.id();
-    let (req, error) = match read_request(db, project, &pairs).await? {
+    let (req, error) = match read_request(db, &access, &pairs).await? {
         Ok(req) => (req, None),
-        Err(message) => (MatrixQuery::default().parse()?, Some(message)),
+        Err(message) => {
+            let mut req = MatrixQuery::default().parse()?;
+            req.scope.coder = access.coder_scope(None)?;
+            (req, Some(message))
+        }
     };
     let m = matrix::build(db, &state.attributions, project, &req).await?;
     let max = m
@@ -145,7 +149,7 @@ fn ticked(req: &MatrixRequest, id: &str) -> bool {
 /// explain (a bad value, a document of another project) is `Err(message)`.
 async fn read_request(
     db: &PgPool,
-    project: ProjectId,
+    access: &service::Access,
     pairs: &[(String, String)],
 ) -> Result<Result<MatrixRequest, String>> {
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
@@ -162,11 +166,11 @@ async fn read_request(
         documents: get("documents").or_else(|| (!ticked.is_empty()).then(|| ticked.join(","))),
         attribute: get("attribute"),
     };
-    let req = match query.parse() {
+    let mut req = match query.parse() {
         Ok(req) => req,
         Err(e) => return Ok(Err(e.message)),
     };
-    match matrix::check_scope(db, project, &req.scope).await {
+    match matrix::check_scope(db, access, &mut req.scope).await {
         Ok(()) => Ok(Ok(req)),
         Err(service::Error::Invalid(e)) => Ok(Err(e.message)),
         Err(e) => Err(e.into()),
@@ -286,8 +290,8 @@ async fn cooccurrence_page(
 ) -> Result<CooccurrencePage> {
     let db = &state.db;
     let project = access.id();
-    let req = query.parse()?;
-    let co = matrix::cooccurrence(db, project, &req).await?;
+    let mut req = query.parse()?;
+    let co = matrix::cooccurrence(db, &access, &mut req).await?;
     let rows = co
         .codes
         .iter()

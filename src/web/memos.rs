@@ -47,7 +47,7 @@ async fn memos_page(
     access: ProjectAccess,
     chrome: Chrome,
 ) -> Result<MemosPage> {
-    let memos: Vec<Memo> = store::memos::list(&state.db, access.id())
+    let memos: Vec<Memo> = store::memos::list(&state.db, access.id(), access.sees_only())
         .await?
         .into_iter()
         .filter(|m| m.on != MemoOn::Project)

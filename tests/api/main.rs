@@ -2,6 +2,7 @@
 //! per test.
 
 mod access;
+mod agreement;
 mod assets;
 mod auth;
 mod cli;

@@ -1,7 +1,7 @@
 //! The theme matrix: reading a request (one parser for pages, API and
 //! exports), checking its scope, and assembling the counted table.
 
-use super::super::{Error, Result, plural};
+use super::super::{Access, Error, Result, plural};
 use super::attributions::Attributions;
 use crate::domain::ValidationError;
 use crate::domain::ids::{DocumentId, ProjectId, UserId};
@@ -38,7 +38,7 @@ pub struct MatrixRequest {
     pub scope: Scope,
 }
 
-fn flag(field: &'static str, raw: Option<&str>) -> Result<bool, ValidationError> {
+pub fn flag(field: &'static str, raw: Option<&str>) -> Result<bool, ValidationError> {
     match raw.map(str::trim) {
         None | Some("") | Some("false") | Some("0") | Some("off") => Ok(false),
         Some("true") | Some("1") | Some("on") => Ok(true),
@@ -184,8 +184,11 @@ pub async fn build(
     })
 }
 
-/// Refuse a request naming a coder or documents outside the project.
-pub async fn check_scope(db: &PgPool, project: ProjectId, scope: &Scope) -> Result<()> {
+/// Narrow a scope to the codings the member may see (blind coding), and
+/// refuse one naming documents outside the project.
+pub async fn check_scope(db: &PgPool, access: &Access, scope: &mut Scope) -> Result<()> {
+    scope.coder = access.coder_scope(scope.coder)?;
+    let project = access.id();
     if let Some(docs) = &scope.documents {
         let (all, _) = store::documents::list(db, project, i64::MAX, 0).await?;
         if let Some(missing) = docs.iter().find(|d| !all.iter().any(|x| x.id == **d)) {
@@ -234,10 +237,11 @@ pub struct Cooccurrence {
 /// The co-occurrence table for a request's scope.
 pub async fn cooccurrence(
     db: &PgPool,
-    project: ProjectId,
-    req: &MatrixRequest,
+    access: &Access,
+    req: &mut MatrixRequest,
 ) -> Result<Cooccurrence> {
-    check_scope(db, project, &req.scope).await?;
+    check_scope(db, access, &mut req.scope).await?;
+    let project = access.id();
     let codes = store::codes::outline(db, project).await?;
     let co = store::matrix::cooccurrence(db, project, &req.scope).await?;
     let key = |a: i64, b: i64| if a <= b { (a, b) } else { (b, a) };

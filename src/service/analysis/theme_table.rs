@@ -185,8 +185,8 @@ pub async fn build(
     query: &ThemeQuery,
 ) -> Result<ThemeTable> {
     let project = access.id();
-    let request = query.matrix.parse()?;
-    matrix::check_scope(db, project, &request.scope).await?;
+    let mut request = query.matrix.parse()?;
+    matrix::check_scope(db, access, &mut request.scope).await?;
     let m = matrix::build(db, attributions, project, &request).await?;
     let tags = tags(query, &request);
     let quotes = quotes(db, project, &m, &request, &tags).await?;
