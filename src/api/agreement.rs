@@ -208,7 +208,7 @@ struct SettingsIn {
 
 async fn set_settings(
     State(state): State<AppState>,
-    access: ProjectAccess,
+    access: ProjectAccess<need::Owner>,
     Json(input): Json<SettingsIn>,
 ) -> Result<Json<SettingsOut>> {
     let settings = rules::set_settings(&state.db, &access, input.blind, input.adjudicator).await?;

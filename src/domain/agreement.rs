@@ -440,6 +440,9 @@ impl SplitMix64 {
     }
 }
 
+/// Code-point ranges `[start, end)`.
+pub type Ranges = Vec<(usize, usize)>;
+
 /// The union of ranges as sorted, disjoint ranges (touching ones joined):
 /// the characters a coder applied a code to.
 pub fn coverage(ranges: &[(usize, usize)]) -> Vec<(usize, usize)> {
@@ -494,23 +497,23 @@ pub fn stretches(a: &[(usize, usize)], b: &[(usize, usize)]) -> Vec<Stretch> {
         .collect();
     all.sort_unstable();
     let mut out: Vec<Stretch> = Vec::new();
-    let mut current: Option<(usize, usize, Vec<(usize, usize)>, Vec<(usize, usize)>)> = None;
+    let mut current: Option<(usize, usize, [Ranges; 2])> = None;
     for (s, e, is_a) in all {
         let cur = match current.as_mut() {
             Some(cur) if s < cur.1 => cur,
             _ => {
                 out.extend(current.take().map(finish));
-                current.insert((s, e, Vec::new(), Vec::new()))
+                current.insert((s, e, [Vec::new(), Vec::new()]))
             }
         };
         cur.1 = cur.1.max(e);
-        if is_a { &mut cur.2 } else { &mut cur.3 }.push((s, e));
+        cur.2[usize::from(!is_a)].push((s, e));
     }
     out.extend(current.map(finish));
     out
 }
 
-fn finish((start, end, a, b): (usize, usize, Vec<(usize, usize)>, Vec<(usize, usize)>)) -> Stretch {
+fn finish((start, end, [a, b]): (usize, usize, [Ranges; 2])) -> Stretch {
     Stretch {
         start,
         end,
@@ -598,10 +601,13 @@ mod tests {
     fn naive(vectors: &[Vec<u8>]) -> Tally {
         let m = vectors.len();
         let mut t = Tally::empty(m);
-        for u in 0..vectors[0].len() {
-            let mask = (0..m)
-                .filter(|&c| vectors[c][u] == 1)
-                .fold(0u32, |mask, c| mask | 1 << c);
+        let units = vectors[0].len();
+        for u in 0..units {
+            let mask = vectors
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v[u] == 1)
+                .fold(0u32, |mask, (c, _)| mask | 1 << c);
             t.count(mask, 1);
         }
         t

@@ -8,7 +8,7 @@
 use super::{Access, Error, Result};
 use crate::domain::ValidationError;
 use crate::domain::agreement::{
-    self as rules, Decision, Figures, Side, Stretch, Tally, Unit, Units,
+    self as rules, Decision, Figures, Ranges, Side, Stretch, Tally, Unit, Units,
 };
 use crate::domain::ids::{CodeId, DocumentId, UserId};
 use crate::domain::project::Role;
@@ -374,7 +374,8 @@ struct Counting {
 
 impl Counting {
     /// Each report row's ranges per document and coder.
-    fn ranges(&self, coded: &[Coded]) -> Vec<Vec<Vec<Vec<(usize, usize)>>>> {
+    /// `[row][document][coder]`.
+    fn ranges(&self, coded: &[Coded]) -> Vec<Vec<Vec<Ranges>>> {
         let doc_at: HashMap<DocumentId, usize> = self
             .documents
             .iter()
@@ -638,8 +639,7 @@ pub async fn accept_agreed(
     let doc_ids: Vec<DocumentId> = docs.iter().map(|d| d.id).collect();
     let coded = store::agreement::coded(db, access.id(), &[pair.0, pair.1], &doc_ids).await?;
     let done = store::agreement::decided(db, access.id(), pair).await?;
-    let mut by_place: HashMap<(DocumentId, CodeId), (Vec<(usize, usize)>, Vec<(usize, usize)>)> =
-        HashMap::new();
+    let mut by_place: HashMap<(DocumentId, CodeId), (Ranges, Ranges)> = HashMap::new();
     for c in coded.iter().filter(|c| wanted.contains(&c.code)) {
         let place = by_place.entry((c.document, c.code)).or_default();
         let side = if c.coder == pair.0 {
@@ -692,7 +692,7 @@ pub async fn set_settings(
     let adjudicator = adjudicator.unwrap_or(current.adjudicator);
     if let Some(id) = adjudicator {
         let member = store::members::get(db, access.id(), id).await?;
-        if !member.is_some_and(|m| m.role >= Role::Coder) || current.consensus == Some(id) {
+        if member.is_none_or(|m| m.role < Role::Coder) || current.consensus == Some(id) {
             return Err(Error::Invalid(ValidationError::new(
                 "adjudicator",
                 format!("user {id} is not a coder or owner of this project"),

@@ -3,6 +3,7 @@
 //! case, render a template or redirect with a message).
 
 pub mod account;
+pub mod agreement;
 pub mod assets;
 pub mod auth;
 pub mod chrome;
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .merge(auth::routes())
         .merge(account::routes())
         .merge(projects::routes())
+        .merge(agreement::routes())
         .merge(documents::routes())
         .merge(participants::routes())
         .merge(codes::routes())

@@ -56,6 +56,7 @@ enum Body {
     Form(Vec<(&'static str, String)>),
     Csv(&'static str),
     File(&'static str, Vec<u8>),
+    Query(Vec<(&'static str, String)>),
 }
 
 /// The ids a route's path and body are filled from.
@@ -73,6 +74,8 @@ struct Ids {
     group: i64,
     /// A member who is neither owner nor the acting user: the viewer.
     member: i64,
+    /// The owner, who made `coding`.
+    owner: i64,
     token: i64,
 }
 
@@ -85,6 +88,22 @@ struct Case {
 
 fn none(_: &Ids) -> Body {
     Body::Empty
+}
+
+/// The owner and the viewer compared.
+fn agreement_of_two(w: &Ids) -> Body {
+    Body::Query(vec![
+        ("coders", format!("{},{}", w.owner, w.member)),
+        ("bootstrap", "20".into()),
+    ])
+}
+
+fn compared(w: &Ids) -> Body {
+    Body::Query(vec![
+        ("coders", format!("{},{}", w.owner, w.member)),
+        ("document", w.document.to_string()),
+        ("code", w.code.to_string()),
+    ])
 }
 
 fn case(method: Method, path: &'static str, level: Level, body: fn(&Ids) -> Body) -> Case {
@@ -363,6 +382,38 @@ fn cases() -> Vec<Case> {
             Body::Form(vec![("memo", "Project note".into())])
         }),
         case(get.clone(), "/projects/{project_id}/matrix", Member, none),
+        case(
+            get.clone(),
+            "/projects/{project_id}/agreement",
+            Member,
+            none,
+        ),
+        case(
+            get.clone(),
+            "/projects/{project_id}/agreement/compare",
+            Member,
+            compared,
+        ),
+        // The gate is a coder's; the use case then asks for an owner or the
+        // adjudicator (tested in tests/api/agreement.rs).
+        case(
+            post.clone(),
+            "/projects/{project_id}/agreement/decide",
+            Coder,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/projects/{project_id}/agreement/agreed",
+            Coder,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/projects/{project_id}/agreement/settings",
+            Owner,
+            |_| Body::Form(vec![("adjudicator", "".into())]),
+        ),
         case(
             get.clone(),
             "/projects/{project_id}/matrix/cooccurrence",
@@ -692,6 +743,60 @@ fn cases() -> Vec<Case> {
         ),
         case(
             get.clone(),
+            "/api/v1/projects/{project_id}/agreement",
+            Member,
+            agreement_of_two,
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/agreement/compare",
+            Member,
+            compared,
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/exports/agreement.csv",
+            Member,
+            agreement_of_two,
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/exports/agreement.xlsx",
+            Member,
+            agreement_of_two,
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/adjudications",
+            Member,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/api/v1/projects/{project_id}/adjudications",
+            Coder,
+            |_| Body::Json(json!({})),
+        ),
+        case(
+            post.clone(),
+            "/api/v1/projects/{project_id}/adjudications/agreed",
+            Coder,
+            |_| Body::Json(json!({})),
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/settings",
+            Member,
+            none,
+        ),
+        case(
+            put.clone(),
+            "/api/v1/projects/{project_id}/settings",
+            Owner,
+            |_| Body::Json(json!({"blind": false})),
+        ),
+        case(
+            get.clone(),
             "/api/v1/projects/{project_id}/exports/theme-table.docx",
             Member,
             none,
@@ -915,11 +1020,13 @@ async fn world(
         .await
         .unwrap();
     assert!(res.status().is_success(), "trash: {}", res.status());
-    let coding = id(&post(
+    let made = post(
         format!("/projects/{project}/codings"),
         json!({"document_id": document, "code_id": code, "start": 30, "end": 46}),
     )
-    .await);
+    .await;
+    let coding = id(&made);
+    let owner_id = made["coder"].as_i64().expect("the coder");
     let groups = owner
         .get(api(&format!("/projects/{project}/groups")))
         .send()
@@ -944,6 +1051,7 @@ async fn world(
         participant,
         group,
         member: viewer_id,
+        owner: owner_id,
         token,
     }
 }
@@ -973,6 +1081,7 @@ async fn send(app: &TestApp, client: &Client, c: &Case, w: &Ids) -> (StatusCode,
         Body::Json(v) => req.json(&v),
         Body::Form(pairs) => req.form(&pairs),
         Body::Csv(text) => req.header("content-type", "text/csv").body(text),
+        Body::Query(pairs) => req.query(&pairs),
         Body::File(name, bytes) => req.multipart(reqwest::multipart::Form::new().part(
             "file",
             reqwest::multipart::Part::bytes(bytes).file_name(name),

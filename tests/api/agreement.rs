@@ -224,7 +224,7 @@ async fn bad_requests_say_what_is_wrong(db: PgPool) {
         (format!("coders={x},{y}&documents=0"), "not in this project"),
         (format!("coders={x},{y}&bootstrap=100000"), "at most"),
         (format!("coders={x},{y}&seed=-1"), "whole number"),
-        (format!("coders=a,b"), "ids separated by commas"),
+        ("coders=a,b".to_string(), "ids separated by commas"),
     ] {
         let res = a.get(&format!("/projects/{p}/agreement?{query}")).await;
         assert!(res.status().is_client_error(), "{query}: {}", res.status());
@@ -640,4 +640,110 @@ async fn adjudication_makes_a_consensus_set_the_matrix_can_count(db: PgPool) {
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
+}
+
+#[sqlx::test]
+async fn the_pages_compare_show_side_by_side_and_decide(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let owner = app.person("o@example.org").await;
+    let ben = app.person("ben@example.org").await;
+    let p = owner.project("Pages").await;
+    owner.add(p, &ben, "coder").await;
+    let (doc, _) = owner
+        .document(p, "Interview", "P01: We waited fourteen weeks for anyone.")
+        .await;
+    let code = owner.code(p, "Waiting", None).await;
+    let (a, b) = (me(&owner).await, me(&ben).await);
+    owner.coding(p, doc, code, 5, 20).await;
+    ben.coding(p, doc, code, 10, 30).await;
+    let web = app.signed_in(owner.email()).await;
+    let page = web
+        .get(app.url(&format!(
+            "/projects/{p}/agreement?coder={a}&coder={b}&unit=character&bootstrap=50&seed=3"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("κ [95% CI]"), "the table");
+    assert!(html.contains("All codes (pooled)"));
+    assert!(
+        html.contains("agreement.xlsx?coders="),
+        "export links keep the request"
+    );
+    let compare =
+        format!("/projects/{p}/agreement/compare?document={doc}&code={code}&coders={a},{b}");
+    assert!(html.contains(&format!("compare?code={code}&amp;coders={a},{b}")));
+    let html = web
+        .get(app.url(&compare))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for class in ["only-a", "only-b", "both"] {
+        assert!(
+            html.contains(&format!("<mark class=\"{class}\">")),
+            "{class}"
+        );
+    }
+    assert!(html.contains("Different extents"));
+    let res = web
+        .post(app.url(&format!("/projects/{p}/agreement/decide")))
+        .form(&[
+            ("document", doc.to_string()),
+            ("code", code.to_string()),
+            ("a", a.to_string()),
+            ("b", b.to_string()),
+            ("start", "5".into()),
+            ("end", "30".into()),
+            ("decision", "keep_b".into()),
+            ("next", "2".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let settings = expect(
+        owner.get(&format!("/projects/{p}/settings")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let consensus = settings["consensus_coder"]
+        .as_i64()
+        .expect("a consensus set");
+    let set = expect(
+        owner
+            .get(&format!("/projects/{p}/codings?coder={consensus}"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let kept: Vec<(i64, i64)> = items(&set)
+        .iter()
+        .map(|c| (c["start"].as_i64().unwrap(), c["end"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(kept, vec![(10, 30)]);
+    // Blind coding from the page.
+    let res = web
+        .post(app.url(&format!("/projects/{p}/agreement/settings")))
+        .form(&[("blind", "on"), ("adjudicator", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let project = expect(owner.get(&format!("/projects/{p}")).await, StatusCode::OK).await;
+    assert_eq!(project["blind"], true);
+    let ben_web = app.signed_in(ben.email()).await;
+    let html = ben_web
+        .get(app.url(&format!("/projects/{p}/agreement")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Coding is blind in this project"));
 }

@@ -182,6 +182,7 @@ fn project() -> Value {
         "updated_at": "string",
         "role": "string",
         "members": "number",
+        "blind": "bool",
     })
 }
 
