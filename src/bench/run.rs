@@ -43,6 +43,8 @@ pub enum Scenario {
     Export,
     /// POST …/documents with 500 transcripts.
     Import,
+    /// GET …/agreement: two coders, 200 transcripts, 60 codes.
+    Agreement,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -64,7 +66,7 @@ pub struct RunArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "coding,page,excerpts,matrix,export,import"
+        default_value = "coding,page,excerpts,matrix,export,import,agreement"
     )]
     pub only: Vec<Scenario>,
     /// Concurrent clients creating codings.
@@ -242,6 +244,12 @@ async fn measure_all(
                 rows.extend(import(ctx, made).await?);
                 rows.extend(at_the_limits(ctx, made).await?);
             }
+            Scenario::Agreement => {
+                let p = agreement_project(ctx).await?;
+                join(ctx, p).await?;
+                notes.push(describe(&ctx.db, "Agreement", p).await?);
+                rows.extend(agreement(ctx, p).await?);
+            }
         }
     }
     Ok(())
@@ -326,6 +334,29 @@ async fn export_project(ctx: &Ctx) -> anyhow::Result<ProjectId> {
             words: 6000,
             seed: 42,
             coders: 4,
+            email: None,
+        },
+    )
+    .await?;
+    eprintln!("{made}");
+    Ok(made.project)
+}
+
+/// A bench project of 200 transcripts double-coded by two coders, else one
+/// seeded now (200 transcripts of ~6,000 words, 24,000 codings).
+async fn agreement_project(ctx: &Ctx) -> anyhow::Result<ProjectId> {
+    if let Some(p) = store::bench::agreement_project(&ctx.db, PROJECT_PREFIX).await? {
+        return Ok(ProjectId(p));
+    }
+    eprintln!("seeding an agreement project (200 transcripts, 2 coders, 24,000 codings) …");
+    let made = seed::seed(
+        &ctx.db,
+        &SeedArgs {
+            docs: 200,
+            codings: 24_000,
+            words: 6000,
+            seed: 42,
+            coders: 2,
             email: None,
         },
     )
@@ -1015,6 +1046,57 @@ async fn matrix(ctx: &Ctx, project: ProjectId) -> anyhow::Result<Vec<Row>> {
     );
     within_300_ms(&mut r, &t);
     rows.push(r);
+    server.stop().await;
+    Ok(rows)
+}
+
+/// The agreement report for the two coders and the first 60 codes, at each
+/// unit, without and with 1,000 bootstrap resamples.
+async fn agreement(ctx: &Ctx, project: ProjectId) -> anyhow::Result<Vec<Row>> {
+    let coders = store::bench::top_coders(&ctx.db, project).await?;
+    if coders.len() < 2 {
+        bail!("project {project} has fewer than two coders");
+    }
+    let codes: Vec<String> = store::codes::outline(&ctx.db, project)
+        .await?
+        .iter()
+        .take(60)
+        .map(|c| c.id.to_string())
+        .collect();
+    let server = Server::start(&ctx.url).await?;
+    let base = server.url(&format!(
+        "/api/v1/projects/{project}/agreement?coders={},{}&codes={}&seed=1",
+        coders[0],
+        coders[1],
+        codes.join("%2C")
+    ));
+    let mut rows = Vec::new();
+    for (unit, bootstrap, budget_ms) in [
+        ("word", 0, 300.0),
+        ("word", 1000, 2000.0),
+        ("character", 1000, 2000.0),
+        ("turn", 1000, 2000.0),
+    ] {
+        let url = format!("{base}&unit={unit}&bootstrap={bootstrap}");
+        // One request warms the connection and the statement cache.
+        repeat_get(ctx, &ctx.client, &url, true, 1).await?;
+        let p = server.probe();
+        let t = repeat_get(ctx, &ctx.client, &url, true, ctx.args.repeat.max(3)).await?;
+        let mut r = row(
+            format!(
+                "Agreement: 2 coders, {} codes, unit={unit}, bootstrap={bootstrap}",
+                codes.len()
+            ),
+            &t,
+            &server,
+            &p,
+        );
+        r.notes = format!("{} KB", t.bytes / 1024);
+        r.budget = format!("< {budget_ms:.0} ms");
+        r.verdict = verdict(t.percentiles()[0], budget_ms);
+        eprintln!("  {}: {:.0} ms", r.what, t.percentiles()[0]);
+        rows.push(r);
+    }
     server.stop().await;
     Ok(rows)
 }

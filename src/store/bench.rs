@@ -255,6 +255,33 @@ pub async fn export_project(db: &PgPool, prefix: &str) -> sqlx::Result<Option<i6
     .await
 }
 
+/// A bench project of 150–250 transcripts coded by exactly two coders
+/// (the agreement measurement's), newest first.
+pub async fn agreement_project(db: &PgPool, prefix: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "select p.project_id from project p
+         where p.name like $1 || '%'
+           and (select count(*) from document d where d.project_id = p.project_id)
+               between 150 and 250
+           and (select count(distinct coder_id) from coding g where g.project_id = p.project_id) = 2
+         order by p.project_id desc limit 1",
+        prefix
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The two coders with the most codings in a project.
+pub async fn top_coders(db: &PgPool, project: ProjectId) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        r#"select coder_id as "coder!" from coding where project_id = $1
+           group by coder_id order by count(*) desc, coder_id limit 2"#,
+        project.0
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// Transcripts of 2,000+ characters `(id, length)` and live codes.
 pub async fn targets(db: &PgPool, project: ProjectId) -> sqlx::Result<(Vec<(i64, i32)>, Vec<i64>)> {
     let docs = sqlx::query!(
