@@ -289,7 +289,6 @@ async fn cooccurrence_page(
     Query(query): Query<MatrixQuery>,
 ) -> Result<CooccurrencePage> {
     let db = &state.db;
-    let project = access.id();
     let mut req = query.parse()?;
     let co = matrix::cooccurrence(db, &access, &mut req).await?;
     let rows = co
@@ -316,7 +315,7 @@ async fn cooccurrence_page(
                 .collect(),
         })
         .collect();
-    let notes = matrix::scope_notes(db, project, &req.scope).await?;
+    let notes = matrix::scope_notes(db, &access, &req.scope).await?;
     Ok(CooccurrencePage {
         chrome,
         codes: co.codes,

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod agreement;
 mod coding;
 mod harness;
 mod positions;

@@ -203,9 +203,15 @@ pub async fn check_scope(db: &PgPool, access: &Access, scope: &mut Scope) -> Res
 
 /// What a scope narrows, in words: "codings by Ann", "3 documents",
 /// "participants with locality = North".
-pub async fn scope_notes(db: &PgPool, project: ProjectId, scope: &Scope) -> Result<Vec<String>> {
+pub async fn scope_notes(db: &PgPool, access: &Access, scope: &Scope) -> Result<Vec<String>> {
+    let project = access.id();
     let mut notes = Vec::new();
-    if let Some(c) = scope.coder {
+    if scope.coder.is_some() && scope.coder == access.project.settings.consensus {
+        notes.push(
+            "codings of the consensus set (disagreements between coders settled by adjudication)"
+                .into(),
+        );
+    } else if let Some(c) = scope.coder {
         let who = store::members::list(db, project)
             .await?
             .into_iter()

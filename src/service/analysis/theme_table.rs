@@ -190,7 +190,7 @@ pub async fn build(
     let m = matrix::build(db, attributions, project, &request).await?;
     let tags = tags(query, &request);
     let quotes = quotes(db, project, &m, &request, &tags).await?;
-    let mut scope = matrix::scope_notes(db, project, &request.scope).await?;
+    let mut scope = matrix::scope_notes(db, access, &request.scope).await?;
     if request.rollup {
         scope.push("sub-codes rolled up into their themes".into());
     }
