@@ -3,6 +3,7 @@
 //! the forms that settle each stretch into the consensus set.
 
 use super::chrome::Chrome;
+use super::filters::Choice;
 use super::pages::{back_with, done};
 use crate::app::AppState;
 use crate::domain::agreement::{Decision, Side, Unit};
@@ -72,6 +73,10 @@ struct ReportPage {
     project: MemberProject,
     tab: &'static str,
     coders: Vec<CoderChoice>,
+    documents: Vec<Choice>,
+    codes: Vec<Choice>,
+    documents_chosen: usize,
+    codes_chosen: usize,
     /// Members who may adjudicate: id, name, chosen.
     adjudicators: Vec<(UserId, String, bool)>,
     units: Vec<(&'static str, &'static str, bool)>,
@@ -121,7 +126,7 @@ fn row_view(code: Option<&store::codes::Code>, f: &crate::domain::agreement::Fig
 }
 
 /// The query string a report was made with (for exports and reloads).
-fn query_of(r: &Report) -> String {
+fn query_of(r: &Report, asked: &AgreementQuery) -> String {
     let ids: Vec<String> = r.coders.iter().map(|c| c.id.to_string()).collect();
     let mut q = format!(
         "coders={}&unit={}&bootstrap={}&seed={}",
@@ -132,6 +137,12 @@ fn query_of(r: &Report) -> String {
     );
     if r.rollup {
         q.push_str("&rollup=true");
+    }
+    if let Some(d) = &asked.documents {
+        q.push_str(&format!("&documents={}", encode_query(d)));
+    }
+    if let Some(c) = &asked.codes {
+        q.push_str(&format!("&codes={}", encode_query(c)));
     }
     q
 }
@@ -145,16 +156,19 @@ async fn report_page(
 ) -> Result<ReportPage> {
     let db = &state.db;
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let ticked: Vec<&str> = pairs
-        .iter()
-        .filter(|(n, _)| n == "coder")
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let ticked = |name: &str| -> Option<String> {
+        let v: Vec<&str> = pairs
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        (!v.is_empty()).then(|| v.join(","))
+    };
     let query = AgreementQuery {
-        coders: get("coders").or_else(|| (!ticked.is_empty()).then(|| ticked.join(","))),
+        coders: get("coders").or_else(|| ticked("coder")),
         unit: get("unit"),
-        documents: None,
-        codes: None,
+        documents: get("documents").or_else(|| ticked("document")),
+        codes: get("codes").or_else(|| ticked("code")),
         rollup: get("rollup"),
         bootstrap: get("bootstrap"),
         seed: get("seed"),
@@ -171,6 +185,33 @@ async fn report_page(
         },
     };
     let members = store::members::list(db, access.id()).await?;
+    let listed = |raw: &Option<String>| -> Vec<String> {
+        raw.as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let (chosen_docs, chosen_codes) = (listed(&query.documents), listed(&query.codes));
+    let documents: Vec<Choice> = store::agreement::documents(db, access.id(), None)
+        .await?
+        .into_iter()
+        .map(|d| Choice {
+            selected: chosen_docs.contains(&d.id.to_string()),
+            value: d.id.to_string(),
+            label: d.title,
+        })
+        .collect();
+    let codes: Vec<Choice> = store::codes::outline(db, access.id())
+        .await?
+        .into_iter()
+        .map(|c| Choice {
+            selected: chosen_codes.contains(&c.id.to_string()),
+            value: c.id.to_string(),
+            label: c.path,
+        })
+        .collect();
     let chosen: Vec<String> = query
         .coders
         .as_deref()
@@ -194,6 +235,10 @@ async fn report_page(
     }
     Ok(ReportPage {
         tab: "agreement",
+        documents_chosen: chosen_docs.len(),
+        codes_chosen: chosen_codes.len(),
+        documents,
+        codes,
         coders: members
             .iter()
             .filter(|m| m.role != crate::domain::project::Role::Viewer)
@@ -221,7 +266,10 @@ async fn report_page(
         seed: report
             .as_ref()
             .map_or_else(String::new, |r| r.seed.to_string()),
-        query: report.as_ref().map(query_of).unwrap_or_default(),
+        query: report
+            .as_ref()
+            .map(|r| query_of(r, &query))
+            .unwrap_or_default(),
         pair: report
             .as_ref()
             .filter(|r| r.coders.len() == 2)

@@ -65,6 +65,17 @@ async fn an_owner_reads_the_report_and_settles_a_disagreement(pool: PgPool) {
         .unwrap();
     assert!(pooled.contains("All codes (pooled)"), "{pooled}");
     screenshot(&page, "agreement").await;
+    // The workbook, kept beside the screenshots to be looked at.
+    let xlsx = owner
+        .get(&format!(
+            "/projects/{p}/exports/agreement.xlsx?coders={a},{b}&unit=word&bootstrap=200&seed=7"
+        ))
+        .await;
+    assert_eq!(xlsx.status(), 200);
+    let bytes = xlsx.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"), "a workbook");
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::write(dir.join("agreement.xlsx"), &bytes).unwrap();
 
     page.goto(app.url(&format!(
         "/projects/{p}/agreement/compare?document={d1}&code={waiting}&coders={a},{b}"
