@@ -15,6 +15,7 @@ mod memos;
 mod model;
 mod participants;
 mod projects;
+mod surveys;
 
 use crate::app::AppState;
 use crate::http::error::{AppError, Result};
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(exports::routes())
         .merge(exchange::routes())
         .merge(agreement::routes())
+        .merge(surveys::routes())
 }
 
 /// Who the token or session belongs to.

@@ -1219,3 +1219,277 @@ impl From<store::projects::Settings> for SettingsOut {
         }
     }
 }
+
+// ---- questionnaires ---------------------------------------------------------
+
+/// A survey as listed.
+#[derive(Debug, Serialize)]
+pub struct SurveyOut {
+    pub id: i64,
+    pub name: String,
+    pub file_name: String,
+    pub columns: Vec<crate::domain::questionnaire::Column>,
+    pub items: Vec<String>,
+    pub responses: i64,
+    pub waves: BTreeMap<String, i64>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<store::surveys::Survey> for SurveyOut {
+    fn from(s: store::surveys::Survey) -> Self {
+        let store::surveys::Survey {
+            id,
+            name,
+            file_name,
+            columns,
+            items,
+            responses,
+            waves,
+            created_at,
+            updated_at,
+        } = s;
+        SurveyOut {
+            id,
+            name,
+            file_name,
+            columns,
+            items,
+            responses,
+            waves,
+            created_at,
+            updated_at,
+        }
+    }
+}
+
+/// `POST /projects/{id}/surveys`: what the file holds and what was done.
+#[derive(Debug, Serialize)]
+pub struct SurveyImport {
+    pub survey: Option<SurveyOut>,
+    pub columns: Vec<crate::domain::questionnaire::Column>,
+    pub errors: Vec<crate::domain::questionnaire::Problem>,
+    pub responses: usize,
+    pub waves: BTreeMap<String, usize>,
+    pub difference: Option<service::surveys::Difference>,
+    pub replaced: bool,
+}
+
+impl From<service::surveys::Outcome> for SurveyImport {
+    fn from(o: service::surveys::Outcome) -> Self {
+        SurveyImport {
+            survey: o.survey.map(Into::into),
+            columns: o.columns,
+            errors: o.errors,
+            responses: o.responses,
+            waves: o.waves,
+            difference: o.difference,
+            replaced: o.replaced,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScaleOut {
+    pub id: i64,
+    pub survey_id: i64,
+    pub name: String,
+    pub items: Vec<String>,
+    pub reverse: Vec<String>,
+    pub min: f64,
+    pub max: f64,
+    pub score: String,
+    pub min_items: Option<i32>,
+}
+
+impl From<store::surveys::ScaleRow> for ScaleOut {
+    fn from(s: store::surveys::ScaleRow) -> Self {
+        let store::surveys::ScaleRow {
+            id,
+            survey_id,
+            name,
+            items,
+            reverse,
+            min,
+            max,
+            score,
+            min_items,
+        } = s;
+        ScaleOut {
+            id,
+            survey_id,
+            name,
+            items,
+            reverse,
+            min,
+            max,
+            score,
+            min_items,
+        }
+    }
+}
+
+/// `GET …/surveys/{s}`.
+#[derive(Debug, Serialize)]
+pub struct SurveyDetail {
+    #[serde(flatten)]
+    pub survey: SurveyOut,
+    pub scales: Vec<ScaleOut>,
+}
+
+impl From<service::surveys::Detail> for SurveyDetail {
+    fn from(d: service::surveys::Detail) -> Self {
+        SurveyDetail {
+            survey: d.survey.into(),
+            scales: d.scales.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ItemReliabilityOut {
+    pub item: String,
+    pub item_total: Option<f64>,
+    pub alpha_if_deleted: Option<f64>,
+}
+
+/// `GET …/scales/{scale}`: the scale with Cronbach's α.
+#[derive(Debug, Serialize)]
+pub struct ScaleReportOut {
+    #[serde(flatten)]
+    pub scale: ScaleOut,
+    pub alpha: Option<f64>,
+    /// Complete responses α was computed on.
+    pub complete: usize,
+    pub alpha_by_wave: BTreeMap<String, Option<f64>>,
+    pub item_stats: Vec<ItemReliabilityOut>,
+    pub scored: usize,
+}
+
+impl From<service::surveys::ScaleReport> for ScaleReportOut {
+    fn from(r: service::surveys::ScaleReport) -> Self {
+        let item_stats = match &r.alpha {
+            Some(a) => r
+                .scale
+                .items
+                .iter()
+                .zip(&a.item_stats)
+                .map(|(item, s)| ItemReliabilityOut {
+                    item: item.clone(),
+                    item_total: s.item_total,
+                    alpha_if_deleted: s.alpha_if_deleted,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        ScaleReportOut {
+            alpha: r.alpha.as_ref().map(|a| a.alpha),
+            complete: r.alpha.as_ref().map_or(0, |a| a.complete),
+            alpha_by_wave: r
+                .alpha_by_wave
+                .into_iter()
+                .map(|(w, a)| (w, a.map(|a| a.alpha)))
+                .collect(),
+            item_stats,
+            scored: r.scored,
+            scale: r.scale.into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct WaveOut {
+    pub wave: String,
+    pub n: usize,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    pub ci: Option<[f64; 2]>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WelchOut {
+    pub t: f64,
+    pub df: f64,
+    pub p: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChangeOut {
+    pub value: Option<String>,
+    pub waves: Vec<WaveOut>,
+    pub difference: Option<f64>,
+    pub difference_ci: Option<[f64; 2]>,
+    pub welch: Option<WelchOut>,
+    pub hedges_g: Option<f64>,
+}
+
+impl From<&service::surveys::Change> for ChangeOut {
+    fn from(c: &service::surveys::Change) -> Self {
+        ChangeOut {
+            value: c.value.clone(),
+            waves: c
+                .waves
+                .iter()
+                .map(|w| WaveOut {
+                    wave: w.wave.clone(),
+                    n: w.stats.n,
+                    mean: w.stats.mean,
+                    sd: w.stats.sd,
+                    ci: w.stats.ci95.map(|i| [i.low, i.high]),
+                })
+                .collect(),
+            difference: c
+                .welch
+                .map(|w| w.difference)
+                .or_else(|| Some(c.waves[1].stats.mean? - c.waves[0].stats.mean?)),
+            difference_ci: c.welch.map(|w| [w.ci95.low, w.ci95.high]),
+            welch: c.welch.map(|w| WelchOut {
+                t: w.t,
+                df: w.df,
+                p: w.p,
+            }),
+            hedges_g: c.hedges_g,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct InteractionOut {
+    pub f: f64,
+    pub df1: usize,
+    pub df2: usize,
+    pub p: f64,
+}
+
+/// `GET …/surveys/{s}/compare`.
+#[derive(Debug, Serialize)]
+pub struct ComparisonOutSurvey {
+    pub survey_id: i64,
+    pub scale_id: i64,
+    pub waves: [String; 2],
+    pub within: Option<String>,
+    pub overall: ChangeOut,
+    pub groups: Vec<ChangeOut>,
+    pub interaction: Option<InteractionOut>,
+}
+
+impl From<service::surveys::Comparison> for ComparisonOutSurvey {
+    fn from(c: service::surveys::Comparison) -> Self {
+        ComparisonOutSurvey {
+            survey_id: c.survey.id,
+            scale_id: c.scale.id,
+            overall: (&c.overall).into(),
+            groups: c.groups.iter().map(Into::into).collect(),
+            interaction: c.interaction.map(|e| InteractionOut {
+                f: e.f,
+                df1: e.df1,
+                df2: e.df2,
+                p: e.p,
+            }),
+            waves: c.waves,
+            within: c.within,
+        }
+    }
+}

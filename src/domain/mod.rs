@@ -12,6 +12,7 @@ pub mod ids;
 pub mod matrix;
 pub mod participant;
 pub mod project;
+pub mod questionnaire;
 pub mod speakers;
 pub mod survey;
 pub mod text;

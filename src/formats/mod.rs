@@ -8,6 +8,7 @@ pub mod codebook_csv;
 pub mod docx;
 pub mod participants_csv;
 pub mod refi;
+pub mod survey_file;
 pub mod theme_export;
 
 use crate::domain::turns::Turn;

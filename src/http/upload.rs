@@ -92,3 +92,27 @@ pub async fn transcripts(mut multipart: Multipart) -> Result<(Vec<Upload>, Uploa
     }
     Ok((files, options))
 }
+
+/// The file and fields of a survey upload.
+pub async fn survey(mut multipart: Multipart) -> Result<crate::service::surveys::Upload> {
+    let mut up = crate::service::surveys::Upload::default();
+    while let Some(field) = multipart.next_field().await? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "file" {
+            up.file_name = field.file_name().unwrap_or("survey.csv").to_owned();
+            up.bytes = field.bytes().await?.to_vec();
+            continue;
+        }
+        let slot = match name.as_str() {
+            "name" => &mut up.name,
+            "dry_run" => &mut up.dry_run,
+            "replace" => &mut up.replace,
+            "columns" => &mut up.columns,
+            "min" => &mut up.min,
+            "max" => &mut up.max,
+            _ => continue,
+        };
+        *slot = Some(field.text().await?);
+    }
+    Ok(up)
+}

@@ -15,6 +15,7 @@ pub mod memos;
 pub mod participants;
 pub mod projects;
 pub mod sessions;
+pub mod surveys;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

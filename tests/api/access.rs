@@ -76,6 +76,8 @@ struct Ids {
     member: i64,
     /// The owner, who made `coding`.
     owner: i64,
+    survey: i64,
+    scale: i64,
     token: i64,
 }
 
@@ -89,6 +91,9 @@ struct Case {
 fn none(_: &Ids) -> Body {
     Body::Empty
 }
+
+/// A two-wave survey of two items.
+const SURVEY: &str = "id,wave,locality,q1,q2\nR1,2002,North,3,4\nR2,2002,South,2,2\nR3,2002,North,4,5\nR1,2004,North,4,4\nR2,2004,South,3,2\nR3,2004,South,5,4\n";
 
 /// The owner and the viewer compared.
 fn agreement_of_two(w: &Ids) -> Body {
@@ -790,6 +795,54 @@ fn cases() -> Vec<Case> {
             none,
         ),
         case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/surveys",
+            Member,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/api/v1/projects/{project_id}/surveys",
+            Coder,
+            |_| Body::File("staff.csv", SURVEY.as_bytes().to_vec()),
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/surveys/{survey_id}",
+            Member,
+            none,
+        ),
+        case(
+            delete.clone(),
+            "/api/v1/projects/{project_id}/surveys/{survey_id}",
+            Coder,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/api/v1/projects/{project_id}/surveys/{survey_id}/scales",
+            Coder,
+            |_| Body::Json(json!({"name": "Both", "items": ["q1", "q2"], "min": 1, "max": 5})),
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/surveys/{survey_id}/scales/{scale_id}",
+            Member,
+            none,
+        ),
+        case(
+            delete.clone(),
+            "/api/v1/projects/{project_id}/surveys/{survey_id}/scales/{scale_id}",
+            Coder,
+            none,
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/surveys/{survey_id}/compare",
+            Member,
+            |w| Body::Query(vec![("scale", w.scale.to_string())]),
+        ),
+        case(
             put.clone(),
             "/api/v1/projects/{project_id}/settings",
             Owner,
@@ -1041,7 +1094,28 @@ async fn world(
         json!({"label": "P01", "group": "Staff"}),
     )
     .await);
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(SURVEY.as_bytes().to_vec()).file_name("staff.csv"),
+    );
+    let res = owner
+        .post(api(&format!("/projects/{project}/surveys")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "survey");
+    let survey = res.json::<Value>().await.unwrap()["survey"]["id"]
+        .as_i64()
+        .expect("a survey");
+    let scale = id(&post(
+        format!("/projects/{project}/surveys/{survey}/scales"),
+        json!({"name": "Role clarity", "items": ["q1", "q2"], "min": 1, "max": 5}),
+    )
+    .await);
     Ids {
+        survey,
+        scale,
         project,
         document,
         code,
@@ -1071,6 +1145,8 @@ fn fill(path: &str, w: &Ids) -> String {
         .replace("{group_id}", &w.group.to_string())
         .replace("{user_id}", &w.member.to_string())
         .replace("{token_id}", &w.token.to_string())
+        .replace("{survey_id}", &w.survey.to_string())
+        .replace("{scale_id}", &w.scale.to_string())
 }
 
 async fn send(app: &TestApp, client: &Client, c: &Case, w: &Ids) -> (StatusCode, String) {

@@ -20,3 +20,4 @@ mod members;
 mod projects;
 mod refi;
 mod seeding;
+mod surveys;
