@@ -7,6 +7,7 @@ pub mod captions;
 pub mod codebook_csv;
 pub mod docx;
 pub mod participants_csv;
+pub mod plots;
 pub mod refi;
 pub mod survey_file;
 pub mod theme_export;

@@ -71,6 +71,21 @@ fn float(field: &'static str, raw: Option<&str>) -> Result<Option<f64>> {
         .transpose()
 }
 
+/// The items' response range, when both ends are sent.
+fn range(up: &Upload) -> Result<Option<(f64, f64)>> {
+    match (
+        float("min", up.min.as_deref())?,
+        float("max", up.max.as_deref())?,
+    ) {
+        (Some(lo), Some(hi)) if lo < hi => Ok(Some((lo, hi))),
+        (None, None) => Ok(None),
+        _ => Err(Error::invalid(
+            "max",
+            "send min and max together, min below max",
+        )),
+    }
+}
+
 /// The kinds sent to correct the guess, by column name.
 fn corrections(raw: Option<&str>) -> Result<Vec<Column>> {
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
@@ -187,31 +202,41 @@ pub async fn import(db: &PgPool, access: &Access, up: &Upload) -> Result<Outcome
         flag("dry_run", up.dry_run.as_deref())?,
         flag("replace", up.replace.as_deref())?,
     );
-    let range = match (
-        float("min", up.min.as_deref())?,
-        float("max", up.max.as_deref())?,
-    ) {
-        (Some(lo), Some(hi)) if lo < hi => Some((lo, hi)),
-        (None, None) => None,
-        _ => {
-            return Err(Error::invalid(
-                "max",
-                "send min and max together, min below max",
-            ));
-        }
-    };
+    let range = range(up)?;
+    if up.bytes.is_empty() {
+        return Err(Error::BadRequest(
+            "choose a survey file (CSV or .xlsx) to upload".into(),
+        ));
+    }
+    let table = read(up).await?;
+    import_table(db, access, up, &name, (dry_run, replace), range, &table).await
+}
+
+async fn read(up: &Upload) -> Result<q::Table> {
     if up.bytes.is_empty() {
         return Err(Error::BadRequest(
             "choose a survey file (CSV or .xlsx) to upload".into(),
         ));
     }
     let (file_name, bytes) = (up.file_name.clone(), up.bytes.clone());
-    let table = tokio::task::spawn_blocking(move || survey_file::read(&file_name, &bytes))
+    tokio::task::spawn_blocking(move || survey_file::read(&file_name, &bytes))
         .await?
-        .map_err(|e| Error::invalid("file", e.0))?;
-    let mut columns = q::classify(&table);
+        .map_err(|e| Error::invalid("file", e.0))
+}
+
+async fn import_table(
+    db: &PgPool,
+    access: &Access,
+    up: &Upload,
+    name: &str,
+    (dry_run, replace): (bool, bool),
+    range: Option<(f64, f64)>,
+    table: &q::Table,
+) -> Result<Outcome> {
+    let name = name.to_owned();
+    let mut columns = q::classify(table);
     apply(&mut columns, &corrections(up.columns.as_deref())?)?;
-    let checked = q::responses(&table, &columns, range);
+    let checked = q::responses(table, &columns, range);
     let mut outcome = Outcome {
         survey: None,
         columns: columns.clone(),
@@ -272,6 +297,43 @@ pub async fn import(db: &PgPool, access: &Access, up: &Upload) -> Result<Outcome
     outcome.replaced = existing.is_some();
     outcome.survey = store::surveys::list(db, access.id(), Some(id)).await?.pop();
     Ok(outcome)
+}
+
+/// A file checked but not written, as the import page shows it: what
+/// [`import`] would do, the file as CSV (a workbook too, so the page can
+/// send it back with the corrected kinds), and its first rows.
+pub struct Preview {
+    pub outcome: Outcome,
+    pub name: String,
+    pub csv: String,
+    pub headers: Vec<String>,
+    pub sample: Vec<(usize, Vec<String>)>,
+}
+
+pub async fn preview(db: &PgPool, access: &Access, up: &Upload) -> Result<Preview> {
+    access.require(
+        Role::Coder,
+        "viewers can read this project but not change it",
+    )?;
+    let name = survey_name(up.name.as_deref(), &up.file_name)?;
+    let range = range(up)?;
+    let table = read(up).await?;
+    let outcome = import_table(db, access, up, &name, (true, false), range, &table).await?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&table.headers).map_err(Error::internal)?;
+    for (_, row) in &table.rows {
+        w.write_record(row).map_err(Error::internal)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?;
+    Ok(Preview {
+        outcome,
+        name,
+        csv: String::from_utf8_lossy(&bytes).into_owned(),
+        headers: table.headers.clone(),
+        sample: table.rows.iter().take(8).cloned().collect(),
+    })
 }
 
 /// A replacement may not drop an item a scale is made of.

@@ -18,6 +18,7 @@ pub mod memos;
 pub mod pages;
 pub mod participants;
 pub mod projects;
+pub mod surveys;
 
 use crate::app::AppState;
 use axum::Router;
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(projects::routes())
         .merge(agreement::routes())
+        .merge(surveys::routes())
         .merge(documents::routes())
         .merge(participants::routes())
         .merge(codes::routes())

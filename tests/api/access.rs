@@ -393,6 +393,57 @@ fn cases() -> Vec<Case> {
             Member,
             none,
         ),
+        case(get.clone(), "/projects/{project_id}/surveys", Member, none),
+        case(
+            post.clone(),
+            "/projects/{project_id}/surveys/check",
+            Coder,
+            |_| Body::File("staff.csv", SURVEY.as_bytes().to_vec()),
+        ),
+        case(
+            post.clone(),
+            "/projects/{project_id}/surveys/import",
+            Coder,
+            |_| {
+                Body::Form(vec![
+                    ("name", "Again".into()),
+                    ("csv", SURVEY.into()),
+                    ("kind_1", "wave".into()),
+                ])
+            },
+        ),
+        case(
+            get.clone(),
+            "/projects/{project_id}/surveys/{survey_id}",
+            Member,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/projects/{project_id}/surveys/{survey_id}/delete",
+            Coder,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/projects/{project_id}/surveys/{survey_id}/scales",
+            Coder,
+            |_| {
+                Body::Form(vec![
+                    ("name", "Pair".into()),
+                    ("item", "q1".into()),
+                    ("item", "q2".into()),
+                    ("min", "1".into()),
+                    ("max", "5".into()),
+                ])
+            },
+        ),
+        case(
+            get.clone(),
+            "/projects/{project_id}/surveys/{survey_id}/compare",
+            Member,
+            |w| Body::Query(vec![("scale", w.scale.to_string())]),
+        ),
         case(
             get.clone(),
             "/projects/{project_id}/agreement/compare",

@@ -9,4 +9,5 @@ mod agreement;
 mod coding;
 mod harness;
 mod positions;
+mod surveys;
 mod transcripts;

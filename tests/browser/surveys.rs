@@ -1,0 +1,87 @@
+//! The survey pages in a real browser: a survey with its scales, and the
+//! comparison of a scale between waves with its plots.
+
+use crate::harness::{Chromium, click, fill, screenshot, wait_for_url, wait_until};
+use crate::helpers::{PASSWORD, TestApp};
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+#[sqlx::test]
+async fn a_researcher_reads_a_scale_change_by_locality(pool: PgPool) {
+    let Some(chromium) = Chromium::launch().await else {
+        return;
+    };
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("ann@example.org").await;
+    let p = owner.project("Partnership evaluation").await;
+    let csv = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/survey/staff.csv"
+    ))
+    .unwrap();
+    let form = Form::new()
+        .part("file", Part::bytes(csv).file_name("staff.csv"))
+        .text("name", "Staff survey")
+        .text("min", "1")
+        .text("max", "5");
+    let made: Value = owner
+        .upload(&format!("/projects/{p}/surveys"), form)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let s = made["survey"]["id"].as_i64().unwrap();
+
+    let page = chromium.browser.new_page(app.url("/login")).await.unwrap();
+    fill(&page, "input[name=email]", "ann@example.org").await;
+    fill(&page, "input[name=password]", PASSWORD).await;
+    click(&page, "button[type=submit].primary").await;
+    wait_for_url(&page, |u| u.ends_with("/projects")).await;
+    page.goto(app.url(&format!("/projects/{p}/surveys/{s}")))
+        .await
+        .unwrap();
+    // A scale from the page: its items and reversed items ticked.
+    fill(&page, "input[name=name]", "Role clarity").await;
+    for item in ["rc1", "rc2", "rc3", "rc4", "rc5", "rc6"] {
+        click(&page, &format!("input[name=item][value={item}]")).await;
+    }
+    for item in ["rc3", "rc5"] {
+        click(&page, &format!("input[name=reverse][value={item}]")).await;
+    }
+    fill(&page, "input[name=min_items]", "4").await;
+    click(&page, "form[action$='/scales'] button[type=submit]").await;
+    wait_until(&page, "document.querySelector('.flash-ok') !== null").await;
+    let flash: String = page
+        .evaluate("document.querySelector('.flash-ok').textContent")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(flash.contains("α = 0.70"), "{flash}");
+    screenshot(&page, "survey").await;
+    click(&page, "a.button[href*='/compare?scale=']").await;
+    wait_until(
+        &page,
+        "document.querySelectorAll('.plots svg').length === 2",
+    )
+    .await;
+    let lead: String = page
+        .evaluate("document.querySelector('p.lead').textContent")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(lead.contains("Wave × locality interaction"), "{lead}");
+    assert!(lead.contains("p < .001"), "{lead}");
+    let rows: i64 = page
+        .evaluate("document.querySelectorAll('.card table tbody tr').length")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert_eq!(rows, 5, "four localities and everyone");
+    screenshot(&page, "survey-compare").await;
+    let _ = json!({});
+    chromium.close().await;
+}
