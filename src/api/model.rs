@@ -1493,3 +1493,98 @@ impl From<service::surveys::Comparison> for ComparisonOutSurvey {
         }
     }
 }
+
+#[derive(Debug, Serialize)]
+pub struct QuoteOut {
+    pub text: String,
+    pub who: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ThemeCellOut {
+    pub code_id: CodeId,
+    pub cases: i64,
+    pub participants: Option<i64>,
+    pub cases_pct: Option<f64>,
+    pub quote: Option<QuoteOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JointRowOut {
+    pub value: String,
+    pub change: Option<ChangeOut>,
+    pub themes: Vec<ThemeCellOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ThemeOut {
+    pub code_id: CodeId,
+    pub path: String,
+}
+
+/// `GET /projects/{id}/joint-display`.
+#[derive(Debug, Serialize)]
+pub struct JointDisplayOut {
+    pub survey_id: i64,
+    pub scale_id: i64,
+    pub scale: String,
+    pub waves: [String; 2],
+    pub within: String,
+    pub themes: Vec<ThemeOut>,
+    pub rows: Vec<JointRowOut>,
+    pub overall: JointRowOut,
+    pub interaction: Option<InteractionOut>,
+}
+
+fn joint_row(
+    r: &service::analysis::joint_display::JointRow,
+    codes: &[store::codes::Code],
+) -> JointRowOut {
+    JointRowOut {
+        value: r.value.clone(),
+        change: r.change.as_ref().map(Into::into),
+        themes: r
+            .themes
+            .iter()
+            .zip(codes)
+            .map(|(t, c)| ThemeCellOut {
+                code_id: c.id,
+                cases: t.cases,
+                participants: t.participants,
+                cases_pct: t.cases_pct,
+                quote: t.quote.as_ref().map(|(text, who)| QuoteOut {
+                    text: text.clone(),
+                    who: who.clone(),
+                }),
+            })
+            .collect(),
+    }
+}
+
+impl From<service::analysis::joint_display::JointDisplay> for JointDisplayOut {
+    fn from(j: service::analysis::joint_display::JointDisplay) -> Self {
+        JointDisplayOut {
+            survey_id: j.comparison.survey.id,
+            scale_id: j.comparison.scale.id,
+            scale: j.comparison.scale.name.clone(),
+            waves: j.comparison.waves.clone(),
+            within: j.attribute.clone(),
+            themes: j
+                .codes
+                .iter()
+                .map(|c| ThemeOut {
+                    code_id: c.id,
+                    path: c.path.clone(),
+                })
+                .collect(),
+            rows: j.rows.iter().map(|r| joint_row(r, &j.codes)).collect(),
+            overall: joint_row(&j.overall, &j.codes),
+            interaction: j.comparison.interaction.map(|e| InteractionOut {
+                f: e.f,
+                df1: e.df1,
+                df2: e.df2,
+                p: e.p,
+            }),
+        }
+    }
+}

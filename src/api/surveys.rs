@@ -2,12 +2,18 @@
 //! before anything is written), scales with Cronbach's α, and the
 //! comparison of a scale between waves within an attribute.
 
-use super::model::{ComparisonOutSurvey, ScaleReportOut, SurveyDetail, SurveyImport, SurveyOut};
+use super::model::{
+    ComparisonOutSurvey, JointDisplayOut, ScaleReportOut, SurveyDetail, SurveyImport, SurveyOut,
+};
 use crate::app::AppState;
 use crate::domain::ids::ProjectId;
+use crate::http::download::attachment;
 use crate::http::error::{AppError, Result};
 use crate::http::extract::{Json, Path, ProjectAccess, Query, need};
+use crate::http::heavy::Heavy;
 use crate::http::upload;
+use crate::service::analysis::joint_display::{self as joint, JointQuery};
+use crate::service::exports;
 use crate::service::surveys::{self as rules, CompareQuery, NewScale};
 use axum::Router;
 use axum::extract::{Multipart, State};
@@ -34,6 +40,56 @@ pub fn routes() -> Router<AppState> {
             "/projects/{project_id}/surveys/{survey_id}/compare",
             get(compare),
         )
+        .route("/projects/{project_id}/joint-display", get(joint_display))
+        .route(
+            "/projects/{project_id}/exports/joint-display.csv",
+            get(joint_csv),
+        )
+        .route(
+            "/projects/{project_id}/exports/joint-display.xlsx",
+            get(joint_xlsx),
+        )
+        .route(
+            "/projects/{project_id}/exports/joint-display.docx",
+            get(joint_docx),
+        )
+}
+
+async fn joint_display(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    _heavy: Heavy,
+    Query(q): Query<JointQuery>,
+) -> Result<Json<JointDisplayOut>> {
+    let j = joint::build(&state.db, &state.attributions, &access, &q).await?;
+    Ok(Json(j.into()))
+}
+
+async fn joint_csv(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    _heavy: Heavy,
+    Query(q): Query<JointQuery>,
+) -> Result<Response> {
+    attachment(exports::joint_csv(&state.db, &state.attributions, &access, &q).await?)
+}
+
+async fn joint_xlsx(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    _heavy: Heavy,
+    Query(q): Query<JointQuery>,
+) -> Result<Response> {
+    attachment(exports::joint_xlsx(&state.db, &state.attributions, &access, &q).await?)
+}
+
+async fn joint_docx(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    _heavy: Heavy,
+    Query(q): Query<JointQuery>,
+) -> Result<Response> {
+    attachment(exports::joint_docx(&state.db, &state.attributions, &access, &q).await?)
 }
 
 async fn list(

@@ -6,6 +6,7 @@ pub mod agreement_export;
 pub mod captions;
 pub mod codebook_csv;
 pub mod docx;
+pub mod joint_export;
 pub mod participants_csv;
 pub mod plots;
 pub mod refi;

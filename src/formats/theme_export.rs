@@ -142,7 +142,7 @@ fn number(x: f64) -> String {
 
 /// Text as XML 1.0 allows it: control characters other than tab and line
 /// breaks (which Word would refuse) become spaces.
-fn xml_text(text: &str) -> String {
+pub(crate) fn xml_text(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_control() && !matches!(c, '\t' | '\n' | '\r')
@@ -156,7 +156,7 @@ fn xml_text(text: &str) -> String {
         .collect()
 }
 
-fn text_cell(text: &str, bold: bool) -> TableCell {
+pub(crate) fn text_cell(text: &str, bold: bool) -> TableCell {
     let mut run = Run::new().add_text(xml_text(text)).size(18);
     if bold {
         run = run.bold();
@@ -164,7 +164,7 @@ fn text_cell(text: &str, bold: bool) -> TableCell {
     TableCell::new().add_paragraph(Paragraph::new().add_run(run))
 }
 
-fn lines_cell(lines: &[String]) -> TableCell {
+pub(crate) fn lines_cell(lines: &[String]) -> TableCell {
     let mut cell = TableCell::new();
     for l in lines {
         cell = cell.add_paragraph(
@@ -174,6 +174,55 @@ fn lines_cell(lines: &[String]) -> TableCell {
         );
     }
     cell
+}
+
+/// Mark the first row of every table in a packed `.docx` as a header row
+/// that Word and LibreOffice repeat at the top of each page (`w:tblHeader`,
+/// which docx-rs does not write). The row must already have row properties
+/// (`cant_split` gives it some). Every other part is copied as it is.
+pub fn repeat_header_rows(docx: Vec<u8>) -> Result<Vec<u8>, String> {
+    use std::io::{Read, Write};
+    let fail = |e: &dyn std::fmt::Display| format!("cannot write the Word file: {e}");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx)).map_err(|e| fail(&e))?;
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|e| fail(&e))?;
+        let name = entry.name().map_err(|e| fail(&e))?.into_owned();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).map_err(|e| fail(&e))?;
+        if name == "word/document.xml" {
+            let xml = String::from_utf8(bytes).map_err(|e| fail(&e))?;
+            bytes = mark_header_rows(&xml).into_bytes();
+        }
+        out.start_file(name, options).map_err(|e| fail(&e))?;
+        out.write_all(&bytes).map_err(|e| fail(&e))?;
+    }
+    Ok(out.finish().map_err(|e| fail(&e))?.into_inner())
+}
+
+fn mark_header_rows(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len() + 64);
+    let mut rest = xml;
+    while let Some(t) = rest.find("<w:tbl>") {
+        let (before, after) = rest.split_at(t);
+        out.push_str(before);
+        match after.find("<w:trPr>") {
+            Some(p) => {
+                let at = p + "<w:trPr>".len();
+                out.push_str(&after[..at]);
+                out.push_str("<w:tblHeader />");
+                rest = &after[at..];
+            }
+            None => {
+                out.push_str(after);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The theme table as a Word document (landscape A4): a title, what was

@@ -11,6 +11,7 @@ use super::analysis::theme_table::{self, ThemeQuery, ThemeTable};
 use super::{Access, Error, Result};
 use crate::domain::ids::{CodeId, ProjectId};
 use crate::formats::agreement_export;
+use crate::formats::joint_export;
 use crate::formats::theme_export::{
     self, Cell, CodebookRow, ColumnHead, ExcerptRow, QuoteOut, ThemeRow, ThemeSheet,
 };
@@ -542,4 +543,106 @@ pub async fn agreement_xlsx(
         agreement_name(access, &report, "xlsx"),
         saved(workbook).await?,
     ))
+}
+
+/// The joint display as the files' table.
+fn joint_table(j: &super::analysis::joint_display::JointDisplay) -> joint_export::Joint {
+    use super::analysis::joint_display::JointRow;
+    let line = |r: &JointRow| {
+        let c = r.change.as_ref();
+        joint_export::Line {
+            value: r.value.clone(),
+            n: [0, 1].map(|i| c.map(|c| c.waves[i].stats.n)),
+            mean: [0, 1].map(|i| c.and_then(|c| c.waves[i].stats.mean)),
+            change: c.and_then(|c| c.welch.map(|w| w.difference)),
+            change_ci: c.and_then(|c| c.welch.map(|w| (w.ci95.low, w.ci95.high))),
+            p: c.and_then(|c| c.welch.map(|w| w.p)),
+            g: c.and_then(|c| c.hedges_g),
+            themes: r
+                .themes
+                .iter()
+                .map(|t| (t.cases, t.participants, t.cases_pct))
+                .collect(),
+            quotes: r.themes.iter().map(|t| t.quote.clone()).collect(),
+        }
+    };
+    let cmp = &j.comparison;
+    let mut lines: Vec<joint_export::Line> = j.rows.iter().map(line).collect();
+    lines.push(line(&j.overall));
+    joint_export::Joint {
+        title: format!(
+            "{} ({} to {}) and themes by {}",
+            cmp.scale.name, cmp.waves[0], cmp.waves[1], j.attribute
+        ),
+        scale: cmp.scale.name.clone(),
+        attribute: j.attribute.clone(),
+        waves: cmp.waves.clone(),
+        themes: j.codes.iter().map(|c| c.path.clone()).collect(),
+        note: format!(
+            "{project}. Survey “{survey}”: mean {scale} score per wave (n), the change with its 95% \
+             interval, Welch's t-test p and Hedges' g, by {attr} of the respondent. Themes: \
+             participants with {attr} = the row's value who speak a coded passage of the theme or \
+             its sub-codes (cases), of those who speak in the documents (N). Quotes: starred first.",
+            project = j.project,
+            survey = cmp.survey.name,
+            scale = cmp.scale.name,
+            attr = j.attribute
+        ),
+        lines,
+    }
+}
+
+async fn joint(
+    db: &PgPool,
+    attributions: &Attributions,
+    access: &Access,
+    q: &super::analysis::joint_display::JointQuery,
+) -> Result<(joint_export::Joint, String)> {
+    let j = super::analysis::joint_display::build(db, attributions, access, q).await?;
+    let stem = format!(
+        "{}-joint-display-{}-by-{}",
+        file_stem(&j.project),
+        file_stem(&j.comparison.scale.name),
+        file_stem(&j.attribute)
+    );
+    Ok((joint_table(&j), stem))
+}
+
+pub async fn joint_csv(
+    db: &PgPool,
+    attributions: &Attributions,
+    access: &Access,
+    q: &super::analysis::joint_display::JointQuery,
+) -> Result<Download> {
+    let (t, stem) = joint(db, attributions, access, q).await?;
+    let text = joint_export::csv(&t).map_err(Error::internal)?;
+    Ok(Download::text(CSV, format!("{stem}.csv"), text))
+}
+
+pub async fn joint_xlsx(
+    db: &PgPool,
+    attributions: &Attributions,
+    access: &Access,
+    q: &super::analysis::joint_display::JointQuery,
+) -> Result<Download> {
+    let (t, stem) = joint(db, attributions, access, q).await?;
+    let book = joint_export::xlsx(&t).map_err(Error::internal)?;
+    Ok(Download::file(
+        XLSX,
+        format!("{stem}.xlsx"),
+        saved(book).await?,
+    ))
+}
+
+pub async fn joint_docx(
+    db: &PgPool,
+    attributions: &Attributions,
+    access: &Access,
+    q: &super::analysis::joint_display::JointQuery,
+) -> Result<Download> {
+    let (t, stem) = joint(db, attributions, access, q).await?;
+    let bytes = tokio::task::spawn_blocking(move || joint_export::docx(&t))
+        .await?
+        .map_err(|e| Error::internal(anyhow::anyhow!(e)))?;
+    Ok(Download::bytes(DOCX, format!("{stem}.docx"), bytes))
 }

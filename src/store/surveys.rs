@@ -266,3 +266,19 @@ pub async fn delete_scale(pool: &PgPool, survey: i64, scale: i64) -> sqlx::Resul
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// The survey a scale of this project belongs to.
+pub async fn survey_of_scale(
+    pool: &PgPool,
+    project: ProjectId,
+    scale: i64,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        r#"select s.survey_id from scale c join survey s using (survey_id)
+           where s.project_id = $1 and c.scale_id = $2"#,
+        project as ProjectId,
+        scale
+    )
+    .fetch_optional(pool)
+    .await
+}

@@ -13,6 +13,7 @@ use crate::http::error::{AppError, Result};
 use crate::http::extract::{Form, Path, ProjectAccess, Query, need};
 use crate::http::upload;
 use crate::service;
+use crate::service::analysis::joint_display as joint;
 use crate::service::surveys::{self as rules, Change, CompareQuery, Comparison, NewScale, Preview};
 use crate::store::projects::MemberProject;
 use crate::store::surveys::Survey;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
             "/projects/{project_id}/surveys/{survey_id}/compare",
             get(compare_page),
         )
+        .route("/projects/{project_id}/joint-display", get(joint_page))
 }
 
 #[derive(Template, WebTemplate)]
@@ -469,6 +471,181 @@ async fn compare_page(
         project: access.project.clone(),
         tab: "surveys",
         cmp,
+        chrome,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "surveys/joint.html")]
+struct JointPage {
+    chrome: Chrome,
+    project: MemberProject,
+    tab: &'static str,
+    joint: Option<joint::JointDisplay>,
+    error: Option<String>,
+    /// Every scale of every survey: id, "survey: scale", chosen.
+    scales: Vec<(i64, String, bool)>,
+    codes: Vec<crate::web::filters::Choice>,
+    attributes: Vec<(String, bool)>,
+    query: String,
+    rows: Vec<JointRowView>,
+}
+
+struct JointRowView {
+    value: String,
+    waves: Vec<String>,
+    change: String,
+    p: String,
+    g: String,
+    themes: Vec<String>,
+    quotes: Vec<(String, String, String)>,
+    overall: bool,
+}
+
+fn joint_row_view(
+    r: &joint::JointRow,
+    codes: &[crate::store::codes::Code],
+    overall: bool,
+) -> JointRowView {
+    let c = r.change.as_ref();
+    JointRowView {
+        value: r.value.clone(),
+        waves: (0..2)
+            .map(|i| {
+                c.map_or_else(
+                    || "–".into(),
+                    |c| {
+                        format!(
+                            "{} (n = {})",
+                            fmt(c.waves[i].stats.mean, 2),
+                            c.waves[i].stats.n
+                        )
+                    },
+                )
+            })
+            .collect(),
+        change: c.and_then(|c| c.welch).map_or_else(
+            || "–".into(),
+            |w| {
+                format!(
+                    "{:+.2} [{:.2}, {:.2}]",
+                    w.difference, w.ci95.low, w.ci95.high
+                )
+            },
+        ),
+        p: c.and_then(|c| c.welch)
+            .map_or_else(|| "–".into(), |w| p_text(w.p)),
+        g: fmt(c.and_then(|c| c.hedges_g), 2),
+        themes: r
+            .themes
+            .iter()
+            .map(|t| match (t.cases_pct, t.participants) {
+                (Some(p), Some(n)) => format!("{p:.0}% ({}/{n})", t.cases),
+                _ => "–".into(),
+            })
+            .collect(),
+        quotes: r
+            .themes
+            .iter()
+            .zip(codes)
+            .filter_map(|(t, c)| {
+                t.quote
+                    .as_ref()
+                    .map(|(text, who)| (c.name.clone(), text.clone(), who.clone()))
+            })
+            .collect(),
+        overall,
+    }
+}
+
+async fn joint_page(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    _heavy: crate::http::heavy::Heavy,
+    chrome: Chrome,
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
+) -> Result<JointPage> {
+    let db = &state.db;
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let ticked: Vec<String> = pairs
+        .iter()
+        .filter(|(n, _)| n == "code")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let mut scales = Vec::new();
+    for s in rules::list(db, &access).await? {
+        for sc in rules::get(db, &access, s.id).await?.scales {
+            scales.push((sc.id, format!("{}: {}", s.name, sc.name), false));
+        }
+    }
+    let q = joint::JointQuery {
+        scale: get("scale").or_else(|| scales.first().map(|s| s.0.to_string())),
+        within: get("within"),
+        codes: get("codes").or_else(|| (!ticked.is_empty()).then(|| ticked.join(","))),
+        waves: get("waves"),
+    };
+    let (joint, error) = if q.scale.is_none() {
+        (None, None)
+    } else {
+        match joint::build(db, &state.attributions, &access, &q).await {
+            Ok(j) => (Some(j), None),
+            Err(service::Error::Invalid(e)) => (None, Some(e.message)),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let chosen_codes: Vec<String> = joint
+        .as_ref()
+        .map(|j| j.codes.iter().map(|c| c.id.to_string()).collect())
+        .unwrap_or_default();
+    for s in &mut scales {
+        s.2 = joint.as_ref().is_some_and(|j| j.comparison.scale.id == s.0);
+    }
+    let attributes = match &joint {
+        Some(j) => j
+            .comparison
+            .survey
+            .columns
+            .iter()
+            .filter(|c| c.kind == ColumnKind::Attribute)
+            .map(|c| (c.name.clone(), c.name == j.attribute))
+            .collect(),
+        None => Vec::new(),
+    };
+    let codes = crate::store::codes::outline(db, access.id())
+        .await?
+        .into_iter()
+        .map(|c| crate::web::filters::Choice {
+            selected: chosen_codes.contains(&c.id.to_string()),
+            value: c.id.to_string(),
+            label: c.path,
+        })
+        .collect();
+    let mut rows = Vec::new();
+    let mut query = String::new();
+    if let Some(j) = &joint {
+        rows = j
+            .rows
+            .iter()
+            .map(|r| joint_row_view(r, &j.codes, false))
+            .collect();
+        rows.push(joint_row_view(&j.overall, &j.codes, true));
+        query = format!(
+            "scale={}&within=attr:{}&codes={}",
+            j.comparison.scale.id,
+            crate::http::encode_query(&j.attribute),
+            chosen_codes.join(",")
+        );
+    }
+    Ok(JointPage {
+        tab: "surveys",
+        project: access.project.clone(),
+        joint,
+        error,
+        scales,
+        codes,
+        attributes,
+        query,
+        rows,
         chrome,
     })
 }

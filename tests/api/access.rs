@@ -103,6 +103,10 @@ fn agreement_of_two(w: &Ids) -> Body {
     ])
 }
 
+fn joint_query(w: &Ids) -> Body {
+    Body::Query(vec![("scale", w.scale.to_string())])
+}
+
 fn compared(w: &Ids) -> Body {
     Body::Query(vec![
         ("coders", format!("{},{}", w.owner, w.member)),
@@ -850,6 +854,36 @@ fn cases() -> Vec<Case> {
             "/api/v1/projects/{project_id}/surveys",
             Member,
             none,
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/joint-display",
+            Member,
+            joint_query,
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/exports/joint-display.csv",
+            Member,
+            joint_query,
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/exports/joint-display.xlsx",
+            Member,
+            joint_query,
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/exports/joint-display.docx",
+            Member,
+            joint_query,
+        ),
+        case(
+            get.clone(),
+            "/projects/{project_id}/joint-display",
+            Member,
+            joint_query,
         ),
         case(
             post.clone(),

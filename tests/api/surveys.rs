@@ -389,3 +389,165 @@ async fn reimport_shows_the_difference_then_replaces(db: PgPool) {
     )
     .await;
 }
+
+#[sqlx::test]
+async fn the_joint_display_puts_the_matrix_beside_the_scale_change(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let ann = app.person("ann@example.org").await;
+    let p = ann.project("Mixed methods").await;
+    for (label, group, locality) in [
+        ("C01", "Carer", "North"),
+        ("C02", "Carer", "South"),
+        ("U01", "Service user", "North"),
+        ("S01", "Staff", "East"),
+    ] {
+        ann.participant(p, label, Some(group), json!({"locality": locality}))
+            .await;
+    }
+    let access = ann.code(p, "Access", None).await;
+    let waiting = ann.code(p, "Waiting", Some(access)).await;
+    let trust = ann.code(p, "Trust", None).await;
+    let text = "Interviewer: Tell me.\nC01: We waited for months.\nC02: Nobody rang back.\nU01: I trust my nurse.\nS01: Caseloads are too high.";
+    let (doc, stored) = ann.document(p, "Focus group", text).await;
+    let at = |needle: &str| {
+        let b = stored.find(needle).unwrap();
+        let s = stored[..b].chars().count() as i64;
+        (s, s + needle.chars().count() as i64)
+    };
+    for (code, needle) in [
+        (waiting, "We waited for months."),
+        (access, "Nobody rang back."),
+        (trust, "I trust my nurse."),
+        (waiting, "Caseloads are too high."),
+    ] {
+        let (s, e) = at(needle);
+        ann.coding(p, doc, code, s, e).await;
+    }
+    let made = expect(
+        upload(&ann, p, "staff.csv", &[("name", "Staff")]).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let survey = id(&made["survey"]);
+    let scale = id(&expect(
+        ann.post(
+            &format!("/projects/{p}/surveys/{survey}/scales"),
+            json!({"name": "Role clarity", "items": ["rc1", "rc2", "rc3", "rc4", "rc5", "rc6"],
+                   "reverse": ["rc3", "rc5"], "min": 1, "max": 5, "min_items": 4}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await);
+    let j = expect(
+        ann.get(&format!(
+            "/projects/{p}/joint-display?scale={scale}&within=attr:locality&codes={access},{trust}"
+        ))
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let matrix = expect(
+        ann.get(&format!(
+            "/projects/{p}/matrix?columns=attr:locality&measure=cases_pct&rollup=true"
+        ))
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let compare = expect(
+        ann.get(&format!(
+            "/projects/{p}/surveys/{survey}/compare?scale={scale}&within=attr:locality"
+        ))
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let key_of = |value: &str| {
+        matrix["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["label"] == value)
+            .map(|c| c["key"].as_str().unwrap().to_owned())
+    };
+    let rows = j["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4, "every locality of the survey: {rows:?}");
+    for row in rows {
+        let value = row["value"].as_str().unwrap();
+        let group = compare["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["value"] == value)
+            .unwrap();
+        assert_eq!(row["change"], *group, "{value}: the comparison's figures");
+        for (t, code) in row["themes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip([access, trust])
+        {
+            let want = key_of(value).and_then(|k| {
+                matrix["rows"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["code_id"] == code)
+                    .map(|r| r["values"][k.as_str()].clone())
+            });
+            match want {
+                Some(w) => assert_eq!(t["cases_pct"], w, "{value} {code}"),
+                None => assert!(t["cases_pct"].is_null(), "{value}: no participant"),
+            }
+        }
+    }
+    let north = rows.iter().find(|r| r["value"] == "North").unwrap();
+    assert_eq!(
+        north["themes"][0]["cases_pct"], 50.0,
+        "C01 of C01, U01 (Waiting rolls up)"
+    );
+    assert_eq!(north["themes"][1]["cases_pct"], 50.0, "U01 trusts");
+    let quote = &north["themes"][0]["quote"];
+    assert_eq!(quote["text"], "We waited for months.");
+    assert!(quote["who"].as_str().unwrap().contains("North"));
+    assert!(
+        rows.iter().find(|r| r["value"] == "West").unwrap()["themes"][0]["cases_pct"].is_null()
+    );
+    assert_eq!(j["overall"]["change"], compare["overall"]);
+    // The files.
+    for ext in ["csv", "xlsx", "docx"] {
+        let res = ann
+            .get(&format!(
+                "/projects/{p}/exports/joint-display.{ext}?scale={scale}&codes={access},{trust}"
+            ))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{ext}");
+        let name = res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            name.contains("joint-display-Role-clarity-by-locality"),
+            "{name}"
+        );
+        let body = res.bytes().await.unwrap();
+        if ext == "csv" {
+            let text = String::from_utf8(body.to_vec()).unwrap();
+            assert!(
+                text.contains("locality,North,Access cases %,50\n"),
+                "{text}"
+            );
+        } else {
+            assert!(body.starts_with(b"PK"));
+        }
+    }
+    assert_error(
+        ann.get(&format!(
+            "/projects/{p}/joint-display?scale={scale}&within=none"
+        ))
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+}

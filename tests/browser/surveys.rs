@@ -82,6 +82,53 @@ async fn a_researcher_reads_a_scale_change_by_locality(pool: PgPool) {
         .unwrap();
     assert_eq!(rows, 5, "four localities and everyone");
     screenshot(&page, "survey-compare").await;
-    let _ = json!({});
+    // The joint display: participants of two localities, a theme coded.
+    for (label, locality) in [("S01", "North"), ("S02", "South")] {
+        owner
+            .post(
+                &format!("/projects/{p}/participants"),
+                json!({"label": label, "group": "Staff", "attributes": {"locality": locality}}),
+            )
+            .await;
+    }
+    let code: Value = owner
+        .post(
+            &format!("/projects/{p}/codes"),
+            json!({"name": "Role boundaries"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (doc, text) = owner
+        .document(
+            p,
+            "Staff focus group",
+            "S01: Since the merger I know exactly who does what.\nS02: Nobody can tell me where my job ends any more.",
+        )
+        .await;
+    let start = text.find("Nobody").unwrap() as i64;
+    owner
+        .coding(
+            p,
+            doc,
+            code["id"].as_i64().unwrap(),
+            start,
+            text.chars().count() as i64,
+        )
+        .await;
+    page.goto(app.url(&format!("/projects/{p}/joint-display")))
+        .await
+        .unwrap();
+    wait_until(&page, "document.querySelector('table.joint') !== null").await;
+    let south: String = page
+        .evaluate("[...document.querySelectorAll('table.joint tbody tr')].find(r => r.textContent.includes('South')).textContent")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(south.contains("100% (1/1)"), "{south}");
+    assert!(south.contains("Nobody can tell me"), "{south}");
+    screenshot(&page, "joint-display").await;
     chromium.close().await;
 }

@@ -49,7 +49,7 @@ pub struct ThemeTable {
 
 /// Collapse white space, drop a speaker label the excerpt starts with, and
 /// keep quotes to a readable length.
-fn quote_text(c: &Coding) -> String {
+pub fn quote_text(c: &Coding) -> String {
     let mut text = c.text.split_whitespace().collect::<Vec<_>>().join(" ");
     for s in &c.speakers {
         if let Some(label) = &s.label
@@ -71,7 +71,7 @@ fn quote_text(c: &Coding) -> String {
 }
 
 /// `C07, Carer, North`: who said it.
-fn tag(c: &Coding, tags: &[String]) -> String {
+pub fn tag(c: &Coding, tags: &[String]) -> String {
     let mut parts = Vec::new();
     for s in &c.speakers {
         match &s.participant {
