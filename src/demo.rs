@@ -2,7 +2,8 @@
 //! a minute — participants in three groups and three localities, a dozen
 //! transcripts whose speakers map themselves, a starter codebook, a couple
 //! of hundred codings that make the matrix worth reading, starred quotes
-//! and memos.
+//! and memos — and a staff questionnaire in two waves whose small overall
+//! change hides localities moving apart ([`survey`]).
 //!
 //! Everything is synthetic, written for Parley and modelled on an
 //! evaluation of integrated mental-health services. The
@@ -10,6 +11,7 @@
 //! exact quotes and placed where the quote occurs in the stored text. It is
 //! all made through the same `store` and `transcripts` functions as the web.
 
+pub mod survey;
 use crate::domain::code::Colour;
 use crate::domain::document::DocumentKind;
 use crate::domain::ids::{CodeId, DocumentId, ProjectId, UserId};
@@ -528,6 +530,7 @@ async fn fill(
     }
 
     store::memos::set_project(db, project, owner, PROJECT_MEMO.trim()).await?;
+    add_survey(db, project, owner).await?;
     Ok(Summary {
         project,
         name: String::new(),
@@ -539,6 +542,57 @@ async fn fill(
         memos,
         took: Duration::ZERO,
     })
+}
+
+/// The staff questionnaire and its two scales.
+async fn add_survey(db: &PgPool, project: ProjectId, owner: UserId) -> anyhow::Result<()> {
+    use crate::store::surveys::{NewSurvey, ScaleRow};
+    let columns = survey::columns();
+    let items: Vec<String> = survey::ROLE_CLARITY
+        .iter()
+        .chain(&survey::JOB_SATISFACTION)
+        .map(|s| (*s).to_owned())
+        .collect();
+    let responses = survey::responses();
+    let new = NewSurvey {
+        name: "Staff survey 2002–2004",
+        file_name: "staff-survey.csv",
+        columns: &columns,
+        items: &items,
+        responses: &responses,
+    };
+    let id = store::surveys::save(db, project, owner, None, &new)
+        .await
+        .context("cannot write the demo survey")?;
+    let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    for (name, items, reverse, min_items) in [
+        (
+            "Role clarity",
+            owned(&survey::ROLE_CLARITY),
+            owned(&survey::ROLE_CLARITY_REVERSED),
+            4,
+        ),
+        (
+            "Job satisfaction",
+            owned(&survey::JOB_SATISFACTION),
+            owned(&survey::JOB_SATISFACTION_REVERSED),
+            3,
+        ),
+    ] {
+        let row = ScaleRow {
+            id: 0,
+            survey_id: id,
+            name: name.into(),
+            items,
+            reverse,
+            min: 1.0,
+            max: 5.0,
+            score: "mean".into(),
+            min_items: Some(min_items),
+        };
+        store::surveys::insert_scale(db, &row).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

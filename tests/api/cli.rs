@@ -348,6 +348,24 @@ async fn demo_creates_a_ready_project_for_the_first_admin(pool: PgPool) {
         15
     );
     assert!(n("select count(*) from coding where project_id = $1").await > 100);
+    // The staff survey in two waves, with its two scales.
+    assert_eq!(
+        n("select count(*) from survey where project_id = $1").await,
+        1
+    );
+    assert_eq!(
+        n("select count(*) from scale c join survey s using (survey_id) where s.project_id = $1")
+            .await,
+        2
+    );
+    assert_eq!(
+        n(
+            "select count(distinct wave) from survey_response r join survey s using (survey_id)
+           where s.project_id = $1"
+        )
+        .await,
+        2
+    );
     // Every speaker is the interviewer or a participant, and everyone speaks.
     assert_eq!(
         n("select count(*) from speaker
