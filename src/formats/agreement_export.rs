@@ -153,10 +153,12 @@ pub fn xlsx(t: &Table) -> Result<Workbook, XlsxError> {
     let mut workbook = Workbook::new();
     let wrap = Format::new().set_text_wrap();
     let two = t.coders.len() == 2;
+    let right = Format::new().set_align(rust_xlsxwriter::FormatAlign::Right);
     let sheet = workbook.add_worksheet().set_name("Agreement")?;
+    let only: Vec<String> = t.coders.iter().map(|c| format!("Only {c}")).collect();
     let mut names = vec!["Code", "Units"];
     if two {
-        names.extend(["Both", "Only A", "Only B", "Neither"]);
+        names.extend(["Both", only[0].as_str(), only[1].as_str(), "Neither"]);
     }
     names.extend(["Agreement %", "κ [95% CI]", "α [95% CI]"]);
     let mut widths = vec![40.0, 10.0];
@@ -181,10 +183,25 @@ pub fn xlsx(t: &Table) -> Result<Workbook, XlsxError> {
         if let Some(p) = r.percent {
             sheet.write_number(row, col, (p * 10.0).round() / 10.0)?;
         }
-        put_text(sheet, row, col + 1, &with_ci(r.kappa, r.kappa_ci), None)?;
-        put_text(sheet, row, col + 2, &with_ci(r.alpha, r.alpha_ci), None)?;
+        put_text(
+            sheet,
+            row,
+            col + 1,
+            &with_ci(r.kappa, r.kappa_ci),
+            Some(&right),
+        )?;
+        put_text(
+            sheet,
+            row,
+            col + 2,
+            &with_ci(r.alpha, r.alpha_ci),
+            Some(&right),
+        )?;
     }
     sheet.autofilter(0, 0, t.rows.len() as u32, names.len() as u16 - 1)?;
+    // Printed: landscape, as wide as one page.
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
     let sheet = workbook.add_worksheet().set_name("Method")?;
     header(sheet, &["", ""], &[16.0, 90.0])?;
     for (i, (k, v)) in method(t).iter().enumerate() {

@@ -6,7 +6,7 @@ use super::codebook_csv::neutralise;
 use super::theme_export::{header, lines_cell, put_text, text_cell, xml_text};
 use docx_rs::{
     Docx, PageMargin, PageOrientationType, Paragraph, Run, Shading, ShdType, Table, TableCell,
-    TableRow, WidthType,
+    TableLayoutType, TableRow, WidthType,
 };
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
@@ -181,6 +181,8 @@ pub fn xlsx(t: &Joint) -> Result<Workbook, XlsxError> {
         )?;
     }
     sheet.autofilter(0, 0, t.lines.len() as u32, names.len() as u16 - 1)?;
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
     let about = book.add_worksheet().set_name("About")?;
     header(about, &["", ""], &[16.0, 100.0])?;
     put_text(about, 1, 0, "Table", None)?;
@@ -190,15 +192,36 @@ pub fn xlsx(t: &Joint) -> Result<Workbook, XlsxError> {
     Ok(book)
 }
 
+/// Column widths in twentieths of a point across a landscape A4 page:
+/// narrow numbers, a wide quotes column taking what is left.
+fn widths(themes: usize) -> Vec<usize> {
+    const PAGE: usize = 16838 - 2 * 900;
+    let mut w = vec![1500, 1250, 1250, 1900, 1100, 1000];
+    w.extend(std::iter::repeat_n(1150, themes));
+    let used: usize = w.iter().sum();
+    w.push(PAGE.saturating_sub(used).max(3500));
+    w
+}
+
+fn sized(cells: Vec<TableCell>, widths: &[usize]) -> Vec<TableCell> {
+    cells
+        .into_iter()
+        .zip(widths)
+        .map(|(c, w)| c.width(*w, WidthType::Dxa))
+        .collect()
+}
+
 /// The joint display as a landscape Word table.
 pub fn docx(t: &Joint) -> Result<Vec<u8>, String> {
+    let widths = widths(t.themes.len());
     let fill = Shading::new().shd_type(ShdType::Clear).fill("E7F0F7");
-    let head_row = TableRow::new(
+    let head_row = TableRow::new(sized(
         head(t)
             .iter()
             .map(|h| text_cell(h, true).shading(fill.clone()))
             .collect(),
-    )
+        &widths,
+    ))
     .cant_split();
     let mut rows = vec![head_row];
     for l in &t.lines {
@@ -238,9 +261,12 @@ pub fn docx(t: &Joint) -> Result<Vec<u8>, String> {
             quotes = quotes.add_paragraph(Paragraph::new());
         }
         cells.push(quotes);
-        rows.push(TableRow::new(cells).cant_split());
+        rows.push(TableRow::new(sized(cells, &widths)).cant_split());
     }
-    let table = Table::new(rows).width(5000, WidthType::Pct);
+    let table = Table::new(rows)
+        .set_grid(widths.clone())
+        .layout(TableLayoutType::Fixed)
+        .width(widths.iter().sum(), WidthType::Dxa);
     let doc = Docx::new()
         .page_size(16838, 11906)
         .page_orient(PageOrientationType::Landscape)

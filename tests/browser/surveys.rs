@@ -130,5 +130,20 @@ async fn a_researcher_reads_a_scale_change_by_locality(pool: PgPool) {
     assert!(south.contains("100% (1/1)"), "{south}");
     assert!(south.contains("Nobody can tell me"), "{south}");
     screenshot(&page, "joint-display").await;
+    // The Word and Excel files, kept beside the screenshots to be looked at.
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    for ext in ["docx", "xlsx"] {
+        let res = owner
+            .get(&format!(
+                "/projects/{p}/exports/joint-display.{ext}?scale=1"
+            ))
+            .await;
+        assert_eq!(res.status(), 200, "{ext}");
+        std::fs::write(
+            dir.join(format!("joint-display.{ext}")),
+            res.bytes().await.unwrap(),
+        )
+        .unwrap();
+    }
     chromium.close().await;
 }
