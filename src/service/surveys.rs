@@ -463,6 +463,43 @@ fn check_scale(survey: &Survey, new: &NewScale) -> Result<ScaleRow> {
     })
 }
 
+/// Refuse a scale whose items hold answers outside its range, listing
+/// each (row of the file, item, value), so a code such as 9 = "don't know"
+/// is recoded rather than counted as an answer.
+fn outside_range(survey: &Survey, scale: &ScaleRow, responses: &[Stored]) -> Result<()> {
+    let at: Vec<(usize, &String)> = scale
+        .items
+        .iter()
+        .filter_map(|i| survey.items.iter().position(|x| x == i).map(|p| (p, i)))
+        .collect();
+    let mut found = Vec::new();
+    for r in responses {
+        for (p, name) in &at {
+            if let Some(Some(v)) = r.items.get(*p)
+                && !(scale.min..=scale.max).contains(v)
+            {
+                found.push(format!("row {}, {name}: {v}", r.line));
+            }
+        }
+    }
+    if found.is_empty() {
+        return Ok(());
+    }
+    let n = found.len();
+    found.truncate(20);
+    Err(Error::invalid(
+        "max",
+        format!(
+            "{n} answer{} outside the range {}–{} (recode them or widen the range): {}{}",
+            if n == 1 { " is" } else { "s are" },
+            scale.min,
+            scale.max,
+            found.join("; "),
+            if n > 20 { "; …" } else { "" }
+        ),
+    ))
+}
+
 pub async fn create_scale(
     db: &PgPool,
     access: &Access,
@@ -475,6 +512,11 @@ pub async fn create_scale(
     )?;
     let detail = get(db, access, survey).await?;
     let row = check_scale(&detail.survey, new)?;
+    outside_range(
+        &detail.survey,
+        &row,
+        &store::surveys::responses(db, survey).await?,
+    )?;
     let id =
         store::surveys::insert_scale(db, &row).await.map_err(
             |e| match store::violated_constraint(&e) {

@@ -342,6 +342,29 @@ async fn reimport_shows_the_difference_then_replaces(db: PgPool) {
         .await;
         assert!(msg.contains(needle), "{msg}");
     }
+    // An answer outside the scale's range is listed, and no scale is made.
+    let odd = expect(
+        upload(&ann, p, "bad_out_of_range.csv", &[("name", "Odd")]).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let odd_id = id(&odd["survey"]);
+    let msg = assert_error(
+        ann.post(
+            &format!("/projects/{p}/surveys/{odd_id}/scales"),
+            json!({"name": "JS", "items": ["js1", "js2", "js3"], "min": 1, "max": 5}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(msg.contains("row 8, js3: 7"), "{msg}");
+    let shown = expect(
+        ann.get(&format!("/projects/{p}/surveys/{odd_id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(shown["scales"].as_array().unwrap().is_empty());
     // Comparison requests are checked too.
     let scale = id(&expect(
         ann.post(
