@@ -8,7 +8,7 @@
 use super::codebook_csv::neutralise;
 use docx_rs::{
     AlignmentType, Docx, PageMargin, PageOrientationType, Paragraph, Run, Shading, ShdType, Table,
-    TableCell, TableRow, WidthType,
+    TableCell, TableLayoutType, TableRow, WidthType,
 };
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
@@ -229,6 +229,14 @@ fn mark_header_rows(xml: &str) -> String {
 /// counted, and one table — theme (indented by level), definition, cases
 /// and references per column and in total, and quotes in italics.
 pub fn docx(sheet: &ThemeSheet) -> Result<Vec<u8>, String> {
+    let widths = docx_widths(sheet.columns.len());
+    let sized = |cells: Vec<TableCell>| -> Vec<TableCell> {
+        cells
+            .into_iter()
+            .zip(&widths)
+            .map(|(c, w)| c.width(*w, WidthType::Dxa))
+            .collect()
+    };
     let header_fill = Shading::new().shd_type(ShdType::Clear).fill("E7F0F7");
     let mut head = vec![
         text_cell("Theme", true).shading(header_fill.clone()),
@@ -239,7 +247,8 @@ pub fn docx(sheet: &ThemeSheet) -> Result<Vec<u8>, String> {
     }
     head.push(lines_cell(&[format!("Total (N = {})", sheet.total_n)]).shading(header_fill.clone()));
     head.push(text_cell("Illustrative quotes", true).shading(header_fill));
-    let mut rows = vec![TableRow::new(head)];
+    // The header row repeats on every page; no row splits across pages.
+    let mut rows = vec![TableRow::new(sized(head)).cant_split()];
     for r in &sheet.rows {
         let name = Paragraph::new()
             .indent(Some(r.depth as i32 * 240), None, None, None)
@@ -275,9 +284,12 @@ pub fn docx(sheet: &ThemeSheet) -> Result<Vec<u8>, String> {
             );
         }
         cells.push(quotes);
-        rows.push(TableRow::new(cells));
+        rows.push(TableRow::new(sized(cells)).cant_split());
     }
-    let table = Table::new(rows).width(5000, WidthType::Pct);
+    let table = Table::new(rows)
+        .set_grid(widths.clone())
+        .layout(TableLayoutType::Fixed)
+        .width(widths.iter().sum(), WidthType::Dxa);
     let mut doc = Docx::new()
         .page_size(16838, 11906)
         .page_orient(PageOrientationType::Landscape)
@@ -292,7 +304,7 @@ pub fn docx(sheet: &ThemeSheet) -> Result<Vec<u8>, String> {
             Paragraph::new().add_run(Run::new().add_text(xml_text(&sheet.title)).bold().size(28)),
         );
     let mut note = String::from(
-        "Cells: cases/N (cases %) and references. Cases are participants with at least one coded passage; N is the column's participants who speak in the documents counted. Interviewer turns are not counted.",
+        "Cells: cases/N (cases %) and references. Cases are participants with at least one coded passage; N is the column's participants who speak in the documents counted; references are coded passages. Interviewer turns are not counted; a passage spoken by several participants counts once for each of them. Quotes: starred ones first.",
     );
     if !sheet.scope.is_empty() {
         note = format!("{note} Counted: {}.", xml_text(&sheet.scope));
@@ -304,7 +316,23 @@ pub fn docx(sheet: &ThemeSheet) -> Result<Vec<u8>, String> {
     doc.build()
         .pack(&mut buf)
         .map_err(|e| format!("cannot write the Word file: {e}"))?;
-    Ok(buf.into_inner())
+    repeat_header_rows(buf.into_inner())
+}
+
+/// Column widths (twentieths of a point) across landscape A4 with 1000
+/// margins: theme and definition, narrow number columns, and the quotes
+/// taking what is left (at least a third of the page).
+fn docx_widths(columns: usize) -> Vec<usize> {
+    const PAGE: usize = 16838 - 2 * 1000;
+    let numbers = columns + 1;
+    let quotes_min = PAGE / 3;
+    let fixed = 1900 + 2300;
+    let per = ((PAGE - fixed - quotes_min) / numbers).clamp(700, 1300);
+    let mut w = vec![1900, 2300];
+    w.extend(std::iter::repeat_n(per, numbers));
+    let used: usize = w.iter().sum();
+    w.push(PAGE.saturating_sub(used).max(3000));
+    w
 }
 
 // ---- Excel ----------------------------------------------------------------
@@ -685,6 +713,19 @@ mod tests {
         assert!(
             xml.contains("<w:i />") || xml.contains("<w:i/>"),
             "quotes are in italics"
+        );
+
+        // Ready for a paper: the header repeats on each page, rows stay
+        // whole, widths are set (the quotes column the widest), landscape.
+        assert_eq!(xml.matches("<w:tblHeader").count(), 1, "one header row");
+        assert_eq!(xml.matches("<w:cantSplit").count(), sheet().rows.len() + 1);
+        assert!(xml.contains("w:orient=\"landscape\""));
+        let widths = docx_widths(sheet().columns.len());
+        let quotes = *widths.last().unwrap();
+        assert!(widths.iter().all(|w| *w <= quotes), "{widths:?}");
+        assert!(
+            xml.contains(&format!("<w:gridCol w:w=\"{quotes}\"")),
+            "grid set"
         );
     }
 

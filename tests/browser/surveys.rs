@@ -145,5 +145,12 @@ async fn a_researcher_reads_a_scale_change_by_locality(pool: PgPool) {
         )
         .unwrap();
     }
+    let res = owner
+        .get(&format!(
+            "/projects/{p}/exports/theme-table.docx?columns=attr:locality"
+        ))
+        .await;
+    assert_eq!(res.status(), 200);
+    std::fs::write(dir.join("theme-table.docx"), res.bytes().await.unwrap()).unwrap();
     chromium.close().await;
 }
