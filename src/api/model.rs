@@ -635,6 +635,10 @@ pub struct Coding {
     pub code_colour: Colour,
     pub document_title: String,
     pub speakers: Vec<Attribution>,
+    /// The turn the coding starts in, numbered from 1 in the document.
+    pub turn: Option<i32>,
+    /// That turn's time mark (`00:03:12`), for captioned transcripts.
+    pub time: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -658,10 +662,14 @@ impl From<store::codings::Coding> for Coding {
             code_colour,
             document_title,
             speakers,
+            turn,
+            time_ms,
             created_at,
             updated_at,
         } = c;
         Coding {
+            turn,
+            time: time_ms.map(|ms| crate::domain::turns::clock(ms.max(0) as u64)),
             id,
             code_id,
             document_id,

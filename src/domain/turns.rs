@@ -14,6 +14,12 @@ pub struct Turn {
     pub time_ms: Option<u64>,
 }
 
+/// `3723000` → `01:02:03`: a time mark as transcripts write it.
+pub fn clock(ms: u64) -> String {
+    let s = ms / 1000;
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
 /// Split a normalised transcript into speaker turns: a line that starts with a speaker label starts a turn; lines
 /// without one continue it. Blank lines do not end a turn, but a turn's range
 /// stops at its last non-blank line. Headings (`# …`, `---`) and time marks

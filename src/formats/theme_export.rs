@@ -539,13 +539,15 @@ pub fn xlsx_participants(
 }
 
 /// The columns of an excerpts export, before one column per attribute.
-pub const EXCERPT_COLUMNS: [&str; 13] = [
+pub const EXCERPT_COLUMNS: [&str; 15] = [
     "code_path",
     "text",
     "speaker",
     "participant",
     "group",
     "document",
+    "turn",
+    "time",
     "document_id",
     "start",
     "end",
@@ -565,6 +567,10 @@ pub struct ExcerptRow {
     pub participant: String,
     pub group: String,
     pub document: String,
+    /// Where a reader finds it again: the turn it starts in, and its time
+    /// mark in a captioned transcript (offsets stay, for scripts).
+    pub turn: Option<i64>,
+    pub time: Option<String>,
     pub document_id: i64,
     pub start: i64,
     pub end: i64,
@@ -590,6 +596,8 @@ impl ExcerptRow {
         .iter()
         .map(|s| neutralise(s).into_owned())
         .collect();
+        out.push(self.turn.map_or_else(String::new, |t| t.to_string()));
+        out.push(self.time.clone().unwrap_or_default());
         out.push(self.document_id.to_string());
         out.push(self.start.to_string());
         out.push(self.end.to_string());
@@ -609,15 +617,21 @@ impl ExcerptRow {
         put_text(ws, row, 3, &self.participant, None)?;
         put_text(ws, row, 4, &self.group, None)?;
         put_text(ws, row, 5, &self.document, None)?;
-        ws.write_number(row, 6, self.document_id as f64)?;
-        ws.write_number(row, 7, self.start as f64)?;
-        ws.write_number(row, 8, self.end as f64)?;
-        put_text(ws, row, 9, &self.coder, None)?;
-        put_text(ws, row, 10, &self.memo, None)?;
-        ws.write_boolean(row, 11, self.starred)?;
-        ws.write_number(row, 12, self.coding_id as f64)?;
+        if let Some(t) = self.turn {
+            ws.write_number(row, 6, t as f64)?;
+        }
+        if let Some(t) = &self.time {
+            put_text(ws, row, 7, t, None)?;
+        }
+        ws.write_number(row, 8, self.document_id as f64)?;
+        ws.write_number(row, 9, self.start as f64)?;
+        ws.write_number(row, 10, self.end as f64)?;
+        put_text(ws, row, 11, &self.coder, None)?;
+        put_text(ws, row, 12, &self.memo, None)?;
+        ws.write_boolean(row, 13, self.starred)?;
+        ws.write_number(row, 14, self.coding_id as f64)?;
         for (j, v) in self.attributes.iter().enumerate() {
-            put_text(ws, row, 13 + j as u16, v, None)?;
+            put_text(ws, row, 15 + j as u16, v, None)?;
         }
         Ok(())
     }
@@ -628,7 +642,7 @@ pub fn excerpts_header(ws: &mut Worksheet, attributes: &[String]) -> Result<(), 
     let mut names: Vec<&str> = EXCERPT_COLUMNS.to_vec();
     names.extend(attributes.iter().map(String::as_str));
     let mut widths = vec![
-        30.0, 70.0, 14.0, 14.0, 16.0, 24.0, 11.0, 9.0, 9.0, 14.0, 30.0, 9.0, 10.0,
+        30.0, 70.0, 14.0, 14.0, 16.0, 24.0, 7.0, 10.0, 11.0, 9.0, 9.0, 14.0, 30.0, 9.0, 10.0,
     ];
     widths.extend(std::iter::repeat_n(14.0, attributes.len()));
     header(ws, &names, &widths)

@@ -236,11 +236,7 @@ impl From<Turn> for TurnView {
     }
 }
 
-/// `3723000` → `01:02:03`.
-pub fn clock(ms: u64) -> String {
-    let s = ms / 1000;
-    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-}
+pub use crate::domain::turns::clock;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DocumentDetail {

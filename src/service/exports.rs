@@ -229,6 +229,10 @@ fn excerpt_row(c: &Coding, paths: &[(CodeId, String)], attributes: &[String]) ->
         participant: join(&|s| s.participant.clone()),
         group: join(&|s| s.group.clone()),
         document: c.document_title.clone(),
+        turn: c.turn.map(i64::from),
+        time: c
+            .time_ms
+            .map(|ms| crate::domain::turns::clock(ms.max(0) as u64)),
         document_id: c.document_id.0,
         start: c.start.into(),
         end: c.end.into(),

@@ -77,6 +77,11 @@ pub struct Coding {
     pub code_colour: Colour,
     pub document_title: String,
     pub speakers: Vec<Attribution>,
+    /// The turn the coding starts in (numbered from 1 in the document), or
+    /// the last turn before it; none before the first turn.
+    pub turn: Option<i32>,
+    /// That turn's time mark in the recording, for captioned transcripts.
+    pub time_ms: Option<i64>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -121,6 +126,8 @@ struct Row {
     code_colour: Colour,
     document_title: String,
     speakers: Json<Vec<Attribution>>,
+    turn: Option<i32>,
+    time_ms: Option<i64>,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
     total: i64,
@@ -225,6 +232,7 @@ pub async fn for_each(
                u.name as coder_name, g.start_pos as start, g.end_pos as end, g.memo, g.starred,
                c.name as code_name, c.colour as "code_colour: Colour", d.title as document_title,
                a.speakers as "speakers!: Json<Vec<Attribution>>",
+               tt.turn_no as "turn?", tt.time_ms as "time_ms?",
                g.created_at, g.updated_at, page.total as "total!",
                -- The document's text rides along once per document, to cut
                -- every coding's text from.
@@ -235,6 +243,11 @@ pub async fn for_each(
         join code c on c.code_id = g.code_id
         join document d on d.document_id = g.document_id
         join app_user u on u.user_id = g.coder_id
+        left join lateral (
+            select t.turn_no, t.time_ms from turn t
+            where t.document_id = g.document_id and t.start_pos <= g.start_pos
+            order by t.start_pos desc limit 1
+        ) tt on true
         cross join lateral (
             select coalesce(jsonb_agg(jsonb_build_object(
                        'label', nullif(cp.label, ''), 'participant_id', p.participant_id,
@@ -300,6 +313,8 @@ async fn drive(
                 code_colour: r.code_colour,
                 document_title: r.document_title,
                 speakers: r.speakers.0,
+                turn: r.turn,
+                time_ms: r.time_ms,
                 created_at: r.created_at,
                 updated_at: r.updated_at,
             },
@@ -357,6 +372,7 @@ pub async fn quote_candidates(
                u.name as coder_name, g.start_pos as start, g.end_pos as end, g.memo, g.starred,
                c.name as code_name, c.colour as "code_colour: Colour", d.title as document_title,
                a.speakers as "speakers!: Json<Vec<Attribution>>",
+               tt.turn_no as "turn?", tt.time_ms as "time_ms?",
                g.created_at, g.updated_at, 0::bigint as "total!",
                case when lag(g.document_id) over w is distinct from g.document_id
                     then d.body end as body
@@ -365,6 +381,11 @@ pub async fn quote_candidates(
         join code c on c.code_id = g.code_id
         join document d on d.document_id = g.document_id
         join app_user u on u.user_id = g.coder_id
+        left join lateral (
+            select t.turn_no, t.time_ms from turn t
+            where t.document_id = g.document_id and t.start_pos <= g.start_pos
+            order by t.start_pos desc limit 1
+        ) tt on true
         cross join lateral (
             select coalesce(jsonb_agg(jsonb_build_object(
                        'label', nullif(cp.label, ''), 'participant_id', p.participant_id,
@@ -419,8 +440,14 @@ pub async fn get(pool: &PgPool, project: ProjectId, id: CodingId) -> sqlx::Resul
                 left join stakeholder_group sg on sg.group_id = p.group_id
                 where cp.coding_id = g.coding_id and s.is_interviewer is not true)
                  as "speakers!: Json<Vec<Attribution>>",
+               tt.turn_no as "turn?", tt.time_ms as "time_ms?",
                g.created_at, g.updated_at
         from coding g
+        left join lateral (
+            select t.turn_no, t.time_ms from turn t
+            where t.document_id = g.document_id and t.start_pos <= g.start_pos
+            order by t.start_pos desc limit 1
+        ) tt on true
         join code c on c.code_id = g.code_id and c.deleted_at is null
         join document d on d.document_id = g.document_id
         join app_user u on u.user_id = g.coder_id
@@ -446,6 +473,8 @@ pub async fn get(pool: &PgPool, project: ProjectId, id: CodingId) -> sqlx::Resul
         code_colour: r.code_colour,
         document_title: r.document_title,
         speakers: r.speakers.0,
+        turn: r.turn,
+        time_ms: r.time_ms,
         created_at: r.created_at,
         updated_at: r.updated_at,
     }))

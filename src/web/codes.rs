@@ -676,6 +676,18 @@ async fn star_form(
 }
 
 /// Links from an excerpt back to the exact spot in its document.
+/// Where an excerpt is, as a reader finds it again: "turn 12, 00:03:12".
+pub fn location(c: &crate::store::codings::Coding) -> String {
+    match (c.turn, c.time_ms) {
+        (Some(t), Some(ms)) => format!(
+            "turn {t}, {}",
+            crate::domain::turns::clock(ms.max(0) as u64)
+        ),
+        (Some(t), None) => format!("turn {t}"),
+        (None, _) => "before the first turn".into(),
+    }
+}
+
 pub fn spot_url(project: &ProjectId, document: &DocumentId, coding: &CodingId) -> String {
     format!("/projects/{project}/documents/{document}#coding-{coding}")
 }

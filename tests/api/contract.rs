@@ -660,6 +660,8 @@ async fn codes_codings_memos_and_the_matrix_keep_their_shape(pool: PgPool) {
         "code_colour": "string",
         "document_title": "string",
         "speakers": [attribution],
+        "turn": "number",
+        "time": "string",
         "created_at": "string",
         "updated_at": "string",
     });

@@ -168,6 +168,44 @@ async fn captions_become_turns_with_times(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn excerpts_say_their_turn_and_time_mark(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("owner@example.org").await;
+    let p = owner.project("Study").await;
+    let vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Interviewer>How was it?</v>\n\n00:03:12.000 --> 00:03:15.000\n<v Jane Smith>We waited for months.</v>\n";
+    let res = upload(&owner, p, &[("call.vtt", vtt.as_bytes())], &[]).await;
+    let body: Value = res.json().await.unwrap();
+    let doc = &body["documents"][0];
+    let text = doc["text"].as_str().unwrap();
+    let at = text.find("waited").unwrap();
+    let start = text[..at].chars().count() as i64;
+    let code = owner.code(p, "Waiting", None).await;
+    let made = owner
+        .coding(p, doc["id"].as_i64().unwrap(), code, start, start + 6)
+        .await;
+    assert_eq!(made["turn"], 2, "the second turn of the document");
+    assert_eq!(made["time"], "00:03:12");
+    let csv = owner
+        .get(&format!("/projects/{p}/exports/excerpts.csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let head: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let row = reader.records().next().unwrap().unwrap();
+    let col = |name: &str| row[head.iter().position(|h| h == name).unwrap()].to_owned();
+    assert_eq!(col("turn"), "2");
+    assert_eq!(col("time"), "00:03:12");
+    assert_eq!(col("start"), start.to_string(), "offsets stay for scripts");
+}
+
+#[sqlx::test]
 async fn participants_import_checks_rows_then_maps_speakers_automatically(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let owner = app.person("owner@example.org").await;

@@ -36,13 +36,15 @@ const THEME_SHEETS: [&str; 9] = [
     "Codebook",
     "Participants",
 ];
-const EXCERPT_COLUMNS: [&str; 13] = [
+const EXCERPT_COLUMNS: [&str; 15] = [
     "code_path",
     "text",
     "speaker",
     "participant",
     "group",
     "document",
+    "turn",
+    "time",
     "document_id",
     "start",
     "end",
