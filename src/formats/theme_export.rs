@@ -378,8 +378,10 @@ pub fn header(sheet: &mut Worksheet, names: &[&str], widths: &[f64]) -> Result<(
 /// numbers as numbers.
 pub fn xlsx_theme_sheets(workbook: &mut Workbook, sheet: &ThemeSheet) -> Result<(), XlsxError> {
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    // Cases % is in percentage points (58.3) on every sheet, as in the
+    // API and the CSV, shown with a % sign.
     let pct = Format::new()
-        .set_num_format("0%")
+        .set_num_format(PCT_FORMAT)
         .set_align(FormatAlign::Top);
     let int = Format::new().set_align(FormatAlign::Top);
     let quote = Format::new()
@@ -424,7 +426,7 @@ pub fn xlsx_theme_sheets(workbook: &mut Workbook, sheet: &ThemeSheet) -> Result<
                 ws.write_number_with_format(row, col, c.cases as f64, &int)?;
             }
             if let Some(p) = c.cases_pct() {
-                ws.write_number_with_format(row, col + 1, p / 100.0, &pct)?;
+                ws.write_number_with_format(row, col + 1, p, &pct)?;
             }
             ws.write_number_with_format(row, col + 2, c.references as f64, &int)?;
             col += 3;
@@ -436,6 +438,7 @@ pub fn xlsx_theme_sheets(workbook: &mut Workbook, sheet: &ThemeSheet) -> Result<
             .collect();
         put_text(ws, row, col, &quotes.join("\n"), Some(&quote))?;
     }
+    ws.autofilter(0, 0, sheet.rows.len() as u32, refs.len() as u16 - 1)?;
 
     for m in MEASURES {
         let ws = workbook.add_worksheet();
@@ -451,7 +454,7 @@ pub fn xlsx_theme_sheets(workbook: &mut Workbook, sheet: &ThemeSheet) -> Result<
         widths.extend(std::iter::repeat_n(14.0, sheet.columns.len() + 1));
         header(ws, &refs, &widths)?;
         let number_format = if m == "cases_pct" {
-            Format::new().set_num_format("0.0")
+            Format::new().set_num_format(PCT_FORMAT)
         } else {
             Format::new()
         };
@@ -464,6 +467,25 @@ pub fn xlsx_theme_sheets(workbook: &mut Workbook, sheet: &ThemeSheet) -> Result<
                 }
             }
         }
+        ws.autofilter(0, 0, sheet.rows.len() as u32, refs.len() as u16 - 1)?;
+    }
+    Ok(())
+}
+
+/// Percentage points shown with a per cent sign (58.3 → "58.3%").
+pub const PCT_FORMAT: &str = "0.0\"%\"";
+
+/// A first sheet saying what a workbook was made with: filters, columns,
+/// measures, roll-up, counting rules — so a file read months later
+/// explains itself.
+pub fn xlsx_about(workbook: &mut Workbook, rows: &[(String, String)]) -> Result<(), XlsxError> {
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let ws = workbook.add_worksheet();
+    ws.set_name("About")?;
+    header(ws, &["What", "How it was made"], &[22.0, 100.0])?;
+    for (i, (k, v)) in rows.iter().enumerate() {
+        put_text(ws, i as u32 + 1, 0, k, Some(&Format::new().set_bold()))?;
+        put_text(ws, i as u32 + 1, 1, v, Some(&wrap))?;
     }
     Ok(())
 }

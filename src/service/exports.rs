@@ -171,7 +171,7 @@ pub async fn theme_docx(
     let bytes = tokio::task::spawn_blocking(move || theme_export::docx(&sheet))
         .await?
         .map_err(|e| Error::internal(anyhow::anyhow!(e)))?;
-    let name = format!("{}-theme-table.docx", file_stem(&t.project));
+    let name = theme_file_name(&t, "docx");
     Ok(Download::bytes(DOCX, name, bytes))
 }
 
@@ -184,8 +184,77 @@ pub async fn theme_csv(
 ) -> Result<Download> {
     let t = theme_table::build(db, attributions, access, query).await?;
     let csv = theme_export::tidy_csv(&sheet_of(&t));
-    let name = format!("{}-theme-table.csv", file_stem(&t.project));
-    Ok(Download::text(CSV, name, csv))
+    let name = theme_file_name(&t, "csv");
+    Ok(Download::text(
+        CSV,
+        name,
+        with_bom(query.bom.as_deref(), csv)?,
+    ))
+}
+
+/// Today's date, for file names.
+fn today() -> String {
+    time::OffsetDateTime::now_utc().date().to_string()
+}
+
+/// `Study-theme-table-by-group-and-locality-2026-12-06.xlsx`: what is
+/// inside, and when it was made.
+fn theme_file_name(t: &ThemeTable, ext: &str) -> String {
+    format!(
+        "{}-theme-table-by-{}-{}.{ext}",
+        file_stem(&t.project),
+        file_stem(&columns_phrase(t)),
+        today()
+    )
+}
+
+/// UTF-8 with a byte-order mark when asked (`bom=true`): Excel on Windows
+/// then reads accents right.
+fn with_bom(bom: Option<&str>, text: String) -> Result<String> {
+    Ok(if matrix::flag("bom", bom)? {
+        format!("\u{feff}{text}")
+    } else {
+        text
+    })
+}
+
+/// What the workbook was made with, for its "About" sheet.
+fn about(t: &ThemeTable) -> Vec<(String, String)> {
+    let r = &t.request;
+    vec![
+        ("Project".into(), t.project.clone()),
+        ("Exported".into(), today()),
+        ("Columns".into(), columns_phrase(t)),
+        (
+            "Measures".into(),
+            "cases (participants with a coded passage), cases % (of the column's N, in \
+             percentage points), references (coded passages), documents, words — one sheet each"
+                .into(),
+        ),
+        (
+            "Roll-up".into(),
+            if r.rollup {
+                "sub-codes counted in their themes".into()
+            } else {
+                "each code by itself".into()
+            },
+        ),
+        (
+            "Filters".into(),
+            if t.scope.is_empty() {
+                "none: every coder, document and participant".into()
+            } else {
+                t.scope.clone()
+            },
+        ),
+        (
+            "Counting".into(),
+            "N: the column's participants who speak in the documents counted. Interviewer \
+             turns are never counted; a passage spoken by several participants counts for each. \
+             Unassigned: speakers not mapped to a participant."
+                .into(),
+        ),
+    ]
 }
 
 /// Optional narrowing of an excerpts export to one code (and its branch).
@@ -196,6 +265,8 @@ pub struct ExcerptsQuery {
     pub code_id: Option<CodeId>,
     #[serde(default)]
     pub include_subcodes: bool,
+    /// `true`: CSV with a byte-order mark, for Excel on Windows.
+    pub bom: Option<String>,
 }
 
 /// What every excerpt row needs besides the coding: the attribute columns
@@ -292,7 +363,11 @@ pub async fn excerpts_csv(
     )
     .await?;
     let (attributes, paths) = excerpt_columns(db, project).await?;
-    let file = tempfile::tempfile().map_err(Error::internal)?;
+    let mut file = tempfile::tempfile().map_err(Error::internal)?;
+    if matrix::flag("bom", query.bom.as_deref())? {
+        file.write_all("\u{feff}".as_bytes())
+            .map_err(Error::internal)?;
+    }
     let mut csv = csv::Writer::from_writer(std::io::BufWriter::new(file));
     let mut head: Vec<String> = theme_export::EXCERPT_COLUMNS
         .iter()
@@ -314,7 +389,11 @@ pub async fn excerpts_csv(
         .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?
         .into_inner()
         .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?;
-    let name = format!("{}-excerpts.csv", file_stem(&access.project.project.name));
+    let name = format!(
+        "{}-excerpts-{}.csv",
+        file_stem(&access.project.project.name),
+        today()
+    );
     Ok(Download::file(CSV, name, file))
 }
 
@@ -336,7 +415,11 @@ pub async fn excerpts_xlsx(
     .await?;
     let mut workbook = Workbook::new();
     excerpts_sheet(db, project, &mut workbook, &filter, max).await?;
-    let name = format!("{}-excerpts.xlsx", file_stem(&access.project.project.name));
+    let name = format!(
+        "{}-excerpts-{}.xlsx",
+        file_stem(&access.project.project.name),
+        today()
+    );
     Ok(Download::file(XLSX, name, saved(workbook).await?))
 }
 
@@ -362,7 +445,11 @@ async fn excerpts_sheet(
             .write(ws, row, &wrap)
             .map_err(Error::internal)
     })
-    .await
+    .await?;
+    let columns = theme_export::EXCERPT_COLUMNS.len() + attributes.len();
+    ws.autofilter(0, 0, row, columns as u16 - 1)
+        .map_err(Error::internal)?;
+    Ok(())
 }
 
 /// Hand each excerpt a filter selects to `write`, streamed from the
@@ -417,12 +504,13 @@ pub async fn theme_xlsx(
     let project = access.id();
     let t = theme_table::build(db, attributions, access, query).await?;
     let mut workbook = Workbook::new();
+    theme_export::xlsx_about(&mut workbook, &about(&t)).map_err(Error::internal)?;
     theme_export::xlsx_theme_sheets(&mut workbook, &sheet_of(&t)).map_err(Error::internal)?;
     let filter = excerpt_filter(db, access, &query.matrix, None, false).await?;
     excerpts_sheet(db, project, &mut workbook, &filter, max).await?;
     codebook_sheet(db, access, &mut workbook).await?;
     participants_sheet(db, project, &mut workbook).await?;
-    let name = format!("{}-theme-table.xlsx", file_stem(&t.project));
+    let name = theme_file_name(&t, "xlsx");
     Ok(Download::file(XLSX, name, saved(workbook).await?))
 }
 

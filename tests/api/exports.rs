@@ -25,7 +25,8 @@ const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 const MEASURES: [&str; 5] = ["references", "cases", "cases_pct", "documents", "words"];
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-const THEME_SHEETS: [&str; 9] = [
+const THEME_SHEETS: [&str; 10] = [
+    "About",
     "Theme table",
     "Matrix – references",
     "Matrix – cases",
@@ -950,7 +951,8 @@ fn check_theme_sheet(
                 row.path
             );
             let pct = number_of(&cells[col + 1], label);
-            let want_pct = row.values["cases_pct"][j].map(|p| p / 100.0);
+            // Percentage points, as on the matrix sheet and in the API.
+            let want_pct = row.values["cases_pct"][j];
             assert!(
                 close(pct, want_pct),
                 "{what}: {} / {label} %: {pct:?} vs {want_pct:?}",
@@ -2306,4 +2308,80 @@ async fn text_answers_are_compressed_and_zip_files_are_not_compressed_again(pool
             "{zipped} is a zip archive already"
         );
     }
+}
+
+#[sqlx::test]
+async fn workbooks_explain_themselves_and_files_say_what_is_inside(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let ann = app.person("ann@example.org").await;
+    let p = ann.project("Ward study").await;
+    let (doc, text) = ann
+        .document(p, "Interview", "P01: The café was a sanctuary for me.")
+        .await;
+    let code = ann.code(p, "Sanctuary", None).await;
+    ann.coding(p, doc, code, 5, text.chars().count() as i64)
+        .await;
+    let me = id(&expect(ann.get("/me").await, StatusCode::OK).await);
+    let res = ann
+        .get(&format!(
+            "/projects/{p}/exports/theme-table.xlsx?columns=group&coder={me}"
+        ))
+        .await;
+    let name = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    assert!(
+        name.contains(&format!(
+            "Ward-study-theme-table-by-stakeholder-group-{today}.xlsx"
+        )),
+        "{name}"
+    );
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let mut wb = workbook(bytes.clone());
+    let about = wb.worksheet_range("About").unwrap();
+    let rows: Vec<(String, String)> = about
+        .rows()
+        .map(|r| (r[0].to_string(), r[1].to_string()))
+        .collect();
+    let get = |k: &str| {
+        rows.iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, b)| b.clone())
+            .unwrap()
+    };
+    assert!(get("Filters").contains("codings by ann"), "{rows:?}");
+    assert!(get("Roll-up").contains("each code by itself"));
+    assert!(get("Measures").contains("percentage points"));
+    // Every table has an autofilter.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut filtered = 0;
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        if f.name().unwrap().starts_with("xl/worksheets/sheet") {
+            let mut xml = String::new();
+            std::io::Read::read_to_string(&mut f, &mut xml).unwrap();
+            filtered += usize::from(xml.contains("<autoFilter"));
+        }
+    }
+    assert!(
+        filtered >= 7,
+        "theme table, five matrices, excerpts: {filtered}"
+    );
+    // CSV with a byte-order mark, for Excel on Windows.
+    for path in [
+        format!("/projects/{p}/exports/excerpts.csv?bom=true"),
+        format!("/projects/{p}/exports/theme-table.csv?bom=true"),
+    ] {
+        let body = ann.get(&path).await.bytes().await.unwrap();
+        assert!(body.starts_with("\u{feff}".as_bytes()), "{path}");
+    }
+    let plain = ann
+        .get(&format!("/projects/{p}/exports/excerpts.csv"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(plain.starts_with(b"code_path"));
 }

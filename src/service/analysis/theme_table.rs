@@ -35,6 +35,8 @@ pub struct ThemeQuery {
     /// Attribute names to add to each quote's tag, comma separated
     /// (default: the attribute the columns are by, if any).
     pub tags: Option<String>,
+    /// `true`: CSV with a byte-order mark, for Excel on Windows.
+    pub bom: Option<String>,
 }
 
 pub struct ThemeTable {
