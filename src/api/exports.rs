@@ -7,7 +7,7 @@ use crate::http::error::Result;
 use crate::http::extract::{ProjectAccess, Query};
 use crate::http::heavy::Heavy;
 use crate::service::analysis::theme_table::ThemeQuery;
-use crate::service::exports::{self, ExcerptsQuery};
+use crate::service::exports::{self, CodeReportQuery, ExcerptsQuery};
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
@@ -35,6 +35,19 @@ pub fn routes() -> Router<AppState> {
             "/projects/{project_id}/exports/excerpts.xlsx",
             get(excerpts_xlsx),
         )
+        .route(
+            "/projects/{project_id}/exports/code-report.docx",
+            get(code_report_docx),
+        )
+}
+
+async fn code_report_docx(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    _heavy: Heavy,
+    Query(query): Query<CodeReportQuery>,
+) -> Result<Response> {
+    attachment(exports::code_report_docx(&state.db, &access, &query).await?)
 }
 
 async fn theme_docx(

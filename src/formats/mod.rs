@@ -4,6 +4,7 @@
 
 pub mod agreement_export;
 pub mod captions;
+pub mod code_report;
 pub mod codebook_csv;
 pub mod docx;
 pub mod joint_export;

@@ -136,6 +136,19 @@ pub struct ListQuery {
     pub overlaps: Option<CodeId>,
 }
 
+/// Where an excerpt is, as a reader finds it again: "turn 12, 00:03:12"
+/// (the turn it starts in, and its time mark in a captioned transcript).
+pub fn location(c: &Coding) -> String {
+    match (c.turn, c.time_ms) {
+        (Some(t), Some(ms)) => format!(
+            "turn {t}, {}",
+            crate::domain::turns::clock(ms.max(0) as u64)
+        ),
+        (Some(t), None) => format!("turn {t}"),
+        (None, _) => "before the first turn".into(),
+    }
+}
+
 /// A coding the member may see (blind coding hides other coders').
 pub async fn get(db: &PgPool, access: &Access, id: CodingId) -> Result<Coding> {
     store::codings::get(db, access.id(), id)

@@ -738,3 +738,189 @@ pub async fn joint_docx(
         .map_err(|e| Error::internal(anyhow::anyhow!(e)))?;
     Ok(Download::bytes(DOCX, format!("{stem}.docx"), bytes))
 }
+
+/// A code report request: the code (and its sub-codes), how to group the
+/// excerpts, and the usual filters.
+#[derive(Debug, Default, Deserialize)]
+pub struct CodeReportQuery {
+    pub code_id: Option<CodeId>,
+    #[serde(default)]
+    pub include_subcodes: Option<String>,
+    /// `group` (default) or `attr:NAME`.
+    pub by: Option<String>,
+    pub coder: Option<String>,
+    pub documents: Option<String>,
+}
+
+/// The most excerpts one report holds.
+pub const CODE_REPORT_MAX: i64 = 5_000;
+
+/// Who said it, as the report prints it: "C07 (Carer, North)".
+fn speaker_line(c: &Coding, attribute: Option<&str>) -> String {
+    let people: Vec<String> = c
+        .speakers
+        .iter()
+        .map(|s| match &s.participant {
+            Some(p) => {
+                let mut bits: Vec<String> = s.group.iter().cloned().collect();
+                if let Some(v) = attribute.and_then(|a| s.attributes.get(a)) {
+                    bits.push(v.clone());
+                }
+                if bits.is_empty() {
+                    p.clone()
+                } else {
+                    format!("{p} ({})", bits.join(", "))
+                }
+            }
+            None => format!(
+                "{} (not mapped)",
+                s.label.as_deref().unwrap_or("no speaker")
+            ),
+        })
+        .collect();
+    if people.is_empty() {
+        "no participant".into()
+    } else {
+        people.join("; ")
+    }
+}
+
+/// The headings a coding is listed under: each speaker's group (or value of
+/// the attribute).
+fn headings(c: &Coding, attribute: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = c
+        .speakers
+        .iter()
+        .map(|s| match attribute {
+            Some(a) => s
+                .attributes
+                .get(a)
+                .cloned()
+                .unwrap_or_else(|| format!("No {a}")),
+            None if s.participant.is_none() => "Unassigned".into(),
+            None => s.group.clone().unwrap_or_else(|| "No group".into()),
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    if out.is_empty() {
+        out.push("Unassigned".into());
+    }
+    out
+}
+
+/// One code's (or branch's) excerpts, grouped for reading.
+pub async fn code_report(
+    db: &PgPool,
+    access: &Access,
+    q: &CodeReportQuery,
+) -> Result<crate::formats::code_report::Report> {
+    use crate::formats::code_report::{Excerpt, Report, Section};
+    let code_id = q
+        .code_id
+        .ok_or_else(|| Error::invalid("code_id", "choose the code to report on"))?;
+    let subcodes = matrix::flag("include_subcodes", q.include_subcodes.as_deref())?;
+    let attribute = match q.by.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        None | Some("group") => None,
+        Some(b) => Some(
+            b.strip_prefix("attr:")
+                .ok_or_else(|| Error::invalid("by", "by is group or attr:NAME"))?
+                .to_owned(),
+        ),
+    };
+    let outline = store::codes::outline(db, access.id()).await?;
+    let code = outline
+        .iter()
+        .find(|c| c.id == code_id)
+        .cloned()
+        .ok_or(Error::NotFound)?;
+    let matrix_query = MatrixQuery {
+        coder: q.coder.clone(),
+        documents: q.documents.clone(),
+        ..MatrixQuery::default()
+    };
+    let filter = excerpt_filter(db, access, &matrix_query, Some(code_id), subcodes).await?;
+    let mut sections: Vec<Section> = Vec::new();
+    let paths: std::collections::HashMap<CodeId, String> =
+        outline.iter().map(|c| (c.id, c.name.clone())).collect();
+    let attr = attribute.as_deref();
+    let mut n = 0;
+    each_excerpt(db, access.id(), &filter, CODE_REPORT_MAX, |c| {
+        n += 1;
+        let excerpt = Excerpt {
+            text: theme_table::quote_text(c),
+            speaker: speaker_line(c, attr),
+            document: c.document_title.clone(),
+            location: super::coding::location(c),
+            code: paths.get(&c.code_id).cloned().unwrap_or_default(),
+            coder: c.coder_name.clone(),
+            starred: c.starred,
+        };
+        for h in headings(c, attr) {
+            match sections.iter_mut().find(|s| s.heading == h) {
+                Some(s) => s.excerpts.push(excerpt.clone()),
+                None => sections.push(Section {
+                    heading: h,
+                    excerpts: vec![excerpt.clone()],
+                }),
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    sections.sort_by(|a, b| a.heading.to_lowercase().cmp(&b.heading.to_lowercase()));
+    let definition = [
+        ("Definition", &code.definition),
+        ("Include", &code.inclusion),
+        ("Exclude", &code.exclusion),
+        ("Example", &code.example),
+    ]
+    .into_iter()
+    .filter(|(_, t)| !t.trim().is_empty())
+    .map(|(l, t)| (l.to_owned(), t.clone()))
+    .collect();
+    let mut note = format!(
+        "{} excerpts of {}{}, by {}.",
+        n,
+        code.path,
+        if subcodes { " and its sub-codes" } else { "" },
+        attr.unwrap_or("stakeholder group")
+    );
+    let scope = matrix::scope_notes(
+        db,
+        access,
+        &crate::store::matrix::Scope {
+            coder: filter.coder,
+            documents: filter.documents.clone(),
+            attribute: None,
+        },
+    )
+    .await?;
+    if !scope.is_empty() {
+        note.push_str(&format!(" Counted: {}.", scope.join("; ")));
+    }
+    Ok(Report {
+        title: format!("{}: {}", access.project.project.name, code.path),
+        definition,
+        note,
+        sections,
+    })
+}
+
+pub async fn code_report_docx(
+    db: &PgPool,
+    access: &Access,
+    q: &CodeReportQuery,
+) -> Result<Download> {
+    let report = code_report(db, access, q).await?;
+    let name = format!(
+        "{}-code-report-{}-{}.docx",
+        file_stem(&access.project.project.name),
+        file_stem(&report.title),
+        today()
+    );
+    let bytes = tokio::task::spawn_blocking(move || crate::formats::code_report::docx(&report))
+        .await?
+        .map_err(|e| Error::internal(anyhow::anyhow!(e)))?;
+    Ok(Download::bytes(DOCX, name, bytes))
+}

@@ -31,6 +31,10 @@ use tower_sessions::Session;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
+            "/projects/{project_id}/codes/{code_id}/report",
+            get(report_page),
+        )
+        .route(
             "/projects/{project_id}/codes",
             get(codebook).post(create_form),
         )
@@ -676,16 +680,58 @@ async fn star_form(
 }
 
 /// Links from an excerpt back to the exact spot in its document.
+#[derive(Template, WebTemplate)]
+#[template(path = "codes/report.html")]
+struct ReportPage {
+    chrome: Chrome,
+    project: MemberProject,
+    tab: &'static str,
+    code_id: CodeId,
+    report: crate::formats::code_report::Report,
+    query: String,
+    by: String,
+    subcodes: bool,
+}
+
+/// A code's report as a page to read or print.
+async fn report_page(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    chrome: Chrome,
+    Path((_, code_id)): Path<(ProjectId, CodeId)>,
+    Query(mut query): Query<crate::service::exports::CodeReportQuery>,
+) -> Result<ReportPage> {
+    query.code_id = Some(code_id);
+    let report = crate::service::exports::code_report(&state.db, &access, &query).await?;
+    let mut q = format!("code_id={code_id}");
+    for (k, v) in [
+        ("include_subcodes", &query.include_subcodes),
+        ("by", &query.by),
+        ("coder", &query.coder),
+        ("documents", &query.documents),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            q.push_str(&format!("&{k}={}", crate::http::encode_query(v)));
+        }
+    }
+    Ok(ReportPage {
+        by: query.by.clone().unwrap_or_default(),
+        subcodes: query
+            .include_subcodes
+            .as_deref()
+            .is_some_and(|v| v == "true" || v == "1"),
+        chrome,
+        project: access.project.clone(),
+        tab: "codes",
+        code_id,
+        report,
+        query: q,
+    })
+}
+
 /// Where an excerpt is, as a reader finds it again: "turn 12, 00:03:12".
 pub fn location(c: &crate::store::codings::Coding) -> String {
-    match (c.turn, c.time_ms) {
-        (Some(t), Some(ms)) => format!(
-            "turn {t}, {}",
-            crate::domain::turns::clock(ms.max(0) as u64)
-        ),
-        (Some(t), None) => format!("turn {t}"),
-        (None, _) => "before the first turn".into(),
-    }
+    crate::service::coding::location(c)
 }
 
 pub fn spot_url(project: &ProjectId, document: &DocumentId, coding: &CodingId) -> String {

@@ -863,6 +863,18 @@ fn cases() -> Vec<Case> {
         ),
         case(
             get.clone(),
+            "/api/v1/projects/{project_id}/exports/code-report.docx",
+            Member,
+            |w| Body::Query(vec![("code_id", w.code.to_string())]),
+        ),
+        case(
+            get.clone(),
+            "/projects/{project_id}/codes/{code_id}/report",
+            Member,
+            none,
+        ),
+        case(
+            get.clone(),
             "/api/v1/projects/{project_id}/exports/joint-display.csv",
             Member,
             joint_query,

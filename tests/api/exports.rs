@@ -2385,3 +2385,82 @@ async fn workbooks_explain_themselves_and_files_say_what_is_inside(pool: PgPool)
         .unwrap();
     assert!(plain.starts_with(b"code_path"));
 }
+
+#[sqlx::test]
+async fn a_code_report_groups_every_excerpt_of_a_branch_by_group(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let ann = app.person("ann@example.org").await;
+    let p = ann.project("Ward study").await;
+    ann.participant(p, "C01", Some("Carer"), json!({"locality": "North"}))
+        .await;
+    ann.participant(p, "U01", Some("Service user"), json!({"locality": "South"}))
+        .await;
+    let access = ann
+        .code_defined(p, "Access", None, "Getting help when it is needed.")
+        .await;
+    let waiting = ann.code(p, "Waiting", Some(access)).await;
+    let (doc, text) = ann
+        .document(
+            p,
+            "Focus group",
+            "C01: We waited fourteen weeks.\nU01: The duty line never answered.",
+        )
+        .await;
+    let span = |needle: &str| {
+        let b = text.find(needle).unwrap();
+        let s = text[..b].chars().count() as i64;
+        (s, s + needle.chars().count() as i64)
+    };
+    let (s1, e1) = span("We waited fourteen weeks.");
+    let (s2, e2) = span("The duty line never answered.");
+    ann.coding(p, doc, waiting, s1, e1).await;
+    ann.coding(p, doc, access, s2, e2).await;
+    let res = ann
+        .get(&format!(
+            "/projects/{p}/exports/code-report.docx?code_id={access}&include_subcodes=true"
+        ))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut zip =
+        zip::ZipArchive::new(std::io::Cursor::new(res.bytes().await.unwrap().to_vec())).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml)
+        .unwrap();
+    assert!(
+        xml.contains("Getting help when it is needed."),
+        "the definition"
+    );
+    assert!(xml.contains("Carer (1)") && xml.contains("Service user (1)"));
+    assert!(xml.contains("We waited fourteen weeks.") && xml.contains("turn 1"));
+    // Without sub-codes, only the theme's own excerpt; by locality.
+    let web = app.signed_in(ann.email()).await;
+    let html = web
+        .get(app.url(&format!(
+            "/projects/{p}/codes/{access}/report?by=attr:locality"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("The duty line never answered."));
+    assert!(!html.contains("We waited fourteen weeks."));
+    assert!(html.contains("South"));
+    assert_error(
+        ann.get(&format!(
+            "/projects/{p}/exports/code-report.docx?code_id={access}&by=locality"
+        ))
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_error(
+        ann.get(&format!(
+            "/projects/{p}/exports/code-report.docx?code_id=999999"
+        ))
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
