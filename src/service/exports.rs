@@ -868,7 +868,7 @@ pub async fn code_report(
         Ok(())
     })
     .await?;
-    sections.sort_by(|a, b| a.heading.to_lowercase().cmp(&b.heading.to_lowercase()));
+    sections.sort_by_key(|s| s.heading.to_lowercase());
     let definition = [
         ("Definition", &code.definition),
         ("Include", &code.inclusion),
