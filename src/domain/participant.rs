@@ -103,6 +103,17 @@ pub fn attribute_filter(raw: Option<&str>) -> Result<Option<(String, String)>, V
     Ok(Some((name.trim().to_owned(), value.trim().to_owned())))
 }
 
+/// Several attribute filters, `name=value;name=value` (a matrix cell's
+/// column and the matrix's participant filter together): each must hold
+/// for the same participant.
+pub fn attribute_filters(raw: Option<&str>) -> Result<Vec<(String, String)>, ValidationError> {
+    raw.unwrap_or("")
+        .split(';')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| attribute_filter(Some(p)).map(|f| f.unwrap_or_default()))
+        .collect()
+}
+
 /// Attributes typed in a form, one `name = value` (or `name: value`) a line.
 pub fn attribute_lines(text: &str) -> Result<Attributes, ValidationError> {
     let mut pairs = Vec::new();

@@ -213,13 +213,13 @@ pub async fn filter(db: &PgPool, access: &Access, query: &ListQuery) -> Result<F
             Some(Speech::Group(found.id))
         }
     };
-    let attribute = crate::domain::participant::attribute_filter(query.attribute.as_deref())?;
+    let attributes = crate::domain::participant::attribute_filters(query.attribute.as_deref())?;
     Ok(Filter {
         codes,
         documents: documents(query)?,
         coder,
         speech,
-        attribute,
+        attributes,
         starred: query.starred,
         overlapping: query.overlaps,
     })

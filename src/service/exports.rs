@@ -341,7 +341,7 @@ async fn excerpt_filter(
         codes,
         documents: req.scope.documents,
         coder: req.scope.coder,
-        attribute: req.scope.attribute,
+        attributes: req.scope.attribute.into_iter().collect(),
         ..Filter::default()
     })
 }

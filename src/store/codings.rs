@@ -88,6 +88,17 @@ pub struct Coding {
     pub updated_at: OffsetDateTime,
 }
 
+impl Filter {
+    /// The attribute conditions as two parallel arrays (`None` for none).
+    fn attribute_arrays(&self) -> (Option<Vec<String>>, Option<Vec<String>>) {
+        if self.attributes.is_empty() {
+            return (None, None);
+        }
+        let (names, values) = self.attributes.iter().cloned().unzip();
+        (Some(names), Some(values))
+    }
+}
+
 /// Whose speech a filter asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Speech {
@@ -105,8 +116,10 @@ pub struct Filter {
     pub documents: Option<Vec<DocumentId>>,
     pub coder: Option<UserId>,
     pub speech: Option<Speech>,
-    /// A participant attribute `(name, value)` of a speaker the coding overlaps.
-    pub attribute: Option<(String, String)>,
+    /// Participant attributes `(name, value)` that one speaker the coding
+    /// overlaps has, all of them (a matrix column's and the matrix's own
+    /// participant filter, say).
+    pub attributes: Vec<(String, String)>,
     pub starred: Option<bool>,
     /// Only codings that share a character with a coding of this code.
     pub overlapping: Option<CodeId>,
@@ -177,7 +190,7 @@ pub async fn for_each(
         Some(Speech::Unassigned) => (None, true),
         None => (None, false),
     };
-    let (attr_name, attr_value) = filter.attribute.clone().unzip();
+    let (attr_name, attr_value) = filter.attribute_arrays();
     let documents: Option<Vec<i64>> = filter
         .documents
         .as_ref()
@@ -199,13 +212,15 @@ pub async fn for_each(
               and ($3::bigint[] is null or g.document_id = any($3))
               and ($4::bigint is null or g.coder_id = $4)
               -- A group and an attribute must hold for the same speaker.
-              and (($5::bigint is null and $7::text is null)
+              and (($5::bigint is null and $7::text[] is null)
                    or exists (select 1 from coding_part cp
                               join speaker s on s.document_id = g.document_id and s.label = cp.label
                               join participant p on p.participant_id = s.participant_id
                               where cp.coding_id = g.coding_id
                                 and ($5::bigint is null or p.group_id = $5)
-                                and ($7::text is null or p.attributes ->> $7::text = $8::text)))
+                                and ($7::text[] is null
+                                     or (select bool_and(p.attributes ->> f.n = f.v)
+                                         from unnest($7::text[], $8::text[]) as f (n, v)))))
               -- Unassigned: spoken by someone, but by no participant.
               and (not $6
                    or (exists (select 1 from coding_part cp
@@ -269,8 +284,8 @@ pub async fn for_each(
         filter.coder as Option<UserId>,
         group as Option<GroupId>,
         unassigned,
-        attr_name,
-        attr_value,
+        attr_name.as_deref(),
+        attr_value.as_deref(),
         filter.starred,
         limit,
         offset,
@@ -343,7 +358,7 @@ pub async fn quote_candidates(
         .documents
         .as_ref()
         .map(|d| d.iter().map(|d| d.0).collect());
-    let (attr_name, attr_value) = filter.attribute.clone().unzip();
+    let (attr_name, attr_value) = filter.attribute_arrays();
     let rows = sqlx::query_as!(
         Row,
         r#"
@@ -364,7 +379,9 @@ pub async fn quote_candidates(
                                              and s.label = cp.label
                           left join participant p on p.participant_id = s.participant_id
                           where cp.coding_id = g.coding_id and s.is_interviewer is not true
-                            and ($5::text is null or p.attributes ->> $5::text = $6::text))
+                            and ($5::text[] is null
+                                 or (select bool_and(p.attributes ->> f.n = f.v)
+                                     from unnest($5::text[], $6::text[]) as f (n, v))))
         ),
         page as (select * from ranked where rank <= $7)
         select g.coding_id as "id: CodingId", g.code_id as "code_id: CodeId",
@@ -405,8 +422,8 @@ pub async fn quote_candidates(
         &codes,
         documents.as_deref() as Option<&[i64]>,
         filter.coder as Option<UserId>,
-        attr_name,
-        attr_value,
+        attr_name.as_deref(),
+        attr_value.as_deref(),
         per_code
     )
     .fetch(pool);

@@ -223,11 +223,17 @@ fn cell_query(c: &Column, req: &MatrixRequest) -> String {
     } else if let Some(g) = c.group_id {
         q.push(format!("group={g}"));
     }
+    // The column's attribute and the matrix's participant filter hold
+    // together: `attribute=locality=North;profession=Nurse`.
+    let mut attributes: Vec<String> = Vec::new();
     if let (Some(name), Some(value)) = (req.columns.attribute(), &c.value) {
-        q.push(format!(
-            "attribute={}",
-            encode_query(&format!("{name}={value}"))
-        ));
+        attributes.push(format!("{name}={value}"));
+    }
+    if let Some((n, v)) = &req.scope.attribute {
+        attributes.push(format!("{n}={v}"));
+    }
+    if !attributes.is_empty() {
+        q.push(format!("attribute={}", encode_query(&attributes.join(";"))));
     }
     if req.rollup {
         q.push("subcodes=1".into());

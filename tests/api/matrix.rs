@@ -1904,3 +1904,73 @@ async fn a_cell_over_several_documents_opens_exactly_its_excerpts(pool: PgPool) 
     .await;
     assert_eq!(list["total"], 4);
 }
+
+#[sqlx::test]
+async fn a_cell_by_attribute_with_a_participant_filter_opens_exactly_its_excerpts(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let api = app.person("ann@example.org").await;
+    let p = api.project("Links").await;
+    // Nurses and social workers in two localities.
+    for (label, locality, profession) in [
+        ("P1", "North", "Nurse"),
+        ("P2", "North", "Social worker"),
+        ("P3", "South", "Nurse"),
+    ] {
+        api.participant(
+            p,
+            label,
+            Some("Staff"),
+            json!({"locality": locality, "profession": profession}),
+        )
+        .await;
+    }
+    let code = api.code(p, "Theme", None).await;
+    let (d, text) = api
+        .document(
+            p,
+            "Focus group",
+            "P1: alpha beta\nP2: gamma delta\nP3: epsilon zeta\n",
+        )
+        .await;
+    for label in ["P1", "P2", "P3"] {
+        let at = text.find(&format!("{label}:")).unwrap() as i64;
+        api.coding(p, d, code, at + 4, at + 9).await;
+    }
+    let m = expect(
+        api.get(&format!(
+            "/projects/{p}/matrix?columns=attr:locality&attribute=profession%3DNurse"
+        ))
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        m["rows"][0]["values"]["North"].as_f64(),
+        Some(1.0),
+        "P1 only"
+    );
+    let browser = app.signed_in("ann@example.org").await;
+    let page = browser
+        .get(app.url(&format!(
+            "/projects/{p}/matrix?columns=attr%3Alocality&attribute=profession%3DNurse"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let href = link(&page, &format!("/projects/{p}/codes/{code}?"));
+    let query = href.split_once('?').unwrap().1;
+    let list = expect(
+        api.get(&format!("/projects/{p}/codings?code_id={code}&{query}"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        list["total"], 1,
+        "the column's locality and the profession filter: {href}"
+    );
+    assert_eq!(items(&list)[0]["speakers"][0]["participant"], "P1");
+}

@@ -228,7 +228,7 @@ async fn quotes(
     let all: Vec<CodeId> = branches.iter().flatten().copied().collect();
     let filter = Filter {
         coder: access.coder_scope(None)?,
-        attribute: Some((attribute.to_owned(), value.to_owned())),
+        attributes: vec![(attribute.to_owned(), value.to_owned())],
         ..Filter::default()
     };
     let candidates = store::codings::quote_candidates(db, access.id(), &all, &filter, 3).await?;

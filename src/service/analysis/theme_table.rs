@@ -247,7 +247,7 @@ async fn quotes(
     let filter = Filter {
         documents: request.scope.documents.clone(),
         coder: request.scope.coder,
-        attribute: request.scope.attribute.clone(),
+        attributes: request.scope.attribute.clone().into_iter().collect(),
         ..Filter::default()
     };
     let candidates =
