@@ -6,6 +6,7 @@ use crate::http::download::attachment;
 use crate::http::error::Result;
 use crate::http::extract::{ProjectAccess, Query};
 use crate::http::heavy::Heavy;
+use crate::service::analysis::matrix::MatrixQuery;
 use crate::service::analysis::theme_table::ThemeQuery;
 use crate::service::exports::{self, CodeReportQuery, ExcerptsQuery};
 use axum::Router;
@@ -39,6 +40,32 @@ pub fn routes() -> Router<AppState> {
             "/projects/{project_id}/exports/code-report.docx",
             get(code_report_docx),
         )
+        .route(
+            "/projects/{project_id}/exports/cooccurrence.csv",
+            get(cooccurrence_csv),
+        )
+        .route(
+            "/projects/{project_id}/exports/cooccurrence.xlsx",
+            get(cooccurrence_xlsx),
+        )
+}
+
+async fn cooccurrence_csv(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    _heavy: Heavy,
+    Query(query): Query<MatrixQuery>,
+) -> Result<Response> {
+    attachment(exports::cooccurrence_csv(&state.db, &access, &query).await?)
+}
+
+async fn cooccurrence_xlsx(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    _heavy: Heavy,
+    Query(query): Query<MatrixQuery>,
+) -> Result<Response> {
+    attachment(exports::cooccurrence_xlsx(&state.db, &access, &query).await?)
 }
 
 async fn code_report_docx(

@@ -924,3 +924,99 @@ pub async fn code_report_docx(
         .map_err(|e| Error::internal(anyhow::anyhow!(e)))?;
     Ok(Download::bytes(DOCX, name, bytes))
 }
+
+/// The co-occurrence table as tidy CSV: one pair of codes a row.
+pub async fn cooccurrence_csv(
+    db: &PgPool,
+    access: &Access,
+    query: &MatrixQuery,
+) -> Result<Download> {
+    let mut req = query.parse()?;
+    let co = matrix::cooccurrence(db, access, &mut req).await?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let neutral = |s: &str| crate::formats::codebook_csv::neutralise(s).into_owned();
+    w.write_record(["code_a", "code_b", "overlapping_codings", "shared_cases"])
+        .map_err(Error::internal)?;
+    for (i, a) in co.codes.iter().enumerate() {
+        for (j, b) in co.codes.iter().enumerate().skip(i) {
+            let (overlaps, cases) = co.cells[i][j];
+            w.write_record([
+                neutral(&a.path),
+                neutral(&b.path),
+                overlaps.to_string(),
+                cases.to_string(),
+            ])
+            .map_err(Error::internal)?;
+        }
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?;
+    let name = format!(
+        "{}-cooccurrence-{}.csv",
+        file_stem(&access.project.project.name),
+        today()
+    );
+    Ok(Download::bytes(CSV, name, bytes))
+}
+
+/// The co-occurrence table as a workbook: overlapping codings and shared
+/// cases, code × code.
+pub async fn cooccurrence_xlsx(
+    db: &PgPool,
+    access: &Access,
+    query: &MatrixQuery,
+) -> Result<Download> {
+    let mut req = query.parse()?;
+    let co = matrix::cooccurrence(db, access, &mut req).await?;
+    let notes = matrix::scope_notes(db, access, &req.scope).await?;
+    let mut book = Workbook::new();
+    let about = vec![
+        ("Project".to_owned(), access.project.project.name.clone()),
+        ("Exported".to_owned(), today()),
+        (
+            "Overlapping codings".to_owned(),
+            "pairs of codings of the two codes, in one document, that share at least one character (diagonal: the code's own codings)".to_owned(),
+        ),
+        (
+            "Shared cases".to_owned(),
+            "participants in whom both codes occur (diagonal: the code's cases)".to_owned(),
+        ),
+        (
+            "Filters".to_owned(),
+            if notes.is_empty() {
+                "none".to_owned()
+            } else {
+                notes.join("; ")
+            },
+        ),
+    ];
+    theme_export::xlsx_about(&mut book, &about).map_err(Error::internal)?;
+    for (sheet, pick) in [("Overlapping codings", 0usize), ("Shared cases", 1)] {
+        let ws = book.add_worksheet();
+        ws.set_name(sheet).map_err(Error::internal)?;
+        let mut names = vec!["Code".to_owned()];
+        names.extend(co.codes.iter().map(|c| c.path.clone()));
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut widths = vec![36.0];
+        widths.extend(std::iter::repeat_n(12.0, co.codes.len()));
+        theme_export::header(ws, &refs, &widths).map_err(Error::internal)?;
+        for (i, a) in co.codes.iter().enumerate() {
+            let row = i as u32 + 1;
+            theme_export::put_text(ws, row, 0, &a.path, None).map_err(Error::internal)?;
+            for (j, cell) in co.cells[i].iter().enumerate() {
+                let v = if pick == 0 { cell.0 } else { cell.1 };
+                ws.write_number(row, j as u16 + 1, v as f64)
+                    .map_err(Error::internal)?;
+            }
+        }
+        ws.autofilter(0, 0, co.codes.len() as u32, co.codes.len() as u16)
+            .map_err(Error::internal)?;
+    }
+    let name = format!(
+        "{}-cooccurrence-{}.xlsx",
+        file_stem(&access.project.project.name),
+        today()
+    );
+    Ok(Download::file(XLSX, name, saved(book).await?))
+}

@@ -869,6 +869,18 @@ fn cases() -> Vec<Case> {
         ),
         case(
             get.clone(),
+            "/api/v1/projects/{project_id}/exports/cooccurrence.csv",
+            Member,
+            none,
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/exports/cooccurrence.xlsx",
+            Member,
+            none,
+        ),
+        case(
+            get.clone(),
             "/projects/{project_id}/codes/{code_id}/report",
             Member,
             none,

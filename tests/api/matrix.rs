@@ -1973,4 +1973,30 @@ async fn a_cell_by_attribute_with_a_participant_filter_opens_exactly_its_excerpt
         "the column's locality and the profession filter: {href}"
     );
     assert_eq!(items(&list)[0]["speakers"][0]["participant"], "P1");
+    // The co-occurrence table as files: a second code over P1's passage.
+    let other = api.code(p, "Other", None).await;
+    let at = text.find("P1:").unwrap() as i64;
+    api.coding(p, d, other, at + 4, at + 14).await;
+    let csv = api
+        .get(&format!("/projects/{p}/exports/cooccurrence.csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.starts_with("code_a,code_b,overlapping_codings,shared_cases\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("Theme,Theme,3,3\n"), "{csv}");
+    assert!(
+        csv.contains("Theme,Other,1,1\n") || csv.contains("Other,Theme,1,1\n"),
+        "{csv}"
+    );
+    let xlsx = api
+        .get(&format!(
+            "/projects/{p}/exports/cooccurrence.xlsx?attribute=profession%3DNurse"
+        ))
+        .await;
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
 }
