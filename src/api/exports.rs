@@ -44,10 +44,15 @@ pub fn routes() -> Router<AppState> {
             "/projects/{project_id}/exports/cooccurrence.csv",
             get(cooccurrence_csv),
         )
+        .route("/projects/{project_id}/exports/memos.docx", get(memos_docx))
         .route(
             "/projects/{project_id}/exports/cooccurrence.xlsx",
             get(cooccurrence_xlsx),
         )
+}
+
+async fn memos_docx(State(state): State<AppState>, access: ProjectAccess) -> Result<Response> {
+    attachment(exports::memos_docx(&state.db, &access).await?)
 }
 
 async fn cooccurrence_csv(

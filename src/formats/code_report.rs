@@ -135,3 +135,58 @@ mod tests {
         assert!(xml.contains("turn 4"));
     }
 }
+
+/// One memo as the memo file prints it.
+#[derive(Debug, Clone)]
+pub struct MemoOut {
+    /// "Project", "Document", "Code" or "Coding".
+    pub kind: String,
+    pub about: String,
+    pub text: String,
+    /// "Ann, 2026-12-06".
+    pub byline: String,
+    /// For a coding's memo: the coded passage.
+    pub excerpt: Option<String>,
+}
+
+/// The project's memos as a Word document, under a heading per kind. Memo
+/// text is written as plain paragraphs (Markdown marks stay as typed), so
+/// nothing in a memo can become markup.
+pub fn memos_docx(title: &str, memos: &[MemoOut]) -> Result<Vec<u8>, String> {
+    let mut doc = Docx::new()
+        .page_margin(
+            PageMargin::new()
+                .top(1100)
+                .bottom(1100)
+                .left(1200)
+                .right(1200),
+        )
+        .add_paragraph(Paragraph::new().add_run(run(title).bold().size(32)));
+    let mut last_kind = "";
+    for m in memos {
+        if m.kind != last_kind {
+            doc = doc.add_paragraph(Paragraph::new().add_run(run(&m.kind).bold().size(26)));
+            last_kind = &m.kind;
+        }
+        doc = doc.add_paragraph(
+            Paragraph::new()
+                .add_run(run(&m.about).bold().size(20))
+                .add_run(run(&format!("  {}", m.byline)).size(16).color("555555")),
+        );
+        if let Some(e) = &m.excerpt {
+            doc = doc.add_paragraph(
+                Paragraph::new()
+                    .indent(Some(360), None, None, None)
+                    .add_run(run(&format!("“{e}”")).italic().size(18)),
+            );
+        }
+        for line in m.text.split('\n') {
+            doc = doc.add_paragraph(Paragraph::new().add_run(run(line).size(20)));
+        }
+    }
+    let mut buf = std::io::Cursor::new(Vec::new());
+    doc.build()
+        .pack(&mut buf)
+        .map_err(|e| format!("cannot write the Word file: {e}"))?;
+    Ok(buf.into_inner())
+}

@@ -1020,3 +1020,41 @@ pub async fn cooccurrence_xlsx(
     );
     Ok(Download::file(XLSX, name, saved(book).await?))
 }
+
+/// Every memo the member may see, as a Word document.
+pub async fn memos_docx(db: &PgPool, access: &Access) -> Result<Download> {
+    use crate::formats::code_report::MemoOut;
+    use crate::store::memos::MemoOn;
+    let memos = store::memos::list(db, access.id(), access.sees_only()).await?;
+    let out: Vec<MemoOut> = memos
+        .into_iter()
+        .map(|m| MemoOut {
+            kind: match m.on {
+                MemoOn::Project => "Project",
+                MemoOn::Document => "Documents",
+                MemoOn::Code => "Codes",
+                MemoOn::Coding => "Codings",
+            }
+            .into(),
+            about: m.about,
+            text: m.memo,
+            byline: [m.author, m.written_at.map(|t| t.date().to_string())]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", "),
+            excerpt: m.excerpt,
+        })
+        .collect();
+    let title = format!("{}: memos", access.project.project.name);
+    let bytes =
+        tokio::task::spawn_blocking(move || crate::formats::code_report::memos_docx(&title, &out))
+            .await?
+            .map_err(|e| Error::internal(anyhow::anyhow!(e)))?;
+    let name = format!(
+        "{}-memos-{}.docx",
+        file_stem(&access.project.project.name),
+        today()
+    );
+    Ok(Download::bytes(DOCX, name, bytes))
+}

@@ -875,6 +875,12 @@ fn cases() -> Vec<Case> {
         ),
         case(
             get.clone(),
+            "/api/v1/projects/{project_id}/exports/memos.docx",
+            Member,
+            none,
+        ),
+        case(
+            get.clone(),
             "/api/v1/projects/{project_id}/exports/cooccurrence.xlsx",
             Member,
             none,

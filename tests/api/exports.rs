@@ -2464,3 +2464,40 @@ async fn a_code_report_groups_every_excerpt_of_a_branch_by_group(pool: PgPool) {
     )
     .await;
 }
+
+#[sqlx::test]
+async fn memos_export_as_word_in_plain_paragraphs(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let ann = app.person("ann@example.org").await;
+    let p = ann.project("Ward study").await;
+    let (doc, _) = ann
+        .document(p, "Interview", "P01: The café was calm.")
+        .await;
+    let res = ann
+        .put(
+            &format!("/projects/{p}/documents/{doc}/memo"),
+            json!({"memo": "**Check** <b>this</b>\nsecond line"}),
+        )
+        .await;
+    assert!(res.status().is_success());
+    let code = ann.code(p, "Calm", None).await;
+    let coding = ann.coding(p, doc, code, 5, 22).await;
+    ann.patch(
+        &format!("/projects/{p}/codings/{}", id(&coding)),
+        json!({"memo": "A telling phrase"}),
+    )
+    .await;
+    let res = ann.get(&format!("/projects/{p}/exports/memos.docx")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut zip =
+        zip::ZipArchive::new(std::io::Cursor::new(res.bytes().await.unwrap().to_vec())).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml)
+        .unwrap();
+    assert!(
+        xml.contains("**Check** &lt;b&gt;this&lt;/b&gt;"),
+        "as typed, never markup"
+    );
+    assert!(xml.contains("second line"));
+    assert!(xml.contains("A telling phrase") && xml.contains("“The café was calm”"));
+}
