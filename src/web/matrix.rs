@@ -58,6 +58,10 @@ struct MatrixPage {
     measure: Measure,
     rollup: bool,
     column_choices: Vec<Choice>,
+    /// The request as hidden fields, for the export form.
+    query_pairs: Vec<(String, String)>,
+    /// Attributes a quote can be tagged with.
+    tag_choices: Vec<String>,
     measure_choices: Vec<Choice>,
     coder_choices: Vec<Choice>,
     attribute_choices: Vec<Choice>,
@@ -111,6 +115,11 @@ async fn matrix_page(
     Ok(MatrixPage {
         chrome,
         column_choices: filters::columns(&options, &req.columns.as_param()),
+        query_pairs: query_pairs(&req),
+        tag_choices: filters::columns(&options, "")
+            .into_iter()
+            .filter_map(|c| c.value.strip_prefix("attr:").map(str::to_owned))
+            .collect(),
         measure_choices: filters::measures(req.measure),
         coder_choices: filters::coders(&options, is(req.scope.coder.map(|c| c.to_string()))),
         attribute_choices: filters::attribute_values(
@@ -344,23 +353,33 @@ async fn cooccurrence_page(
 }
 
 /// The query string that asks for `req` again.
-pub fn query_string(req: &MatrixRequest) -> String {
+/// The request as name and value pairs (for hidden form fields).
+fn query_pairs(req: &MatrixRequest) -> Vec<(String, String)> {
     let mut q = vec![
-        format!("columns={}", encode_query(&req.columns.as_param())),
-        format!("measure={}", req.measure.as_str()),
+        ("columns".to_owned(), req.columns.as_param()),
+        ("measure".to_owned(), req.measure.as_str().to_owned()),
     ];
     if req.rollup {
-        q.push("rollup=true".into());
+        q.push(("rollup".into(), "true".into()));
     }
     if let Some(c) = req.scope.coder {
-        q.push(format!("coder={c}"));
+        q.push(("coder".into(), c.to_string()));
     }
     if let Some(d) = &req.scope.documents {
         let ids: Vec<String> = d.iter().map(|d| d.to_string()).collect();
-        q.push(format!("documents={}", ids.join(",")));
+        q.push(("documents".into(), ids.join(",")));
     }
     if let Some((n, v)) = &req.scope.attribute {
-        q.push(format!("attribute={}", encode_query(&format!("{n}={v}"))));
+        q.push(("attribute".into(), format!("{n}={v}")));
     }
-    q.join("&")
+    q
+}
+
+/// The request as a query string.
+pub fn query_string(req: &MatrixRequest) -> String {
+    query_pairs(req)
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode_query(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }

@@ -63,13 +63,33 @@ pub fn quote_text(c: &Coding) -> String {
         }
     }
     const MAX: usize = 400;
-    if text.chars().count() > MAX {
+    let text = if text.chars().count() > MAX {
         let cut: String = text.chars().take(MAX).collect();
-        let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(a, _)| a);
-        format!("{cut} …")
+        cut.rsplit_once(' ')
+            .map_or(cut.clone(), |(a, _)| a.to_owned())
     } else {
         text
+    };
+    cut_marks(&text)
+}
+
+/// A quote cut from inside a sentence says so: "… waited for months …".
+/// It starts inside one when its first letter is lower case, and ends
+/// inside one when it does not end with a sentence's closing mark.
+fn cut_marks(text: &str) -> String {
+    let starts_inside = text.chars().next().is_some_and(char::is_lowercase);
+    let ends_inside = !text
+        .trim_end_matches(['"', '\'', '”', '’', ')'])
+        .ends_with(['.', '!', '?', '…']);
+    let mut out = String::with_capacity(text.len() + 8);
+    if starts_inside {
+        out.push_str("… ");
     }
+    out.push_str(text);
+    if ends_inside && !text.is_empty() {
+        out.push_str(" …");
+    }
+    out
 }
 
 /// `C07, Carer, North`: who said it.
@@ -282,4 +302,17 @@ async fn quotes(
         );
     }
     Ok(quotes)
+}
+
+#[cfg(test)]
+mod cut_tests {
+    use super::cut_marks;
+
+    #[test]
+    fn quotes_cut_inside_a_sentence_say_so() {
+        assert_eq!(cut_marks("We waited."), "We waited.");
+        assert_eq!(cut_marks("waited for months"), "… waited for months …");
+        assert_eq!(cut_marks("It was “fine.”"), "It was “fine.”");
+        assert_eq!(cut_marks("and then?"), "… and then?");
+    }
 }
