@@ -54,7 +54,14 @@ struct CodeFields {
     inclusion: String,
     exclusion: String,
     example: String,
+    /// The code's shortcut key, which the standard has no place for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shortcut: Option<String>,
 }
+
+/// A note on a coding that marks it as a starred quote (Parley's own; other
+/// tools show it as a note titled so).
+const STAR_NOTE: &str = "Parley starred quote";
 
 /// Definition, inclusion, exclusion and example in one description.
 fn describe(c: &store::codes::Code) -> String {
@@ -222,6 +229,7 @@ impl Exporting<'_> {
             inclusion: c.inclusion.clone(),
             exclusion: c.exclusion.clone(),
             example: c.example.clone(),
+            shortcut: c.shortcut.clone(),
         };
         let exact = (
             fields.definition.clone(),
@@ -229,7 +237,7 @@ impl Exporting<'_> {
             fields.exclusion.clone(),
             fields.example.clone(),
         );
-        if undescribe(&description) != exact {
+        if undescribe(&description) != exact || fields.shortcut.is_some() {
             let text = serde_json::to_string(&fields).unwrap_or_default();
             refs.push(self.note("code-fields", c.id.0, FIELDS_NOTE, &text));
         }
@@ -359,6 +367,9 @@ impl Exporting<'_> {
             if !m.memo.is_empty() {
                 notes.push(self.note("coding-memo", m.id.0, "Coding memo", &m.memo));
             }
+            if m.starred {
+                notes.push(self.note("coding-star", m.id.0, STAR_NOTE, "starred"));
+            }
             let preview: String = text
                 .chars()
                 .skip(m.start as usize)
@@ -372,6 +383,8 @@ impl Exporting<'_> {
                 end: m.end.into(),
                 user: user.clone(),
                 created: rfc3339(m.created_at),
+                // Some readers (QualCoder) look for a coding's memo here.
+                description: m.memo.clone(),
                 codings: vec![Coding {
                     guid: guid(project, "coding", m.id.0),
                     code: guid(project, "code", m.code_id.0),
@@ -833,9 +846,18 @@ impl<'x> Filling<'x> {
             .iter()
             .find(|r| is_fields(r))
             .and_then(|r| serde_json::from_str::<CodeFields>(&self.notes[r].text).ok());
-        let (definition, inclusion, exclusion, example) = match exact {
-            Some(f) => (f.definition, f.inclusion, f.exclusion, f.example),
-            None => undescribe(&c.description),
+        let (definition, inclusion, exclusion, example, shortcut) = match exact {
+            Some(f) => (
+                f.definition,
+                f.inclusion,
+                f.exclusion,
+                f.example,
+                f.shortcut.filter(|s| code::shortcut(s).is_ok()),
+            ),
+            None => {
+                let (d, i, e, x) = undescribe(&c.description);
+                (d, i, e, x, None)
+            }
         };
         let memo_notes: Vec<String> = c.notes.iter().filter(|r| !is_fields(r)).cloned().collect();
         let memo = long("memo", &self.note_text(&memo_notes).join("\n\n"));
@@ -852,6 +874,7 @@ impl<'x> Filling<'x> {
             exclusion: long("exclusion", &exclusion),
             example: long("example", &example),
             memo,
+            shortcut,
         }
     }
 
@@ -1128,9 +1151,33 @@ impl<'x> Filling<'x> {
                     unknown_codes += 1;
                     continue;
                 };
+                let star = |r: &String| {
+                    self.notes
+                        .get(r)
+                        .is_some_and(|n| n.name.as_deref() == Some(STAR_NOTE))
+                };
+                let starred = c.notes.iter().any(star);
+                let memo_refs: Vec<String> = c.notes.iter().filter(|r| !star(r)).cloned().collect();
                 let mut m = sel_memo.clone();
-                m.extend(self.note_text(&c.notes));
+                // The same memo in the selection's description and in a
+                // note (as Parley writes it) is kept once.
+                for t in self.note_text(&memo_refs) {
+                    if !m.contains(&t) {
+                        m.push(t);
+                    }
+                }
                 self.used_notes.extend(c.notes.iter().cloned());
+                let created = c
+                    .created
+                    .as_deref()
+                    .or(sel.created.as_deref())
+                    .and_then(|t| {
+                        time::OffsetDateTime::parse(
+                            t,
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .ok()
+                    });
                 let coder = c
                     .user
                     .as_ref()
@@ -1146,7 +1193,10 @@ impl<'x> Filling<'x> {
                     memo: code::long_text("memo", &m.join("\n\n")).unwrap_or_default(),
                 };
                 match store::codings::insert(self.db, self.project, coder, &new).await {
-                    Ok((_, true)) => {
+                    Ok((id, true)) => {
+                        if starred || created.is_some() {
+                            store::codings::restore(self.db, id, starred, created).await?;
+                        }
                         self.report.codings += 1;
                         if !new.memo.is_empty() {
                             self.report.memos += 1;

@@ -1014,6 +1014,7 @@ pub struct TreeRow {
     pub exclusion: String,
     pub example: String,
     pub memo: String,
+    pub shortcut: Option<String>,
 }
 
 /// Write a whole codebook under the project's top level in one statement
@@ -1074,16 +1075,17 @@ pub async fn insert_tree(
     sqlx::query!(
         r#"
         insert into code (code_id, project_id, parent_id, name, colour, definition, inclusion,
-                          exclusion, example, position, memo, memo_by, memo_at, created_by)
+                          exclusion, example, position, memo, memo_by, memo_at, created_by,
+                          shortcut)
         overriding system value
         select r.id, $1, r.parent, r.name, r.colour, r.definition, r.inclusion, r.exclusion,
                r.example, r.position, r.memo,
                case when r.memo <> '' then $12::bigint end,
-               case when r.memo <> '' then now() end, $12
+               case when r.memo <> '' then now() end, $12, r.shortcut
         from unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
-                    $8::text[], $9::text[], $10::integer[], $11::text[])
+                    $8::text[], $9::text[], $10::integer[], $11::text[], $13::text[])
              as r (id, parent, name, colour, definition, inclusion, exclusion, example,
-                   position, memo)
+                   position, memo, shortcut)
         "#,
         project as ProjectId,
         &ids,
@@ -1096,7 +1098,8 @@ pub async fn insert_tree(
         &text(|r| &r.example),
         &positions,
         &text(|r| &r.memo),
-        user as UserId
+        user as UserId,
+        &rows.iter().map(|r| r.shortcut.clone()).collect::<Vec<_>>() as &[Option<String>]
     )
     .execute(&mut *tx)
     .await?;

@@ -766,6 +766,26 @@ async fn write_parts(
     Ok(())
 }
 
+/// Give an imported coding back its star and its original time.
+pub async fn restore(
+    pool: &PgPool,
+    id: CodingId,
+    starred: bool,
+    created: Option<OffsetDateTime>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"update coding set starred = starred or $2,
+                  created_at = coalesce($3, created_at), updated_at = coalesce($3, updated_at)
+           where coding_id = $1"#,
+        id as CodingId,
+        starred,
+        created
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// Changes to a coding; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct CodingChanges {

@@ -642,7 +642,7 @@ async fn rich_project(app: &TestApp) -> Rich {
         owner
             .patch(
                 &format!("/projects/{p}/codes/{safety}"),
-                json!({"memo": "Revisit after wave 2 ✔\nLine two."}),
+                json!({"memo": "Revisit after wave 2 ✔\nLine two.", "shortcut": "s"}),
             )
             .await,
         StatusCode::OK,
@@ -700,6 +700,18 @@ async fn rich_project(app: &TestApp) -> Rich {
         )
         .await;
         assert_eq!(made["text"], *needle);
+        // Two starred quotes.
+        if i == 0 || i == 9 {
+            expect(
+                api.patch(
+                    &format!("/projects/{p}/codings/{}", id(&made)),
+                    json!({"starred": true}),
+                )
+                .await,
+                StatusCode::OK,
+            )
+            .await;
+        }
     }
 
     // Memos.
@@ -742,10 +754,21 @@ async fn rich_project(app: &TestApp) -> Rich {
 struct Snapshot {
     name: String,
     description: String,
-    /// (path, colour, definition, inclusion, exclusion, example, memo)
-    codes: Vec<[String; 7]>,
-    /// (document, code path, start, end, text, memo, coder name)
-    codings: Vec<(String, String, i64, i64, String, String, String)>,
+    /// (path, colour, definition, inclusion, exclusion, example, memo, shortcut)
+    codes: Vec<[String; 8]>,
+    /// (document, code path, start, end, text, memo, coder name, starred,
+    /// created at)
+    codings: Vec<(
+        String,
+        String,
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        bool,
+        String,
+    )>,
     /// label → (group, attributes)
     participants: BTreeMap<String, (Option<String>, Value)>,
     /// title → (kind, held_on, attributes, text, speakers, memo)
@@ -756,7 +779,7 @@ struct Snapshot {
 async fn snapshot(api: &Api, p: ProjectId) -> Snapshot {
     let project = expect(api.get(&format!("/projects/{p}")).await, StatusCode::OK).await;
     let codes = codes(api, p).await;
-    let mut code_rows: Vec<[String; 7]> = codes
+    let mut code_rows: Vec<[String; 8]> = codes
         .values()
         .map(|c| {
             [
@@ -767,6 +790,7 @@ async fn snapshot(api: &Api, p: ProjectId) -> Snapshot {
                 s(&c["exclusion"]),
                 s(&c["example"]),
                 s(&c["memo"]),
+                c["shortcut"].as_str().unwrap_or("").to_owned(),
             ]
         })
         .collect();
@@ -783,6 +807,9 @@ async fn snapshot(api: &Api, p: ProjectId) -> Snapshot {
                 s(&c["text"]),
                 s(&c["memo"]),
                 s(&c["coder_name"]),
+                c["starred"].as_bool().unwrap(),
+                // To the second: a file keeps xsd:dateTime seconds.
+                s(&c["created_at"]).chars().take(19).collect(),
             )
         })
         .collect();
