@@ -750,6 +750,20 @@ async fn rich_project(app: &TestApp) -> Rich {
 }
 
 /// Everything a round trip must keep, in comparable form.
+/// (document, code path, start, end, text, memo, coder name, starred,
+/// created at)
+type CodingRow = (
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    bool,
+    String,
+);
+
 #[derive(Debug, PartialEq)]
 struct Snapshot {
     name: String,
@@ -758,17 +772,7 @@ struct Snapshot {
     codes: Vec<[String; 8]>,
     /// (document, code path, start, end, text, memo, coder name, starred,
     /// created at)
-    codings: Vec<(
-        String,
-        String,
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        bool,
-        String,
-    )>,
+    codings: Vec<CodingRow>,
     /// label → (group, attributes)
     participants: BTreeMap<String, (Option<String>, Value)>,
     /// title → (kind, held_on, attributes, text, speakers, memo)
