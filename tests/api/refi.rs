@@ -749,9 +749,8 @@ async fn rich_project(app: &TestApp) -> Rich {
     }
 }
 
-/// Everything a round trip must keep, in comparable form.
-/// (document, code path, start, end, text, memo, coder name, starred,
-/// created at)
+/// A coding as a round trip must keep it: (document, code path, start,
+/// end, text, memo, coder name, starred, created at).
 type CodingRow = (
     String,
     String,
@@ -764,6 +763,7 @@ type CodingRow = (
     String,
 );
 
+/// Everything a round trip must keep, in comparable form.
 #[derive(Debug, PartialEq)]
 struct Snapshot {
     name: String,
