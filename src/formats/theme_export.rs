@@ -775,7 +775,7 @@ mod tests {
         };
         let rec = row.record();
         assert_eq!(rec[1], "'=HYPERLINK(\"http://x\")");
-        assert_eq!(rec[10], "'+1");
+        assert_eq!(rec[12], "'+1", "the memo column");
         assert_eq!(rec.last().unwrap(), "'-North");
     }
 }
