@@ -44,6 +44,10 @@ const GROUP_VARIABLE: &str = "Stakeholder group";
 const KIND_VARIABLE: &str = "Document kind";
 const DATE_VARIABLE: &str = "Held on";
 const SPEAKERS_NOTE: &str = "Parley speaker mapping";
+/// Where captioned turns start in the recording: `start ms` lines (turn
+/// start in code points, time in milliseconds), which a plain-text source
+/// has no place for.
+const TIMES_NOTE: &str = "Parley time marks";
 /// A code's definition, inclusion, exclusion and example exactly, as JSON,
 /// beside the human-readable description (which other tools show).
 const FIELDS_NOTE: &str = "Parley code fields";
@@ -314,6 +318,14 @@ impl Exporting<'_> {
         if !mapping.is_empty() {
             let joined = mapping.join("\n");
             notes.push(self.note("document-speakers", d.id.0, SPEAKERS_NOTE, &joined));
+        }
+        let times: Vec<String> = store::documents::turns(db, project, d.id)
+            .await?
+            .iter()
+            .filter_map(|t| t.time_ms.map(|ms| format!("{} {ms}", t.start)))
+            .collect();
+        if !times.is_empty() {
+            notes.push(self.note("document-times", d.id.0, TIMES_NOTE, &times.join("\n")));
         }
         let selections = self.selections(d.id, &text).await?;
         self.ex.sources.push(TextSource {
@@ -948,7 +960,16 @@ impl<'x> Filling<'x> {
             return Ok(());
         };
         let options = self.source_options(ex, s, landed);
+        let (times, times_note) = self.time_marks(s);
         let transcript = transcripts::bounded_turns(&read.text)
+            .map(|mut turns| {
+                for t in &mut turns {
+                    if let Some(ms) = times.get(&t.start) {
+                        t.time_ms = Some(*ms);
+                    }
+                }
+                turns
+            })
             .and_then(|turns| {
                 transcripts::checked(Transcript {
                     turns,
@@ -971,7 +992,7 @@ impl<'x> Filling<'x> {
         let mut memo = self.note_text(
             &s.notes
                 .iter()
-                .filter(|r| mapping_note.as_ref() != Some(*r))
+                .filter(|r| mapping_note.as_ref() != Some(*r) && times_note.as_ref() != Some(*r))
                 .cloned()
                 .collect::<Vec<_>>(),
         );
@@ -981,6 +1002,27 @@ impl<'x> Filling<'x> {
         }
         self.selections(s, doc, &read, landed, &mut memo).await?;
         self.document_memo(s, doc, memo).await
+    }
+
+    /// Parley's time-marks note of a source: turn start → milliseconds, and
+    /// the note's reference (so it is not read as a memo).
+    fn time_marks(&self, s: &TextSource) -> (HashMap<usize, u64>, Option<String>) {
+        let Some(r) = s.notes.iter().find(|r| {
+            self.notes
+                .get(*r)
+                .is_some_and(|n| n.name.as_deref() == Some(TIMES_NOTE))
+        }) else {
+            return (HashMap::new(), None);
+        };
+        let marks = self.notes[r]
+            .text
+            .lines()
+            .filter_map(|l| {
+                let (start, ms) = l.trim().split_once(' ')?;
+                Some((start.parse().ok()?, ms.parse().ok()?))
+            })
+            .collect();
+        (marks, Some(r.clone()))
     }
 
     /// The source's text normalised, with positions read in the unit and

@@ -192,6 +192,15 @@ pub async fn theme_csv(
     ))
 }
 
+/// `Study-excerpts-2026-12-06.csv`: the project, what is inside, the day.
+fn dated(access: &Access, what: &str, ext: &str) -> String {
+    format!(
+        "{}-{what}-{}.{ext}",
+        file_stem(&access.project.project.name),
+        today()
+    )
+}
+
 /// Today's date, for file names.
 fn today() -> String {
     time::OffsetDateTime::now_utc().date().to_string()
@@ -389,11 +398,7 @@ pub async fn excerpts_csv(
         .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?
         .into_inner()
         .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?;
-    let name = format!(
-        "{}-excerpts-{}.csv",
-        file_stem(&access.project.project.name),
-        today()
-    );
+    let name = dated(access, "excerpts", "csv");
     Ok(Download::file(CSV, name, file))
 }
 
@@ -415,11 +420,7 @@ pub async fn excerpts_xlsx(
     .await?;
     let mut workbook = Workbook::new();
     excerpts_sheet(db, project, &mut workbook, &filter, max).await?;
-    let name = format!(
-        "{}-excerpts-{}.xlsx",
-        file_stem(&access.project.project.name),
-        today()
-    );
+    let name = dated(access, "excerpts", "xlsx");
     Ok(Download::file(XLSX, name, saved(workbook).await?))
 }
 
@@ -952,11 +953,7 @@ pub async fn cooccurrence_csv(
     let bytes = w
         .into_inner()
         .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?;
-    let name = format!(
-        "{}-cooccurrence-{}.csv",
-        file_stem(&access.project.project.name),
-        today()
-    );
+    let name = dated(access, "cooccurrence", "csv");
     Ok(Download::bytes(CSV, name, bytes))
 }
 
@@ -1013,11 +1010,7 @@ pub async fn cooccurrence_xlsx(
         ws.autofilter(0, 0, co.codes.len() as u32, co.codes.len() as u16)
             .map_err(Error::internal)?;
     }
-    let name = format!(
-        "{}-cooccurrence-{}.xlsx",
-        file_stem(&access.project.project.name),
-        today()
-    );
+    let name = dated(access, "cooccurrence", "xlsx");
     Ok(Download::file(XLSX, name, saved(book).await?))
 }
 
@@ -1051,10 +1044,6 @@ pub async fn memos_docx(db: &PgPool, access: &Access) -> Result<Download> {
         tokio::task::spawn_blocking(move || crate::formats::code_report::memos_docx(&title, &out))
             .await?
             .map_err(|e| Error::internal(anyhow::anyhow!(e)))?;
-    let name = format!(
-        "{}-memos-{}.docx",
-        file_stem(&access.project.project.name),
-        today()
-    );
+    let name = dated(access, "memos", "docx");
     Ok(Download::bytes(DOCX, name, bytes))
 }

@@ -2842,3 +2842,38 @@ async fn exported_guids_are_lower_case(pool: PgPool) {
         assert!(seen > 5, "GUIDs were found ({seen})");
     }
 }
+
+#[sqlx::test]
+async fn caption_time_marks_survive_a_round_trip(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("owner@example.org").await;
+    let p = owner.project("Calls").await;
+    let vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Interviewer>How was it?</v>\n\n00:03:12.000 --> 00:03:15.000\n<v Jane Smith>We waited for months.</v>\n";
+    let form = Form::new().part(
+        "file",
+        Part::bytes(vtt.as_bytes().to_vec()).file_name("call.vtt"),
+    );
+    let res = owner
+        .upload(&format!("/projects/{p}/documents"), form)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let times = |doc: &Value| -> Vec<(u64, String)> {
+        doc["turns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["start"].as_u64().unwrap(), s(&t["time"])))
+            .collect()
+    };
+    let before = times(&documents(&owner, p).await[0]);
+    assert_eq!(before.len(), 2);
+    assert_eq!(before[1].1, "00:03:12");
+    let (_, qdpx) = download(&owner, &format!("/projects/{p}/exports/project.qdpx")).await;
+    let (copy, report) = imported(&owner, qdpx).await;
+    assert_eq!(
+        report["memos"], 0,
+        "the time marks are not a memo: {report}"
+    );
+    let after = times(&documents(&owner, copy).await[0]);
+    assert_eq!(after, before);
+}
