@@ -106,7 +106,8 @@ fn column_head(c: &ColumnHead) -> String {
 /// (and `Total`) and measure; an empty value where a measure does not apply.
 pub fn tidy_csv(sheet: &ThemeSheet) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(["code_path", "column", "measure", "value"]);
+    // `n`: the column's participants (its N), blank for Unassigned.
+    let _ = w.write_record(["code_path", "column", "measure", "value", "n"]);
     for row in &sheet.rows {
         let cells = sheet
             .columns
@@ -117,11 +118,13 @@ pub fn tidy_csv(sheet: &ThemeSheet) -> String {
         for (column, cell) in cells {
             for m in MEASURES {
                 let value = measure(cell, m).map(number).unwrap_or_default();
+                let n = cell.n.map(|n| n.to_string()).unwrap_or_default();
                 let _ = w.write_record([
                     neutralise(&row.path).as_ref(),
                     neutralise(column).as_ref(),
                     m,
                     value.as_str(),
+                    n.as_str(),
                 ]);
             }
         }
@@ -723,17 +726,22 @@ mod tests {
     fn tidy_csv_is_long_and_neutralised() {
         let csv = tidy_csv(&sheet());
         let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines[0], "code_path,column,measure,value");
+        assert_eq!(lines[0], "code_path,column,measure,value,n");
         // 3 columns (2 + Total) × 5 measures.
         assert_eq!(lines.len(), 1 + 15);
-        assert!(lines.contains(&"'=Frames / Sanctuary,Staff,references,9"));
+        assert!(lines.contains(&"'=Frames / Sanctuary,Staff,references,9,12"));
         assert!(
             lines
                 .iter()
                 .any(|l| l.starts_with("'=Frames / Sanctuary,Staff,cases_pct,58.33"))
         );
-        assert!(lines.contains(&"'=Frames / Sanctuary,Unassigned,cases_pct,"));
-        assert!(lines.contains(&"'=Frames / Sanctuary,Total,words,10"));
+        assert!(lines.contains(&"'=Frames / Sanctuary,Unassigned,cases_pct,,"));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("'=Frames / Sanctuary,Total,words,10,")),
+            "the total with its N"
+        );
     }
 
     #[test]

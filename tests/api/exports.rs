@@ -858,17 +858,23 @@ fn check_tidy_csv(r: &Reference, bytes: &[u8], what: &str) {
     let got = read_csv(bytes);
     assert_eq!(
         got[0],
-        ["code_path", "column", "measure", "value"],
+        ["code_path", "column", "measure", "value", "n"],
         "{what}"
     );
     let mut want = Vec::new();
+    let mut ns = Vec::new();
     for row in &r.rows {
         let labels = r.columns.iter().map(|c| c.label.as_str()).chain(["Total"]);
         for (j, label) in labels.enumerate() {
             for m in MEASURES {
                 want.push((neutral(&row.path), neutral(label), m, row.values[m][j]));
+                ns.push(r.n(j).map(|n| n.to_string()).unwrap_or_default());
             }
         }
+    }
+    // Every row carries its column's N.
+    for (g, n) in got[1..].iter().zip(&ns) {
+        assert_eq!(&g[4], n, "{what}: N of {g:?}");
     }
     assert_eq!(got.len() - 1, want.len(), "{what}: tidy CSV rows");
     for (line, (g, (path, column, m, v))) in got[1..].iter().zip(&want).enumerate() {
