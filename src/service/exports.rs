@@ -175,7 +175,7 @@ pub async fn theme_docx(
     Ok(Download::bytes(DOCX, name, bytes))
 }
 
-/// The theme table as tidy CSV (`code_path, column, measure, value`).
+/// The theme table as tidy CSV (`code_path, column, measure, value, n`).
 pub async fn theme_csv(
     db: &PgPool,
     attributions: &Attributions,

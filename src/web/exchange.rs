@@ -28,6 +28,8 @@ pub fn routes() -> Router<AppState> {
 struct ImportedPage {
     chrome: Chrome,
     project: MemberProject,
+    /// The project's tabs are there, none of them current.
+    tab: &'static str,
     report: Report,
 }
 
@@ -53,6 +55,7 @@ async fn import_page(
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(ImportedPage {
+        tab: "",
         chrome,
         project,
         report,

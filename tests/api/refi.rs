@@ -2876,4 +2876,22 @@ async fn caption_time_marks_survive_a_round_trip(pool: PgPool) {
     );
     let after = times(&documents(&owner, copy).await[0]);
     assert_eq!(after, before);
+    // Imported from the page: the report with the project's tabs around it.
+    let web = app.signed_in(owner.email()).await;
+    let (_, qdpx) = download(&owner, &format!("/projects/{p}/exports/project.qdpx")).await;
+    let form = Form::new().part("file", Part::bytes(qdpx).file_name("calls.qdpx"));
+    let html = web
+        .post(app.url("/projects/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Imported “Calls (imported"), "the report");
+    assert!(
+        html.contains(r#"<nav class="tabs" aria-label="Project">"#),
+        "the project's tabs"
+    );
 }
