@@ -7,7 +7,7 @@ use crate::app::AppState;
 use crate::domain::ids::{CodeId, ProjectId};
 use crate::http::download::attachment;
 use crate::http::error::{AppError, Result};
-use crate::http::extract::{Json, Path, ProjectAccess, need};
+use crate::http::extract::{Json, Path, ProjectAccess, Query, need};
 use crate::http::heavy::Heavy;
 use crate::http::upload::file_or_body;
 use crate::service::codebook::{self as rules, CodeInput};
@@ -169,6 +169,17 @@ async fn import_codes(
     Ok((StatusCode::CREATED, Json(outcome.into())))
 }
 
-async fn export_csv(State(state): State<AppState>, access: ProjectAccess) -> Result<Response> {
-    attachment(rules::csv_export(&state.db, &access).await?)
+/// `?bom=true`: with a byte-order mark (Excel on Windows, and Taguette's
+/// encoding guess, then read it as UTF-8).
+#[derive(Debug, serde::Deserialize)]
+struct CsvQuery {
+    bom: Option<String>,
+}
+
+async fn export_csv(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Query(q): Query<CsvQuery>,
+) -> Result<Response> {
+    attachment(rules::csv_export(&state.db, &access, q.bom.as_deref()).await?)
 }

@@ -1,7 +1,8 @@
 //! Codebooks as CSV: one row per code, its path from the top of the tree
 //! (`Inpatient frames / Sanctuary`) and its fields. Header
 //! `path,definition,inclusion,exclusion,example,colour` in any case and
-//! order (only `path` is required; `shortcut` is understood too). Comma,
+//! order (only `path` is required; `shortcut` is understood too, and
+//! Taguette's `description` stands for the definition). Comma,
 //! semicolon (European Excel) or tab separated.
 //!
 //! Written files have every text cell neutralised against spreadsheet
@@ -51,9 +52,12 @@ enum Column {
     Example,
     Colour,
     Shortcut,
+    /// Taguette's name for the definition: written as a copy of it so
+    /// Taguette imports the definitions; read when there is no definition.
+    Description,
 }
 
-const COLUMNS: [(Column, &str); 7] = [
+const COLUMNS: [(Column, &str); 8] = [
     (Column::Path, "path"),
     (Column::Definition, "definition"),
     (Column::Inclusion, "inclusion"),
@@ -61,6 +65,7 @@ const COLUMNS: [(Column, &str); 7] = [
     (Column::Example, "example"),
     (Column::Colour, "colour"),
     (Column::Shortcut, "shortcut"),
+    (Column::Description, "description"),
 ];
 
 impl Column {
@@ -115,7 +120,8 @@ fn restore(cell: &str) -> &str {
 }
 
 /// Write the codebook as comma-separated UTF-8 with the header
-/// `path,definition,inclusion,exclusion,example,colour,shortcut`.
+/// `path,definition,inclusion,exclusion,example,colour,shortcut,description`
+/// (the description repeats the definition under the name Taguette reads).
 pub fn write<'a>(codes: impl IntoIterator<Item = CodeOut<'a>>) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     // Writing to a Vec cannot fail, and every cell is valid UTF-8, so the
@@ -130,6 +136,7 @@ pub fn write<'a>(codes: impl IntoIterator<Item = CodeOut<'a>>) -> String {
             c.example,
             c.colour,
             c.shortcut.unwrap_or(""),
+            c.definition,
         ];
         let _ = writer.write_record(cells.iter().map(|cell| neutralise(cell).into_owned()));
     }
@@ -334,7 +341,10 @@ fn code_row(line: usize, cells: &[&str; COLUMNS.len()]) -> Result<CodeRow, Forma
     Ok(CodeRow {
         line,
         path,
-        definition: long(Column::Definition)?,
+        definition: match cells[Column::Definition as usize] {
+            "" => long(Column::Description)?,
+            _ => long(Column::Definition)?,
+        },
         inclusion: long(Column::Inclusion)?,
         exclusion: long(Column::Exclusion)?,
         example: long(Column::Example)?,
@@ -346,6 +356,40 @@ fn code_row(line: usize, cells: &[&str; COLUMNS.len()]) -> Result<CodeRow, Forma
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Taguette's codebook import takes the one column named `tag`,
+    /// `name` or `path`, and `description`.
+    #[test]
+    fn taguette_reads_the_names_and_the_definitions() {
+        let written = write([out("Frames / Sanctuary", "The ward as a refuge")]);
+        let mut reader = csv::Reader::from_reader(written.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let names = ["tag", "name", "path"];
+        assert_eq!(
+            header
+                .iter()
+                .filter(|h| names.contains(&h.as_str()))
+                .count(),
+            1
+        );
+        let description = header.iter().position(|h| h == "description").unwrap();
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[description], "The ward as a refuge");
+        // A Taguette-style file with a description alone reads it as the
+        // definition.
+        let rows = read("path,description\nSanctuary,The ward as a refuge\n").unwrap();
+        assert_eq!(rows[0].definition, "The ward as a refuge");
+        // Parley's own file reads back once, not twice.
+        assert_eq!(
+            read(&written).unwrap()[0].definition,
+            "The ward as a refuge"
+        );
+    }
 
     fn out<'a>(path: &'a str, definition: &'a str) -> CodeOut<'a> {
         CodeOut {
@@ -384,9 +428,9 @@ mod tests {
             },
             out("Staff/carer relations", ""),
         ]);
-        assert!(
-            written.starts_with("path,definition,inclusion,exclusion,example,colour,shortcut\n")
-        );
+        assert!(written.starts_with(
+            "path,definition,inclusion,exclusion,example,colour,shortcut,description\n"
+        ));
         let rows = read(&written).unwrap();
         assert_eq!(rows.len(), 3);
         assert_eq!(
@@ -404,7 +448,10 @@ mod tests {
                 shortcut: Some("h".into()),
             }
         );
-        assert_eq!(rows[1].line, 4, "the definition above spans two lines");
+        assert_eq!(
+            rows[1].line, 5,
+            "the definition above spans two lines, and so does its copy under description"
+        );
         assert_eq!(rows[1].path, ["Cadre d’hospitalisation", "Refuge 🏠"]);
         assert_eq!(rows[1].definition, "Ward as sanctuary 🙂");
         assert_eq!(rows[1].colour.as_ref().map(Colour::as_str), Some("#f28e2b"));
@@ -414,7 +461,7 @@ mod tests {
         assert_eq!(read(&write([])).unwrap(), []);
         // Excel's line ends give the same line numbers.
         let crlf = read(&written.replace('\n', "\r\n")).unwrap();
-        assert_eq!(crlf.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4, 5]);
+        assert_eq!(crlf.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 5, 6]);
         assert_eq!(crlf[0].definition, rows[0].definition);
     }
 
@@ -532,7 +579,7 @@ mod tests {
         let second = written.lines().nth(1).unwrap();
         assert_eq!(
             second,
-            r#""'=HYPERLINK(""http://evil"",""click"")",'+1,'-2,'@SUM(A1:A9),'	x,,"#
+            r#""'=HYPERLINK(""http://evil"",""click"")",'+1,'-2,'@SUM(A1:A9),'	x,,,'+1"#
         );
         let row = &read(&written).unwrap()[0];
         assert_eq!(row.path, ["=HYPERLINK(\"http://evil\",\"click\")"]);

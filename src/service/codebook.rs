@@ -181,11 +181,15 @@ pub async fn import(db: &PgPool, access: &Access, bytes: &[u8]) -> Result<Import
 }
 
 /// The codebook CSV as a download named after the project.
-pub async fn csv_export(db: &PgPool, access: &Access) -> Result<Download> {
+pub async fn csv_export(db: &PgPool, access: &Access, bom: Option<&str>) -> Result<Download> {
     let tree = store::codes::tree(db, access.id(), access.sees_only()).await?;
+    let mut text = to_csv(&tree);
+    if super::analysis::matrix::flag("bom", bom)? {
+        text.insert(0, '\u{feff}');
+    }
     Ok(Download::text(
         "text/csv; charset=utf-8",
         format!("{}-codebook.csv", file_stem(&access.project.project.name)),
-        to_csv(&tree),
+        text,
     ))
 }

@@ -2379,6 +2379,7 @@ async fn workbooks_explain_themselves_and_files_say_what_is_inside(pool: PgPool)
     for path in [
         format!("/projects/{p}/exports/excerpts.csv?bom=true"),
         format!("/projects/{p}/exports/theme-table.csv?bom=true"),
+        format!("/projects/{p}/exports/codebook.csv?bom=true"),
     ] {
         let body = ann.get(&path).await.bytes().await.unwrap();
         assert!(body.starts_with("\u{feff}".as_bytes()), "{path}");
