@@ -132,6 +132,11 @@ async fn export_parts(db: &PgPool, project: ProjectId, whole: bool) -> anyhow::R
         },
         coders: HashMap::new(),
         variables: BTreeMap::new(),
+        memo_times: store::memos::list(db, project, None)
+            .await?
+            .into_iter()
+            .filter_map(|m| Some(((m.on, m.id), m.written_at?)))
+            .collect(),
     };
     x.members().await?;
     if whole {
@@ -157,6 +162,9 @@ struct Exporting<'a> {
     project: ProjectId,
     ex: Exchange,
     coders: HashMap<UserId, String>,
+    /// When each memo was written, to travel as its note's
+    /// `creationDateTime`.
+    memo_times: HashMap<(store::memos::MemoOn, i64), OffsetDateTime>,
     /// Variable name → GUID.
     variables: BTreeMap<String, String>,
 }
@@ -172,6 +180,14 @@ impl Exporting<'_> {
             ..Note::default()
         });
         g
+    }
+
+    /// Give the note just made the time its memo was written.
+    fn stamp(&mut self, on: store::memos::MemoOn, id: i64) {
+        let at = self.memo_times.get(&(on, id)).copied().and_then(rfc3339);
+        if let Some(note) = self.ex.notes.last_mut() {
+            note.created = at;
+        }
     }
 
     /// The GUID of the variable `name`, made on first use.
@@ -208,6 +224,7 @@ impl Exporting<'_> {
         let memo = store::memos::get_project(self.db, self.project).await?;
         if !memo.is_empty() {
             let g = self.note("project-memo", self.project.0, "Project memo", &memo);
+            self.stamp(store::memos::MemoOn::Project, self.project.0);
             self.ex.project_notes.push(g);
         }
         Ok(())
@@ -247,6 +264,7 @@ impl Exporting<'_> {
         }
         if !c.memo.is_empty() {
             refs.push(self.note("code-memo", c.id.0, &format!("Memo: {}", c.name), &c.memo));
+            self.stamp(store::memos::MemoOn::Code, c.id.0);
         }
         Code {
             guid: guid(self.project, "code", c.id.0),
@@ -314,6 +332,7 @@ impl Exporting<'_> {
                 &format!("Memo: {}", d.title),
                 &memo,
             ));
+            self.stamp(store::memos::MemoOn::Document, d.id.0);
         }
         if !mapping.is_empty() {
             let joined = mapping.join("\n");
@@ -736,6 +755,16 @@ impl<'x> Filling<'x> {
             .collect()
     }
 
+    /// When the first of these notes (that says so) was written.
+    fn first_time(&self, refs: &[String]) -> Option<OffsetDateTime> {
+        refs.iter()
+            .filter_map(|r| self.notes.get(r))
+            .filter(|n| {
+                n.name.as_deref() != Some(SPEAKERS_NOTE) && n.name.as_deref() != Some(TIMES_NOTE)
+            })
+            .find_map(|n| OffsetDateTime::parse(n.created.as_deref()?, &Rfc3339).ok())
+    }
+
     /// A variable's name (its GUID's), or "attribute".
     fn var_name(&self, v: &Value) -> String {
         self.variables
@@ -872,6 +901,7 @@ impl<'x> Filling<'x> {
             }
         };
         let memo_notes: Vec<String> = c.notes.iter().filter(|r| !is_fields(r)).cloned().collect();
+        let memo_at = self.first_time(&memo_notes);
         let memo = long("memo", &self.note_text(&memo_notes).join("\n\n"));
         self.used_notes.extend(c.notes.iter().cloned());
         if !memo.is_empty() {
@@ -886,6 +916,7 @@ impl<'x> Filling<'x> {
             exclusion: long("exclusion", &exclusion),
             example: long("example", &example),
             memo,
+            memo_at,
             shortcut,
         }
     }
@@ -1294,6 +1325,9 @@ impl<'x> Filling<'x> {
             all.chars().take(20_000).collect()
         });
         store::memos::set_document(self.db, self.project, doc, self.owner, &text).await?;
+        if let Some(at) = self.first_time(&s.notes) {
+            store::memos::restore_time(self.db, store::memos::MemoOn::Document, doc.0, at).await?;
+        }
         self.report.memos += 1;
         Ok(())
     }
@@ -1325,6 +1359,10 @@ impl<'x> Filling<'x> {
         let text =
             code::long_text("memo", &all).unwrap_or_else(|_| all.chars().take(20_000).collect());
         store::memos::set_project(self.db, self.project, self.owner, &text).await?;
+        if let Some(at) = self.first_time(&ex.project_notes) {
+            store::memos::restore_time(self.db, store::memos::MemoOn::Project, self.project.0, at)
+                .await?;
+        }
         self.report.memos += 1;
         Ok(())
     }

@@ -1014,6 +1014,8 @@ pub struct TreeRow {
     pub exclusion: String,
     pub example: String,
     pub memo: String,
+    /// When the memo was written (now, when not known).
+    pub memo_at: Option<OffsetDateTime>,
     pub shortcut: Option<String>,
 }
 
@@ -1081,11 +1083,12 @@ pub async fn insert_tree(
         select r.id, $1, r.parent, r.name, r.colour, r.definition, r.inclusion, r.exclusion,
                r.example, r.position, r.memo,
                case when r.memo <> '' then $12::bigint end,
-               case when r.memo <> '' then now() end, $12, r.shortcut
+               case when r.memo <> '' then coalesce(r.memo_at, now()) end, $12, r.shortcut
         from unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
-                    $8::text[], $9::text[], $10::integer[], $11::text[], $13::text[])
+                    $8::text[], $9::text[], $10::integer[], $11::text[], $13::text[],
+                    $14::timestamptz[])
              as r (id, parent, name, colour, definition, inclusion, exclusion, example,
-                   position, memo, shortcut)
+                   position, memo, shortcut, memo_at)
         "#,
         project as ProjectId,
         &ids,
@@ -1099,7 +1102,8 @@ pub async fn insert_tree(
         &positions,
         &text(|r| &r.memo),
         user as UserId,
-        &rows.iter().map(|r| r.shortcut.clone()).collect::<Vec<_>>() as &[Option<String>]
+        &rows.iter().map(|r| r.shortcut.clone()).collect::<Vec<_>>() as &[Option<String>],
+        &rows.iter().map(|r| r.memo_at).collect::<Vec<_>>() as &[Option<OffsetDateTime>]
     )
     .execute(&mut *tx)
     .await?;

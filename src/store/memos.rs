@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 /// What a memo is attached to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, sqlx::Type)]
 #[sqlx(type_name = "text", rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub enum MemoOn {
@@ -142,6 +142,42 @@ pub async fn set_document(
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Give an imported memo back the time it was written.
+pub async fn restore_time(
+    pool: &PgPool,
+    on: MemoOn,
+    id: i64,
+    at: OffsetDateTime,
+) -> sqlx::Result<()> {
+    match on {
+        MemoOn::Project => {
+            sqlx::query!(
+                "update project set memo_at = $2 where project_id = $1",
+                id,
+                at
+            )
+            .execute(pool)
+            .await?;
+        }
+        MemoOn::Document => {
+            sqlx::query!(
+                "update document set memo_at = $2 where document_id = $1",
+                id,
+                at
+            )
+            .execute(pool)
+            .await?;
+        }
+        MemoOn::Code => {
+            sqlx::query!("update code set memo_at = $2 where code_id = $1", id, at)
+                .execute(pool)
+                .await?;
+        }
+        MemoOn::Coding => {}
+    }
+    Ok(())
 }
 
 pub async fn get_project(pool: &PgPool, project: ProjectId) -> sqlx::Result<String> {

@@ -973,6 +973,15 @@ async fn a_project_survives_a_round_trip(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let rich = rich_project(&app).await;
     let (owner, p) = (&rich.owner, rich.project);
+    // Times well in the past, so a copy made now could not match by chance.
+    for sql in [
+        "update coding set created_at = timestamptz '2024-03-04 05:06:07+00' + coding_id * interval '1 minute'",
+        "update project set memo_at = timestamptz '2024-01-02 03:04:05+00'",
+        "update document set memo_at = timestamptz '2024-01-03 03:04:05+00' where memo <> ''",
+        "update code set memo_at = timestamptz '2024-01-04 03:04:05+00' where memo <> ''",
+    ] {
+        sqlx::query(sql).execute(&app.db).await.unwrap();
+    }
     let before = snapshot(owner, p).await;
     // The snapshot is worth comparing.
     assert_eq!(before.codes.len(), 7);
@@ -1009,6 +1018,35 @@ async fn a_project_survives_a_round_trip(pool: PgPool) {
     assert_eq!(after.participants, before.participants);
     assert_eq!(after.documents, before.documents);
     assert_eq!(after.project_memo, before.project_memo);
+    // Memos keep the time they were written (to the second).
+    let memo_times = |p: ProjectId| {
+        let owner = owner;
+        async move {
+            let list = expect(
+                owner.get(&format!("/projects/{p}/memos")).await,
+                StatusCode::OK,
+            )
+            .await;
+            let mut out: Vec<(String, String, String)> = list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["on"] != "coding")
+                .map(|m| {
+                    (
+                        s(&m["on"]),
+                        s(&m["memo"]),
+                        s(&m["written_at"]).chars().take(19).collect(),
+                    )
+                })
+                .collect();
+            out.sort();
+            out
+        }
+    };
+    let (was, now) = (memo_times(p).await, memo_times(copy).await);
+    assert_eq!(was.len(), 3, "project, document and code memos: {was:?}");
+    assert_eq!(now, was);
 
     // The second coder's codings stay theirs: a different account from the
     // owner's, named as the coder was, even on the very range and code the
