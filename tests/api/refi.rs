@@ -1020,7 +1020,6 @@ async fn a_project_survives_a_round_trip(pool: PgPool) {
     assert_eq!(after.project_memo, before.project_memo);
     // Memos keep the time they were written (to the second).
     let memo_times = |p: ProjectId| {
-        let owner = owner;
         async move {
             let list = expect(
                 owner.get(&format!("/projects/{p}/memos")).await,
