@@ -1019,29 +1019,27 @@ async fn a_project_survives_a_round_trip(pool: PgPool) {
     assert_eq!(after.documents, before.documents);
     assert_eq!(after.project_memo, before.project_memo);
     // Memos keep the time they were written (to the second).
-    let memo_times = |p: ProjectId| {
-        async move {
-            let list = expect(
-                owner.get(&format!("/projects/{p}/memos")).await,
-                StatusCode::OK,
-            )
-            .await;
-            let mut out: Vec<(String, String, String)> = list["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|m| m["on"] != "coding")
-                .map(|m| {
-                    (
-                        s(&m["on"]),
-                        s(&m["memo"]),
-                        s(&m["written_at"]).chars().take(19).collect(),
-                    )
-                })
-                .collect();
-            out.sort();
-            out
-        }
+    let memo_times = |p: ProjectId| async move {
+        let list = expect(
+            owner.get(&format!("/projects/{p}/memos")).await,
+            StatusCode::OK,
+        )
+        .await;
+        let mut out: Vec<(String, String, String)> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["on"] != "coding")
+            .map(|m| {
+                (
+                    s(&m["on"]),
+                    s(&m["memo"]),
+                    s(&m["written_at"]).chars().take(19).collect(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
     };
     let (was, now) = (memo_times(p).await, memo_times(copy).await);
     assert_eq!(was.len(), 3, "project, document and code memos: {was:?}");
