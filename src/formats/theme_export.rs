@@ -484,7 +484,7 @@ pub const PCT_FORMAT: &str = "0.0\"%\"";
 pub fn xlsx_about(workbook: &mut Workbook, rows: &[(String, String)]) -> Result<(), XlsxError> {
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let ws = workbook.add_worksheet();
-    ws.set_name("About")?;
+    ws.set_name("Filters")?;
     header(ws, &["What", "How it was made"], &[22.0, 100.0])?;
     for (i, (k, v)) in rows.iter().enumerate() {
         put_text(ws, i as u32 + 1, 0, k, Some(&Format::new().set_bold()))?;

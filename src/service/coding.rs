@@ -127,7 +127,8 @@ pub struct ListQuery {
     pub documents: Option<String>,
     /// A coder's user id.
     pub coder: Option<UserId>,
-    /// A group's id or name, or `unassigned` for speakers mapped to no one.
+    /// A group's id or name, `unassigned` for speakers mapped to no one,
+    /// or `any` for anyone but an interviewer (a matrix total).
     pub group: Option<String>,
     /// A participant attribute as `name=value` (`locality=North`).
     pub attribute: Option<String>,
@@ -199,6 +200,7 @@ pub async fn filter(db: &PgPool, access: &Access, query: &ListQuery) -> Result<F
     {
         None => None,
         Some(g) if g.eq_ignore_ascii_case("unassigned") => Some(Speech::Unassigned),
+        Some(g) if g.eq_ignore_ascii_case("any") => Some(Speech::Anyone),
         Some(g) => {
             let groups = store::groups::list(db, project).await?;
             let found = groups

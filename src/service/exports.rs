@@ -227,7 +227,7 @@ fn with_bom(bom: Option<&str>, text: String) -> Result<String> {
     })
 }
 
-/// What the workbook was made with, for its "About" sheet.
+/// What the workbook was made with, for its "Filters" sheet.
 fn about(t: &ThemeTable) -> Vec<(String, String)> {
     let r = &t.request;
     vec![

@@ -105,6 +105,8 @@ pub enum Speech {
     Group(GroupId),
     /// Speakers mapped to no participant.
     Unassigned,
+    /// Anyone but an interviewer: what a matrix total counts.
+    Anyone,
 }
 
 /// Which codings to list; every field narrows.
@@ -186,9 +188,10 @@ pub async fn for_each(
         .as_ref()
         .map(|c| c.iter().map(|c| c.0).collect());
     let (group, unassigned) = match filter.speech {
-        Some(Speech::Group(g)) => (Some(g), false),
-        Some(Speech::Unassigned) => (None, true),
-        None => (None, false),
+        Some(Speech::Group(g)) => (Some(g), None),
+        Some(Speech::Unassigned) => (None, Some("unassigned")),
+        Some(Speech::Anyone) => (None, Some("anyone")),
+        None => (None, None),
     };
     let (attr_name, attr_value) = filter.attribute_arrays();
     let documents: Option<Vec<i64>> = filter
@@ -221,17 +224,19 @@ pub async fn for_each(
                                 and ($7::text[] is null
                                      or (select bool_and(p.attributes ->> f.n = f.v)
                                          from unnest($7::text[], $8::text[]) as f (n, v)))))
-              -- Unassigned: spoken by someone, but by no participant.
-              and (not $6
+              -- Anyone: spoken by someone who is not an interviewer.
+              -- Unassigned: so, but by no participant.
+              and ($6::text is null
                    or (exists (select 1 from coding_part cp
                                left join speaker s on s.document_id = g.document_id
                                                   and s.label = cp.label
                                where cp.coding_id = g.coding_id and s.is_interviewer is not true)
-                       and not exists (select 1 from coding_part cp
-                                       join speaker s on s.document_id = g.document_id
-                                                     and s.label = cp.label
-                                       where cp.coding_id = g.coding_id
-                                         and s.participant_id is not null)))
+                       and ($6::text <> 'unassigned'
+                            or not exists (select 1 from coding_part cp
+                                           join speaker s on s.document_id = g.document_id
+                                                         and s.label = cp.label
+                                           where cp.coding_id = g.coding_id
+                                             and s.participant_id is not null))))
               and ($9::boolean is null or g.starred = $9)
               and ($12::bigint is null
                    or exists (select 1 from coding o

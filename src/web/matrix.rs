@@ -44,6 +44,8 @@ pub struct RowView {
     pub has_children: bool,
     pub cells: Vec<CellView>,
     pub total: String,
+    /// The excerpts the total counts.
+    pub total_href: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -219,6 +221,13 @@ fn row_view(
     RowView {
         has_children: m.rows.iter().any(|x| x.code.parent_id == Some(r.code.id)),
         total: format_value(m.total(r, req.measure), req.measure),
+        total_href: (r.total.references > 0).then(|| {
+            format!(
+                "/projects/{project}/codes/{}?{}",
+                r.code.id,
+                total_query(req)
+            )
+        }),
         code: r.code.clone(),
         cells,
     }
@@ -243,6 +252,20 @@ fn cell_query(c: &Column, req: &MatrixRequest) -> String {
     }
     if !attributes.is_empty() {
         q.push(format!("attribute={}", encode_query(&attributes.join(";"))));
+    }
+    if req.rollup {
+        q.push("subcodes=1".into());
+    }
+    q.extend(scope_pairs(req));
+    q.join("&")
+}
+
+/// The excerpt filters of a row's total: anyone but interviewers, and the
+/// request's scope.
+fn total_query(req: &MatrixRequest) -> String {
+    let mut q: Vec<String> = vec!["group=any".into()];
+    if let Some((n, v)) = &req.scope.attribute {
+        q.push(format!("attribute={}", encode_query(&format!("{n}={v}"))));
     }
     if req.rollup {
         q.push("subcodes=1".into());

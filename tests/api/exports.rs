@@ -26,7 +26,7 @@ const MEASURES: [&str; 5] = ["references", "cases", "cases_pct", "documents", "w
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 const THEME_SHEETS: [&str; 10] = [
-    "About",
+    "Filters",
     "Theme table",
     "Matrix – references",
     "Matrix – cases",
@@ -2346,7 +2346,7 @@ async fn workbooks_explain_themselves_and_files_say_what_is_inside(pool: PgPool)
     );
     let bytes = res.bytes().await.unwrap().to_vec();
     let mut wb = workbook(bytes.clone());
-    let about = wb.worksheet_range("About").unwrap();
+    let about = wb.worksheet_range("Filters").unwrap();
     let rows: Vec<(String, String)> = about
         .rows()
         .map(|r| (r[0].to_string(), r[1].to_string()))

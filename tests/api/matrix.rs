@@ -2000,3 +2000,59 @@ async fn a_cell_by_attribute_with_a_participant_filter_opens_exactly_its_excerpt
     assert_eq!(xlsx.status(), StatusCode::OK);
     assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
 }
+
+#[sqlx::test]
+async fn a_total_opens_exactly_the_excerpts_it_counts(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let api = app.person("ann@example.org").await;
+    let p = api.project("Totals").await;
+    api.participant(p, "P1", Some("Staff"), json!({"profession": "Nurse"}))
+        .await;
+    api.participant(p, "P2", Some("Carer"), json!({})).await;
+    let code = api.code(p, "Theme", None).await;
+    let (d, text) = api
+        .document(
+            p,
+            "Focus group",
+            "Interviewer: tell me more\nP1: alpha beta\nP2: gamma delta\nP9: epsilon zeta\n",
+        )
+        .await;
+    // An interviewer's words are never counted; P9 is mapped to no one.
+    for label in ["Interviewer", "P1", "P2", "P9"] {
+        let at = text.find(&format!("{label}:")).unwrap() as i64 + label.len() as i64 + 2;
+        api.coding(p, d, code, at, at + 4).await;
+    }
+    let browser = app.signed_in("ann@example.org").await;
+    for (query, want) in [("", 3), ("&attribute=profession%3DNurse", 1)] {
+        let m = expect(
+            api.get(&format!("/projects/{p}/matrix?measure=references{query}"))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(m["rows"][0]["total"].as_f64(), Some(want as f64), "{query}");
+        let page = browser
+            .get(app.url(&format!("/projects/{p}/matrix?measure=references{query}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let start = page
+            .find("class=\"num total-col\"><a href=\"")
+            .expect("the total is a link")
+            + "class=\"num total-col\"><a href=\"".len();
+        let href = page[start..start + page[start..].find('"').unwrap()]
+            .replace("&amp;", "&")
+            .replace("&#38;", "&");
+        let q = href.split_once('?').unwrap().1;
+        let list = expect(
+            api.get(&format!("/projects/{p}/codings?code_id={code}&{q}"))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(list["total"], want, "{query}: {href}");
+    }
+}
