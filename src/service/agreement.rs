@@ -51,25 +51,7 @@ pub struct Request {
     pub seed: u64,
 }
 
-/// Comma-separated ids of `field`; blank is `None`.
-pub fn ids<T: FromStr>(field: &'static str, raw: Option<&str>) -> Result<Option<Vec<T>>> {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
-        return Ok(None);
-    };
-    raw.split(',')
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .map(|x| {
-            x.parse::<T>().map_err(|_| {
-                Error::invalid(
-                    field,
-                    format!("{field} must be ids separated by commas (not “{x}”)"),
-                )
-            })
-        })
-        .collect::<Result<Vec<_>>>()
-        .map(Some)
-}
+pub use super::analysis::matrix::ids;
 
 fn number<T: FromStr>(field: &'static str, raw: Option<&str>) -> Result<Option<T>> {
     raw.map(str::trim)
@@ -548,9 +530,9 @@ pub struct Settled {
 
 /// Refuse comparing the consensus set with a coder when settling: the
 /// consensus is what decisions make, not one of the sides.
-fn sides_are_coders(access: &Access, p: &Pairing) -> Result<()> {
+fn sides_are_coders(access: &Access, (a, b): (UserId, UserId)) -> Result<()> {
     if let Some(consensus) = access.project.settings.consensus
-        && (p.a == consensus || p.b == consensus)
+        && (a == consensus || b == consensus)
     {
         return Err(Error::invalid(
             "coders",
@@ -563,7 +545,7 @@ fn sides_are_coders(access: &Access, p: &Pairing) -> Result<()> {
 /// Settle one stretch between two coders into the consensus set.
 pub async fn adjudicate(db: &PgPool, access: &Access, r: &Ruling) -> Result<Settled> {
     may_adjudicate(access)?;
-    sides_are_coders(access, &r.pairing)?;
+    sides_are_coders(access, (r.pairing.a, r.pairing.b))?;
     coders(db, access, &[r.pairing.a, r.pairing.b]).await?;
     code(db, access, r.pairing.code).await?;
     documents(db, access, Some(&[r.pairing.document])).await?;
@@ -585,11 +567,12 @@ pub async fn adjudicate(db: &PgPool, access: &Access, r: &Ruling) -> Result<Sett
         ));
     }
     let decision = decision(&r.pairing, &stretch, r.decision);
-    let written = store::agreement::decide(db, access.id(), access.user_id(), &[decision]).await?;
+    let (written, consensus) =
+        store::agreement::decide(db, access.id(), access.user_id(), &[decision]).await?;
     Ok(Settled {
         decided: 1,
         written,
-        consensus: consensus_id(db, access).await?,
+        consensus,
     })
 }
 
@@ -608,13 +591,6 @@ fn decision(p: &Pairing, s: &Stretch, d: Decision) -> store::agreement::Decision
     }
 }
 
-async fn consensus_id(db: &PgPool, access: &Access) -> Result<UserId> {
-    store::projects::get_for_member(db, access.id(), access.user_id())
-        .await?
-        .and_then(|p| p.settings.consensus)
-        .ok_or(Error::NotFound)
-}
-
 /// Copy every stretch the two coders coded alike (and nobody decided yet)
 /// into the consensus set, for the chosen documents and codes.
 pub async fn accept_agreed(
@@ -625,13 +601,7 @@ pub async fn accept_agreed(
     only_codes: Option<&[CodeId]>,
 ) -> Result<Settled> {
     may_adjudicate(access)?;
-    let probe = Pairing {
-        document: DocumentId(0),
-        code: CodeId(0),
-        a: pair.0,
-        b: pair.1,
-    };
-    sides_are_coders(access, &probe)?;
+    sides_are_coders(access, pair)?;
     coders(db, access, &[pair.0, pair.1]).await?;
     let docs = documents(db, access, only_documents).await?;
     let (codes, _) = codes(db, access, only_codes, false).await?;
@@ -663,11 +633,12 @@ pub async fn accept_agreed(
             }
         }
     }
-    let written = store::agreement::decide(db, access.id(), access.user_id(), &decisions).await?;
+    let (written, consensus) =
+        store::agreement::decide(db, access.id(), access.user_id(), &decisions).await?;
     Ok(Settled {
         decided: decisions.len(),
         written,
-        consensus: consensus_id(db, access).await?,
+        consensus,
     })
 }
 

@@ -617,7 +617,28 @@ async fn load(
 
 pub async fn scale(db: &PgPool, access: &Access, survey: i64, id: i64) -> Result<ScaleReport> {
     let (survey, row, responses) = load(db, access, survey, id).await?;
-    let s = scoring(&survey, &row)?;
+    report(&survey, row, &responses)
+}
+
+/// A survey with every scale's report, reading its responses once.
+pub async fn scale_reports(
+    db: &PgPool,
+    access: &Access,
+    survey: i64,
+) -> Result<(Survey, Vec<ScaleReport>)> {
+    let detail = get(db, access, survey).await?;
+    let responses = store::surveys::responses(db, survey).await?;
+    let reports = detail
+        .scales
+        .into_iter()
+        .map(|row| report(&detail.survey, row, &responses))
+        .collect::<Result<_>>()?;
+    Ok((detail.survey, reports))
+}
+
+/// A scale's reliability, overall and per wave, from the responses.
+fn report(survey: &Survey, row: ScaleRow, responses: &[Stored]) -> Result<ScaleReport> {
+    let s = scoring(survey, &row)?;
     let keyed: Vec<Vec<Option<f64>>> = responses.iter().map(|r| s.keyed(r)).collect();
     let mut by_wave: BTreeMap<String, Vec<Vec<Option<f64>>>> = BTreeMap::new();
     for (r, k) in responses.iter().zip(&keyed) {

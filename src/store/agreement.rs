@@ -179,13 +179,14 @@ pub struct Decision {
 
 /// Settle stretches: the consensus codings of each decision's code inside
 /// its stretch are replaced by its `keep`, and each decision is recorded —
-/// all in one transaction. Answers how many consensus codings were written.
+/// all in one transaction. Answers how many consensus codings were written,
+/// and the consensus account's id.
 pub async fn decide(
     pool: &PgPool,
     project: ProjectId,
     by: UserId,
     decisions: &[Decision],
-) -> sqlx::Result<usize> {
+) -> sqlx::Result<(usize, UserId)> {
     let mut tx = pool.begin().await?;
     let consensus = consensus(&mut tx, project).await?;
     let mut written = 0;
@@ -193,7 +194,7 @@ pub async fn decide(
         written += settle(&mut tx, project, consensus, by, d).await?;
     }
     tx.commit().await?;
-    Ok(written)
+    Ok((written, consensus))
 }
 
 async fn settle(

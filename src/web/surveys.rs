@@ -222,11 +222,10 @@ async fn show_page(
     chrome: Chrome,
     Path((_, id)): Path<(ProjectId, i64)>,
 ) -> Result<ShowPage> {
-    let detail = rules::get(&state.db, &access, id).await?;
-    let mut scales = Vec::new();
-    for s in &detail.scales {
-        let r = rules::scale(&state.db, &access, id, s.id).await?;
-        scales.push(ScaleView {
+    let (survey, reports) = rules::scale_reports(&state.db, &access, id).await?;
+    let scales = reports
+        .into_iter()
+        .map(|r| ScaleView {
             alpha: alpha_text(&r.alpha),
             by_wave: r
                 .alpha_by_wave
@@ -234,10 +233,10 @@ async fn show_page(
                 .map(|(w, a)| (w.clone(), alpha_text(a)))
                 .collect(),
             scale: r,
-        });
-    }
+        })
+        .collect();
     Ok(ShowPage {
-        survey: detail.survey,
+        survey,
         scales,
         can_edit: access.role() >= crate::domain::project::Role::Coder,
         project: access.project.clone(),

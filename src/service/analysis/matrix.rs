@@ -80,6 +80,14 @@ impl MatrixQuery {
 /// Document ids separated by commas (`12,14`), as every filter writes
 /// them; blank means all documents.
 pub fn document_ids(raw: Option<&str>) -> Result<Option<Vec<DocumentId>>, ValidationError> {
+    ids("documents", raw)
+}
+
+/// Ids of `field` separated by commas; blank is `None`.
+pub fn ids<T: std::str::FromStr>(
+    field: &'static str,
+    raw: Option<&str>,
+) -> Result<Option<Vec<T>>, ValidationError> {
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(None);
     };
@@ -87,10 +95,10 @@ pub fn document_ids(raw: Option<&str>) -> Result<Option<Vec<DocumentId>>, Valida
         .map(str::trim)
         .filter(|x| !x.is_empty())
         .map(|x| {
-            x.parse::<DocumentId>().map_err(|_| {
+            x.parse::<T>().map_err(|_| {
                 ValidationError::new(
-                    "documents",
-                    format!("documents must be document ids separated by commas (not “{x}”)"),
+                    field,
+                    format!("{field} must be ids separated by commas (not “{x}”)"),
                 )
             })
         })
