@@ -3,8 +3,9 @@
 //! an attribute), each with who said it, where, and who coded it. As a Word
 //! document; the print view draws the same [`Report`].
 
+use super::markdown::{self, Block, BlockKind};
 use super::theme_export::xml_text;
-use docx_rs::{Docx, PageMargin, Paragraph, Run};
+use docx_rs::{BreakType, Docx, PageMargin, Paragraph, Run, RunFonts};
 
 #[derive(Debug, Clone)]
 pub struct Excerpt {
@@ -149,9 +150,68 @@ pub struct MemoOut {
     pub excerpt: Option<String>,
 }
 
+/// One paragraph of a memo, styled as its Markdown says: headings bold,
+/// list items indented with their bullet or number, quotes indented in
+/// italics, code in a fixed-width font. Text is only ever text.
+fn memo_paragraph(block: &Block) -> Paragraph {
+    let (size, indent, prefix) = match block.kind {
+        BlockKind::Heading(1) => (26, 0, String::new()),
+        BlockKind::Heading(_) => (22, 0, String::new()),
+        BlockKind::Item { depth, number } => (
+            20,
+            360 * depth as i32,
+            match number {
+                Some(n) => format!("{n}. "),
+                None => "• ".into(),
+            },
+        ),
+        BlockKind::Quote => (20, 360, String::new()),
+        BlockKind::Code => (18, 360, String::new()),
+        BlockKind::Paragraph => (20, 0, String::new()),
+    };
+    let heading = matches!(block.kind, BlockKind::Heading(_));
+    let mut p = Paragraph::new();
+    if indent > 0 {
+        p = p.indent(Some(indent), None, None, None);
+    }
+    if !prefix.is_empty() {
+        p = p.add_run(run(&prefix).size(size));
+    }
+    for span in &block.spans {
+        for (i, line) in span.text.split('\n').enumerate() {
+            let mut r = if i > 0 {
+                Run::new().add_break(BreakType::TextWrapping)
+            } else {
+                Run::new()
+            };
+            if line.is_empty() {
+                if i > 0 {
+                    p = p.add_run(r);
+                }
+                continue;
+            }
+            r = r.add_text(xml_text(line)).size(size);
+            if span.bold || heading {
+                r = r.bold();
+            }
+            if span.italic {
+                r = r.italic();
+            }
+            if span.strike {
+                r = r.strike();
+            }
+            if span.code {
+                r = r.fonts(RunFonts::new().ascii("Consolas").hi_ansi("Consolas"));
+            }
+            p = p.add_run(r);
+        }
+    }
+    p
+}
+
 /// The project's memos as a Word document, under a heading per kind. Memo
-/// text is written as plain paragraphs (Markdown marks stay as typed), so
-/// nothing in a memo can become markup.
+/// text is Markdown, written as Word styles (bold, lists, quotes); raw HTML
+/// in a memo stays text.
 pub fn memos_docx(title: &str, memos: &[MemoOut]) -> Result<Vec<u8>, String> {
     let mut doc = Docx::new()
         .page_margin(
@@ -180,8 +240,8 @@ pub fn memos_docx(title: &str, memos: &[MemoOut]) -> Result<Vec<u8>, String> {
                     .add_run(run(&format!("“{e}”")).italic().size(18)),
             );
         }
-        for line in m.text.split('\n') {
-            doc = doc.add_paragraph(Paragraph::new().add_run(run(line).size(20)));
+        for block in markdown::to_blocks(&m.text) {
+            doc = doc.add_paragraph(memo_paragraph(&block));
         }
     }
     let mut buf = std::io::Cursor::new(Vec::new());

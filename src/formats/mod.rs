@@ -8,6 +8,7 @@ pub mod code_report;
 pub mod codebook_csv;
 pub mod docx;
 pub mod joint_export;
+pub mod markdown;
 pub mod participants_csv;
 pub mod plots;
 pub mod refi;

@@ -119,8 +119,9 @@ pub async fn update(
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
     pub code_id: Option<CodeId>,
-    /// With `code_id`: also the codings of its sub-codes.
-    #[serde(default)]
+    /// With `code_id`: also the codings of its sub-codes (`subcodes=1`,
+    /// as the pages' links write it, means the same).
+    #[serde(default, alias = "subcodes", deserialize_with = "super::flag")]
     pub include_subcodes: bool,
     pub document_id: Option<DocumentId>,
     /// Document ids, comma separated (with or instead of `document_id`).

@@ -1,6 +1,7 @@
 //! The theme table's print view: the table alone on a page, for printing
 //! or pasting. (The files — XLSX, DOCX, CSV — are downloads of the API.)
 
+use super::matrix;
 use crate::app::AppState;
 use crate::formats::theme_export::ThemeSheet;
 use crate::http::error::Result;
@@ -29,7 +30,15 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "matrix/theme_table.html")]
 struct ThemeTablePage {
     sheet: ThemeSheet,
+    /// Per row: each cell's link to its excerpts, then the total's (none
+    /// where nothing is counted), carrying every filter of the table.
+    links: Vec<RowLinks>,
     back: String,
+}
+
+struct RowLinks {
+    cells: Vec<Option<String>>,
+    total: Option<String>,
 }
 
 async fn theme_html(
@@ -39,12 +48,25 @@ async fn theme_html(
     Query(query): Query<ThemeQuery>,
 ) -> Result<ThemeTablePage> {
     let t = theme_table::build(&state.db, &state.attributions, &access, &query).await?;
+    let project = access.id();
+    let links = t
+        .matrix
+        .rows
+        .iter()
+        .map(|r| RowLinks {
+            cells: (0..t.matrix.columns.len())
+                .map(|i| matrix::cell_href(project, r, i, &t.matrix, &t.request))
+                .collect(),
+            total: matrix::total_href(project, r, &t.request),
+        })
+        .collect();
     Ok(ThemeTablePage {
         sheet: sheet_of(&t),
+        links,
         back: format!(
             "/projects/{}/matrix?{}",
             access.id(),
-            super::matrix::query_string(&t.request)
+            matrix::query_string(&t.request)
         ),
     })
 }

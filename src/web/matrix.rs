@@ -196,11 +196,8 @@ fn row_view(
     project: ProjectId,
     max: f64,
 ) -> RowView {
-    let cells = m
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
+    let cells = (0..m.columns.len())
+        .map(|i| {
             let v = m.value(r, i, req.measure);
             CellView {
                 text: format_value(v, req.measure),
@@ -208,29 +205,46 @@ fn row_view(
                     Some(x) if max > 0.0 => x / max,
                     _ => 0.0,
                 },
-                href: (r.cells[i].references > 0).then(|| {
-                    format!(
-                        "/projects/{project}/codes/{}?{}",
-                        r.code.id,
-                        cell_query(c, req)
-                    )
-                }),
+                href: cell_href(project, r, i, m, req),
             }
         })
         .collect();
     RowView {
         has_children: m.rows.iter().any(|x| x.code.parent_id == Some(r.code.id)),
         total: format_value(m.total(r, req.measure), req.measure),
-        total_href: (r.total.references > 0).then(|| {
-            format!(
-                "/projects/{project}/codes/{}?{}",
-                r.code.id,
-                total_query(req)
-            )
-        }),
+        total_href: total_href(project, r, req),
         code: r.code.clone(),
         cells,
     }
+}
+
+/// The link from cell `i` of row `r` to exactly the excerpts it counts, or
+/// none when it counts nothing.
+pub(super) fn cell_href(
+    project: ProjectId,
+    r: &MatrixRow,
+    i: usize,
+    m: &Matrix,
+    req: &MatrixRequest,
+) -> Option<String> {
+    (r.cells[i].references > 0).then(|| {
+        format!(
+            "/projects/{project}/codes/{}?{}",
+            r.code.id,
+            cell_query(&m.columns[i], req)
+        )
+    })
+}
+
+/// The link from row `r`'s total to exactly the excerpts it counts.
+pub(super) fn total_href(project: ProjectId, r: &MatrixRow, req: &MatrixRequest) -> Option<String> {
+    (r.total.references > 0).then(|| {
+        format!(
+            "/projects/{project}/codes/{}?{}",
+            r.code.id,
+            total_query(req)
+        )
+    })
 }
 
 /// The excerpt filters of one cell: its column and the request's scope.

@@ -104,6 +104,11 @@ fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
+/// A memo's Markdown as HTML that is safe to insert with `|safe`.
+pub fn markdown(memo: &str) -> String {
+    crate::formats::markdown::to_html(memo)
+}
+
 /// `2026-11-25 14:03 UTC`: timestamps as people read them.
 pub fn when(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);

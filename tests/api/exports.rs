@@ -2473,7 +2473,7 @@ async fn a_code_report_groups_every_excerpt_of_a_branch_by_group(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn memos_export_as_word_in_plain_paragraphs(pool: PgPool) {
+async fn memos_export_as_word_and_render_as_safe_markdown(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let ann = app.person("ann@example.org").await;
     let p = ann.project("Ward study").await;
@@ -2501,10 +2501,31 @@ async fn memos_export_as_word_in_plain_paragraphs(pool: PgPool) {
     let mut xml = String::new();
     std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml)
         .unwrap();
+    // Markdown becomes Word styles; HTML in a memo stays text.
+    assert!(!xml.contains("**Check**"), "the marks are read");
+    let check = xml.find(">Check<").expect("the bold word");
+    let run_start = xml[..check].rfind("<w:r>").unwrap();
     assert!(
-        xml.contains("**Check** &lt;b&gt;this&lt;/b&gt;"),
-        "as typed, never markup"
+        xml[run_start..check].contains("<w:b />") || xml[run_start..check].contains("<w:b/>"),
+        "Check is bold"
+    );
+    assert!(
+        xml.contains("&lt;b&gt;") && xml.contains("&lt;/b&gt;") && !xml.contains("<b>"),
+        "never markup"
     );
     assert!(xml.contains("second line"));
     assert!(xml.contains("A telling phrase") && xml.contains("“The café was calm”"));
+    // The memos page renders the same memo safely.
+    let browser = app.signed_in("ann@example.org").await;
+    let page = browser
+        .get(app.url(&format!("/projects/{p}/memos")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<strong>Check</strong>"), "{page}");
+    assert!(page.contains("&lt;b&gt;this&lt;/b&gt;<br />"), "{page}");
+    assert!(!page.contains("<b>this</b>"));
 }

@@ -2056,3 +2056,85 @@ async fn a_total_opens_exactly_the_excerpts_it_counts(pool: PgPool) {
         assert_eq!(list["total"], want, "{query}: {href}");
     }
 }
+
+/// Every number of the theme table's print view opens the excerpts it
+/// counts: each link's excerpt list holds as many as the cell's references,
+/// under the table's column, participant filter and roll-up.
+#[sqlx::test]
+async fn every_number_of_the_printed_theme_table_opens_its_excerpts(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let api = app.person("ann@example.org").await;
+    let p = api.project("Printed").await;
+    for (label, group, locality, profession) in [
+        ("P1", "Staff", "North", "Nurse"),
+        ("P2", "Staff", "South", "Nurse"),
+        ("P3", "Carer", "North", "Nurse"),
+        ("P4", "Carer", "South", "Social worker"),
+    ] {
+        api.participant(
+            p,
+            label,
+            Some(group),
+            json!({"locality": locality, "profession": profession}),
+        )
+        .await;
+    }
+    let parent = api.code(p, "Access", None).await;
+    let child = api.code(p, "Waiting", Some(parent)).await;
+    let (d, text) = api
+        .document(
+            p,
+            "Focus group",
+            "Interviewer: go on\nP1: alpha beta gamma\nP2: delta epsilon\nP3: zeta eta theta\nP4: iota kappa\n",
+        )
+        .await;
+    for (label, code) in [
+        ("P1", parent),
+        ("P2", child),
+        ("P3", child),
+        ("P4", parent),
+        ("P4", child),
+    ] {
+        let at = text.find(&format!("{label}:")).unwrap() as i64 + 4;
+        api.coding(p, d, code, at, at + 5).await;
+    }
+    let browser = app.signed_in("ann@example.org").await;
+    for query in [
+        "columns=group",
+        "columns=group&rollup=true",
+        "columns=attr%3Alocality&attribute=profession%3DNurse",
+        "columns=attr%3Alocality&rollup=true&document_id=0",
+    ] {
+        let query = query.replace("document_id=0", &format!("documents={d}"));
+        let page = browser
+            .get(app.url(&format!("/projects/{p}/theme-table?{query}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "{query}");
+        let page = page.text().await.unwrap();
+        let mut links = 0;
+        for piece in page.split("class=\"cell-link\" href=\"").skip(1) {
+            let href = piece[..piece.find('"').unwrap()]
+                .replace("&amp;", "&")
+                .replace("&#38;", "&");
+            let refs: i64 = piece
+                .split("<span class=\"col-n\">")
+                .nth(1)
+                .and_then(|s| s.split(' ').next())
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_else(|| panic!("no count after {href}"));
+            let (path, q) = href.split_once('?').unwrap();
+            let code = path.rsplit('/').next().unwrap();
+            let list = expect(
+                api.get(&format!("/projects/{p}/codings?code_id={code}&{q}"))
+                    .await,
+                StatusCode::OK,
+            )
+            .await;
+            assert_eq!(list["total"], refs, "{query}: {href}");
+            links += 1;
+        }
+        assert!(links >= 4, "{query}: only {links} links");
+    }
+}
