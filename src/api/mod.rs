@@ -15,6 +15,7 @@ mod memos;
 mod model;
 mod participants;
 mod projects;
+mod search;
 mod surveys;
 
 use crate::app::AppState;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(exchange::routes())
         .merge(agreement::routes())
         .merge(surveys::routes())
+        .merge(search::routes())
 }
 
 /// Who the token or session belongs to.

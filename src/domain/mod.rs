@@ -13,6 +13,7 @@ pub mod matrix;
 pub mod participant;
 pub mod project;
 pub mod questionnaire;
+pub mod search;
 pub mod speakers;
 pub mod survey;
 pub mod text;

@@ -16,6 +16,7 @@ pub mod exchange;
 pub mod exports;
 pub mod participants;
 pub mod projects;
+pub mod search;
 pub mod surveys;
 pub mod transcripts;
 

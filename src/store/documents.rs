@@ -395,3 +395,20 @@ pub async fn set_speakers(
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Which of `ids` are documents of the project.
+pub async fn existing(
+    pool: &PgPool,
+    project: ProjectId,
+    ids: &[DocumentId],
+) -> sqlx::Result<Vec<DocumentId>> {
+    let raw: Vec<i64> = ids.iter().map(|d| d.0).collect();
+    sqlx::query_scalar!(
+        r#"select document_id as "id: DocumentId" from document
+           where project_id = $1 and document_id = any($2)"#,
+        project as ProjectId,
+        &raw
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -14,6 +14,7 @@ pub mod members;
 pub mod memos;
 pub mod participants;
 pub mod projects;
+pub mod search;
 pub mod sessions;
 pub mod surveys;
 pub mod throttle;

@@ -18,6 +18,7 @@ pub mod memos;
 pub mod pages;
 pub mod participants;
 pub mod projects;
+pub mod search;
 pub mod surveys;
 
 use crate::app::AppState;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(participants::routes())
         .merge(codes::routes())
         .merge(memos::routes())
+        .merge(search::routes())
         .merge(matrix::routes())
         .merge(exports::routes())
         .merge(exchange::routes())

@@ -79,6 +79,8 @@ struct Ids {
     survey: i64,
     scale: i64,
     token: i64,
+    /// A batch of "code all hits" by the owner.
+    batch: i64,
 }
 
 struct Case {
@@ -100,6 +102,22 @@ fn agreement_of_two(w: &Ids) -> Body {
     Body::Query(vec![
         ("coders", format!("{},{}", w.owner, w.member)),
         ("bootstrap", "20".into()),
+    ])
+}
+
+fn searched(_: &Ids) -> Body {
+    Body::Query(vec![("q", "waiting".into()), ("speakers", "all".into())])
+}
+
+fn code_all_hits(w: &Ids) -> Body {
+    Body::Json(json!({"q": "waiting", "speakers": "all", "code_id": w.code2, "dry_run": true}))
+}
+
+fn code_hits_form(w: &Ids) -> Body {
+    Body::Form(vec![
+        ("q", "waiting".into()),
+        ("speakers", "all".into()),
+        ("code_id", w.code2.to_string()),
     ])
 }
 
@@ -386,6 +404,24 @@ fn cases() -> Vec<Case> {
             Coder,
             |_| Body::Form(vec![("starred", "true".into())]),
         ),
+        case(
+            get.clone(),
+            "/projects/{project_id}/search",
+            Member,
+            searched,
+        ),
+        case(
+            post.clone(),
+            "/projects/{project_id}/search/code",
+            Coder,
+            code_hits_form,
+        ),
+        case(
+            post.clone(),
+            "/projects/{project_id}/search/batches/{batch_id}/undo",
+            AuthorOrOwner,
+            |_| Body::Form(vec![("q", "list".into())]),
+        ),
         case(get.clone(), "/projects/{project_id}/memos", Member, none),
         case(post.clone(), "/projects/{project_id}/memo", Coder, |_| {
             Body::Form(vec![("memo", "Project note".into())])
@@ -567,6 +603,24 @@ fn cases() -> Vec<Case> {
             get.clone(),
             "/api/v1/projects/{project_id}/documents/{document_id}/codings",
             Member,
+            none,
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/search",
+            Member,
+            searched,
+        ),
+        case(
+            post.clone(),
+            "/api/v1/projects/{project_id}/search/code",
+            Coder,
+            code_all_hits,
+        ),
+        case(
+            delete.clone(),
+            "/api/v1/projects/{project_id}/search/batches/{batch_id}",
+            AuthorOrOwner,
             none,
         ),
         case(
@@ -1182,6 +1236,13 @@ async fn world(
     )
     .await);
     let trashed = id(&post(format!("/projects/{project}/codes"), json!({"name": "Old"})).await);
+    let batch = post(
+        format!("/projects/{project}/search/code"),
+        json!({"q": "list", "speakers": "all", "code_id": code, "extent": "sentence"}),
+    )
+    .await["batch"]
+        .as_i64()
+        .expect("a batch");
     let res = owner
         .delete(api(&format!("/projects/{project}/codes/{trashed}")))
         .send()
@@ -1229,6 +1290,7 @@ async fn world(
     )
     .await);
     Ids {
+        batch,
         survey,
         scale,
         project,
@@ -1262,6 +1324,7 @@ fn fill(path: &str, w: &Ids) -> String {
         .replace("{token_id}", &w.token.to_string())
         .replace("{survey_id}", &w.survey.to_string())
         .replace("{scale_id}", &w.scale.to_string())
+        .replace("{batch_id}", &w.batch.to_string())
 }
 
 async fn send(app: &TestApp, client: &Client, c: &Case, w: &Ids) -> (StatusCode, String) {

@@ -19,5 +19,6 @@ mod matrix;
 mod members;
 mod projects;
 mod refi;
+mod search;
 mod seeding;
 mod surveys;
