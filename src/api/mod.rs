@@ -17,6 +17,7 @@ mod participants;
 mod projects;
 mod search;
 mod surveys;
+mod users;
 
 use crate::app::AppState;
 use crate::http::error::{AppError, Result};
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .merge(agreement::routes())
         .merge(surveys::routes())
         .merge(search::routes())
+        .merge(users::routes())
 }
 
 /// Who the token or session belongs to.

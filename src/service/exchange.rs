@@ -386,7 +386,7 @@ impl Exporting<'_> {
         let marks = store::codings::marks(self.db, self.project, doc, None).await?;
         for m in &marks {
             if !self.coders.contains_key(&m.coder)
-                && let Some(u) = store::users::get(self.db, m.coder).await?
+                && let Some(u) = store::users::get_any(self.db, m.coder).await?
             {
                 self.user(u.id, &u.name);
             }

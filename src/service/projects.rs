@@ -25,7 +25,7 @@ pub async fn add_member(
             ValidationError::new(
                 "email",
                 format!(
-                    "no Parley account uses {}; an administrator can create one",
+                    "No account uses {} yet — an administrator can create one on the Accounts page.",
                     email.as_str()
                 ),
             )

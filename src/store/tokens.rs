@@ -114,6 +114,7 @@ pub async fn user_for(pool: &PgPool, hash: &[u8]) -> sqlx::Result<Option<User>> 
         select u.user_id as "id: UserId", u.email, u.name, u.is_admin
         from token
         join app_user u using (user_id)
+        where u.disabled_at is null
         "#,
         hash
     )

@@ -21,6 +21,8 @@ pub struct User {
 pub struct Credentials {
     pub user: User,
     pub password_hash: String,
+    /// An administrator disabled the account.
+    pub disabled: bool,
 }
 
 pub async fn insert(
@@ -83,14 +85,28 @@ pub async fn any_exist(pool: &PgPool) -> sqlx::Result<bool> {
         .await
 }
 
+/// An enabled account: a disabled one is no one, so its sessions and
+/// tokens stop working at their next request.
 pub async fn get(pool: &PgPool, id: UserId) -> sqlx::Result<Option<User>> {
     sqlx::query_as!(
         User,
         r#"
         select user_id as "id: UserId", email, name, is_admin
         from app_user
-        where user_id = $1
+        where user_id = $1 and disabled_at is null
         "#,
+        id as UserId
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// An account whether or not it is disabled (for the record of who coded
+/// what; never for letting someone in).
+pub async fn get_any(pool: &PgPool, id: UserId) -> sqlx::Result<Option<User>> {
+    sqlx::query_as!(
+        User,
+        r#"select user_id as "id: UserId", email, name, is_admin from app_user where user_id = $1"#,
         id as UserId
     )
     .fetch_optional(pool)
@@ -114,7 +130,8 @@ pub async fn by_email(pool: &PgPool, email: &str) -> sqlx::Result<Option<User>> 
 pub async fn credentials(pool: &PgPool, email: &str) -> sqlx::Result<Option<Credentials>> {
     let row = sqlx::query!(
         r#"
-        select user_id as "id: UserId", email, name, is_admin, password_hash
+        select user_id as "id: UserId", email, name, is_admin, password_hash,
+               disabled_at is not null as "disabled!"
         from app_user
         where lower(email) = lower($1)
         "#,
@@ -130,6 +147,7 @@ pub async fn credentials(pool: &PgPool, email: &str) -> sqlx::Result<Option<Cred
             is_admin: r.is_admin,
         },
         password_hash: r.password_hash,
+        disabled: r.disabled,
     }))
 }
 
@@ -188,4 +206,146 @@ pub async fn first_admin_email(pool: &PgPool) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!("select email from app_user where is_admin order by user_id limit 1")
         .fetch_optional(pool)
         .await
+}
+
+/// An account as administrators see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    /// It has a password (an account made by an administrator has none
+    /// until its set-password link is used).
+    pub has_password: bool,
+    pub projects: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+}
+
+/// Every account people sign in to (not the placeholders that stand for an
+/// imported file's coders or a project's consensus set), by name.
+pub async fn accounts(pool: &PgPool) -> sqlx::Result<Vec<Account>> {
+    sqlx::query_as!(
+        Account,
+        r#"
+        select u.user_id as "id: UserId", u.email, u.name, u.is_admin,
+               u.disabled_at is not null as "disabled!",
+               u.password_hash <> '!' as "has_password!",
+               (select count(*) from project_member m where m.user_id = u.user_id) as "projects!",
+               u.created_at
+        from app_user u
+        where u.email not like '%.invalid'
+        order by lower(u.name), u.user_id
+        "#
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn account(pool: &PgPool, id: UserId) -> sqlx::Result<Option<Account>> {
+    sqlx::query_as!(
+        Account,
+        r#"
+        select u.user_id as "id: UserId", u.email, u.name, u.is_admin,
+               u.disabled_at is not null as "disabled!",
+               u.password_hash <> '!' as "has_password!",
+               (select count(*) from project_member m where m.user_id = u.user_id) as "projects!",
+               u.created_at
+        from app_user u
+        where u.user_id = $1 and u.email not like '%.invalid'
+        "#,
+        id as UserId
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// Disable or enable an account; false when there is no such account.
+pub async fn set_disabled(pool: &PgPool, id: UserId, disabled: bool) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        r#"update app_user
+           set disabled_at = case when $2 then coalesce(disabled_at, now()) end
+           where user_id = $1 and email not like '%.invalid'"#,
+        id as UserId,
+        disabled
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Store a set-password link (its hash) for `user`, valid for `hours`.
+pub async fn insert_link(
+    pool: &PgPool,
+    user: UserId,
+    by: UserId,
+    hash: &[u8],
+    hours: i32,
+) -> sqlx::Result<time::OffsetDateTime> {
+    sqlx::query_scalar!(
+        r#"insert into password_link (token_hash, user_id, created_by, expires_at)
+           values ($1, $2, $3, now() + make_interval(hours => $4))
+           returning expires_at"#,
+        hash,
+        user as UserId,
+        by as UserId,
+        hours
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// The enabled account a set-password link is for, while it is unused and
+/// unexpired.
+pub async fn link_holder(pool: &PgPool, hash: &[u8]) -> sqlx::Result<Option<User>> {
+    sqlx::query_as!(
+        User,
+        r#"
+        select u.user_id as "id: UserId", u.email, u.name, u.is_admin
+        from password_link l join app_user u using (user_id)
+        where l.token_hash = $1 and l.used_at is null and l.expires_at > now()
+          and u.disabled_at is null
+        "#,
+        hash
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// Use a set-password link: in one transaction, mark it used (once: a
+/// second use finds it used) and set the account's password. Answers the
+/// account, or `None` when the link is used, expired or unknown.
+pub async fn use_link(
+    pool: &PgPool,
+    hash: &[u8],
+    password_hash: &str,
+) -> sqlx::Result<Option<User>> {
+    let mut tx = pool.begin().await?;
+    let user = sqlx::query_scalar!(
+        r#"update password_link set used_at = now()
+           where token_hash = $1 and used_at is null and expires_at > now()
+           returning user_id as "id: UserId""#,
+        hash
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(user) = user else {
+        return Ok(None);
+    };
+    let found = sqlx::query_as!(
+        User,
+        r#"update app_user set password_hash = $2
+           where user_id = $1 and disabled_at is null
+           returning user_id as "id: UserId", email, name, is_admin"#,
+        user as UserId,
+        password_hash
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if found.is_some() {
+        tx.commit().await?;
+    }
+    Ok(found)
 }

@@ -117,7 +117,7 @@ async fn create_first_user(
     }
 }
 
-async fn sign_in(session: &Session, user: &User) -> Result<()> {
+pub(super) async fn sign_in(session: &Session, user: &User) -> Result<()> {
     // A new session id at sign-in defeats session fixation.
     session.cycle_id().await?;
     session.insert(USER_KEY, user.id).await?;
@@ -205,6 +205,13 @@ async fn login(
                 .insert(axum::http::header::RETRY_AFTER, (minutes * 60).into());
             Ok(res)
         }
+        SignIn::Disabled => Ok(refuse(
+            StatusCode::FORBIDDEN,
+            "This account is disabled. Ask an administrator to enable it again.".into(),
+            chrome,
+            form.email,
+            next,
+        )),
         SignIn::Refused => Ok(refuse(
             StatusCode::UNAUTHORIZED,
             "That e-mail and password do not match an account.".into(),

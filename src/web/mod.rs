@@ -3,6 +3,7 @@
 //! case, render a template or redirect with a message).
 
 pub mod account;
+pub mod admin;
 pub mod agreement;
 pub mod assets;
 pub mod auth;
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(auth::routes())
         .merge(account::routes())
+        .merge(admin::routes())
         .merge(projects::routes())
         .merge(agreement::routes())
         .merge(surveys::routes())

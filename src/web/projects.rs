@@ -8,6 +8,7 @@ use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::project::{self, ProjectName, Role};
 use crate::http::error::{AppError, Result};
 use crate::http::extract::{CurrentUser, Form, Path, ProjectAccess, need};
+use crate::service;
 use crate::service::projects::{add_member, change_role, remove_member};
 use crate::store;
 use crate::store::members::Member;
@@ -195,6 +196,22 @@ async fn add_member_form(
     let back = format!("/projects/{}", access.id());
     match add_member(&state.db, access.id(), &form.email, &form.role).await {
         Ok(m) => done(&session, &back, format!("{} added as {}.", m.name, m.role)).await,
+        // An administrator is offered to create the account right away.
+        Err(service::Error::Invalid(e))
+            if e.field == "email"
+                && access.user.is_admin
+                && crate::domain::account::Email::parse(&form.email).is_ok() =>
+        {
+            let email = form.email.trim();
+            done(
+                &session,
+                &format!("/admin/users?email={}", super::pages::encode_query(email)),
+                format!(
+                    "No account uses {email} yet — create one here, then add them to the project."
+                ),
+            )
+            .await
+        }
         Err(e) => back_with(&session, &back, e).await,
     }
 }

@@ -30,6 +30,9 @@ enum Level {
     AuthorOrOwner,
     /// The member themselves (the viewer), or an owner.
     SelfOrOwner,
+    /// Administrators only (none of the roles here is one; their own test
+    /// is in `users.rs`).
+    Admin,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -167,6 +170,36 @@ fn cases() -> Vec<Case> {
         case(post.clone(), "/setup", Public, none),
         case(post.clone(), "/logout", Public, none),
         case(get.clone(), "/account", SignedIn, none),
+        case(get.clone(), "/admin/users", Admin, none),
+        case(post.clone(), "/admin/users", Admin, |_| {
+            Body::Form(vec![
+                ("email", "new@example.org".into()),
+                ("name", "New".into()),
+            ])
+        }),
+        case(post.clone(), "/admin/users/{user_id}/disable", Admin, none),
+        case(post.clone(), "/admin/users/{user_id}/enable", Admin, none),
+        case(post.clone(), "/admin/users/{user_id}/link", Admin, none),
+        case(get.clone(), "/set-password/{secret}", Public, none),
+        case(post.clone(), "/set-password/{secret}", Public, |_| {
+            Body::Form(vec![
+                ("password", "a long enough one".into()),
+                ("password_again", "a long enough one".into()),
+            ])
+        }),
+        case(get.clone(), "/api/v1/users", Admin, none),
+        case(post.clone(), "/api/v1/users", Admin, |_| {
+            Body::Json(json!({"email": "new@example.org", "name": "New"}))
+        }),
+        case(patch.clone(), "/api/v1/users/{user_id}", Admin, |_| {
+            Body::Json(json!({"disabled": true}))
+        }),
+        case(
+            post.clone(),
+            "/api/v1/users/{user_id}/password-link",
+            Admin,
+            none,
+        ),
         case(post.clone(), "/account/password", SignedIn, none),
         case(post.clone(), "/account/tokens", SignedIn, |_| {
             Body::Form(vec![("name", "script".into())])
@@ -1134,6 +1167,7 @@ fn expect(level: Level, role: Role, api: bool, foreign: bool) -> Expect {
     let gate = match role {
         _ if level == Level::Public => return Answered,
         Role::Anonymous => return if api { Unauthorized } else { Login },
+        _ if level == Level::Admin => return Forbidden,
         Role::Outsider => match level {
             Level::SignedIn => return Allowed,
             Level::OwnToken => return NotFound,
@@ -1169,6 +1203,7 @@ fn expect(level: Level, role: Role, api: bool, foreign: bool) -> Expect {
             }
             _ => Forbidden,
         },
+        Level::Admin => Forbidden,
         // The target member is the viewer.
         Level::SelfOrOwner => match gate {
             Role::Owner => found,
@@ -1325,6 +1360,7 @@ fn fill(path: &str, w: &Ids) -> String {
         .replace("{survey_id}", &w.survey.to_string())
         .replace("{scale_id}", &w.scale.to_string())
         .replace("{batch_id}", &w.batch.to_string())
+        .replace("{secret}", "no-such-link")
 }
 
 async fn send(app: &TestApp, client: &Client, c: &Case, w: &Ids) -> (StatusCode, String) {

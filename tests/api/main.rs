@@ -22,3 +22,4 @@ mod refi;
 mod search;
 mod seeding;
 mod surveys;
+mod users;
