@@ -39,6 +39,47 @@ pub fn routes() -> Router<AppState> {
             "/projects/{project_id}/documents/{document_id}/speakers",
             put(map_speakers),
         )
+        .route(
+            "/projects/{project_id}/documents/trash",
+            get(trash_list).delete(empty_trash),
+        )
+        .route(
+            "/projects/{project_id}/documents/{document_id}/restore",
+            axum::routing::post(restore_document),
+        )
+}
+
+/// The trashed documents, each with what went with it.
+async fn trash_list(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+) -> Result<Json<List<store::documents::Trashed>>> {
+    let items = store::documents::trash_list(&state.db, access.id()).await?;
+    let total = items.len() as i64;
+    Ok(Json(List::of(items, total)))
+}
+
+/// Bring a document back with its codings, memos and speakers.
+async fn restore_document(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Coder>,
+    Path((_, id)): Path<(ProjectId, DocumentId)>,
+) -> Result<Json<store::documents::Restored>> {
+    Ok(Json(rules::restore(&state.db, &access, id).await?))
+}
+
+#[derive(serde::Serialize)]
+struct Emptied {
+    deleted: u64,
+}
+
+async fn empty_trash(
+    State(state): State<AppState>,
+    access: ProjectAccess<need::Owner>,
+) -> Result<Json<Emptied>> {
+    Ok(Json(Emptied {
+        deleted: rules::empty_trash(&state.db, &access).await?,
+    }))
 }
 
 async fn list_documents(
@@ -165,11 +206,9 @@ async fn delete_document(
     access: ProjectAccess<need::Coder>,
     Path((_, id)): Path<(ProjectId, DocumentId)>,
 ) -> Result<StatusCode> {
-    if store::documents::delete(&state.db, access.id(), id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(AppError::NotFound)
-    }
+    // To the trash, with everything that belongs to it.
+    rules::trash(&state.db, &access, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

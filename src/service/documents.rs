@@ -351,3 +351,58 @@ pub async fn map_speakers(
         other => other.map(|_| ()).map_err(Error::from),
     }
 }
+
+/// "12 codings by 3 coders, 2 memos": what goes to the trash with a
+/// document, for the page that asks.
+pub fn footprint_text(f: &store::documents::Footprint) -> String {
+    let mut out = super::plural(f.codings, "coding", "codings");
+    if f.codings > 0 {
+        out.push_str(&format!(
+            " by {}",
+            super::plural(f.coders, "coder", "coders")
+        ));
+    }
+    out.push_str(", ");
+    out.push_str(&super::plural(f.memos, "memo", "memos"));
+    out
+}
+
+/// Move a document to the trash with its codings, memos and speakers
+/// (coders and owners). Answers what went with it.
+pub async fn trash(
+    db: &PgPool,
+    access: &Access,
+    id: DocumentId,
+) -> Result<store::documents::Footprint> {
+    access.require(
+        crate::domain::project::Role::Coder,
+        "viewers cannot delete documents",
+    )?;
+    store::documents::trash(db, access.id(), id, access.user_id())
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Bring a document back from the trash (coders and owners).
+pub async fn restore(
+    db: &PgPool,
+    access: &Access,
+    id: DocumentId,
+) -> Result<store::documents::Restored> {
+    access.require(
+        crate::domain::project::Role::Coder,
+        "viewers cannot restore documents",
+    )?;
+    store::documents::restore(db, access.id(), id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Delete the trashed documents for good (owners only).
+pub async fn empty_trash(db: &PgPool, access: &Access) -> Result<u64> {
+    access.require(
+        crate::domain::project::Role::Owner,
+        "only owners empty the trash",
+    )?;
+    Ok(store::documents::empty_trash(db, access.id()).await?)
+}

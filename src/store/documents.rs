@@ -412,3 +412,242 @@ pub async fn existing(
     .fetch_all(pool)
     .await
 }
+
+/// What goes to the trash with a document.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Footprint {
+    pub codings: i64,
+    pub coders: i64,
+    pub memos: i64,
+}
+
+pub async fn footprint(
+    pool: &PgPool,
+    project: ProjectId,
+    id: DocumentId,
+) -> sqlx::Result<Option<Footprint>> {
+    sqlx::query_as!(
+        Footprint,
+        r#"
+        select (select count(*) from coding c where c.document_id = d.document_id) as "codings!",
+               (select count(distinct c.coder_id) from coding c
+                where c.document_id = d.document_id) as "coders!",
+               ((d.memo <> '')::int + (select count(*) from coding c
+                where c.document_id = d.document_id and c.memo <> ''))::bigint as "memos!"
+        from document d
+        where d.project_id = $1 and d.document_id = $2
+        "#,
+        project as ProjectId,
+        id as DocumentId
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// A document in the trash.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trashed {
+    pub id: DocumentId,
+    pub title: String,
+    pub codings: i32,
+    pub coders: i32,
+    pub memos: i32,
+    pub deleted_by: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub deleted_at: OffsetDateTime,
+}
+
+/// Move a document to the trash: one snapshot of it and everything that
+/// belongs to it, then the live rows go (in one transaction). `None` when
+/// there is no such document.
+pub async fn trash(
+    pool: &PgPool,
+    project: ProjectId,
+    id: DocumentId,
+    by: UserId,
+) -> sqlx::Result<Option<Footprint>> {
+    let mut tx = pool.begin().await?;
+    let kept = sqlx::query_as!(
+        Footprint,
+        r#"
+        with doc as (
+            select * from document where project_id = $1 and document_id = $2 for update
+        ),
+        snap as (
+            select d.document_id, d.project_id, d.title,
+                   jsonb_build_object(
+                       'document', to_jsonb(d.*),
+                       'turns', coalesce((select jsonb_agg(to_jsonb(t.*)) from turn t
+                                          where t.document_id = d.document_id), '[]'),
+                       'speakers', coalesce((select jsonb_agg(to_jsonb(s.*)) from speaker s
+                                             where s.document_id = d.document_id), '[]'),
+                       'codings', coalesce((select jsonb_agg(to_jsonb(c.*)) from coding c
+                                            where c.document_id = d.document_id), '[]'),
+                       'parts', coalesce((select jsonb_agg(to_jsonb(p.*)) from coding_part p
+                                          join coding c using (coding_id)
+                                          where c.document_id = d.document_id), '[]'),
+                       'adjudications', coalesce((select jsonb_agg(to_jsonb(a.*)) from adjudication a
+                                                  where a.document_id = d.document_id), '[]')
+                   ) as snapshot,
+                   (select count(*) from coding c where c.document_id = d.document_id)::int as codings,
+                   (select count(distinct c.coder_id) from coding c
+                    where c.document_id = d.document_id)::int as coders,
+                   ((d.memo <> '')::int + (select count(*) from coding c
+                    where c.document_id = d.document_id and c.memo <> ''))::int as memos
+            from doc d
+        )
+        insert into document_trash (document_id, project_id, title, snapshot, codings, coders, memos, deleted_by)
+        select document_id, project_id, title, snapshot, codings, coders, memos, $3 from snap
+        returning codings::bigint as "codings!", coders::bigint as "coders!", memos::bigint as "memos!"
+        "#,
+        project as ProjectId,
+        id as DocumentId,
+        by as UserId
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if kept.is_none() {
+        return Ok(None);
+    }
+    sqlx::query!(
+        "delete from document where project_id = $1 and document_id = $2",
+        project as ProjectId,
+        id as DocumentId
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(kept)
+}
+
+/// The project's trashed documents, the latest first.
+pub async fn trash_list(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Trashed>> {
+    sqlx::query_as!(
+        Trashed,
+        r#"
+        select t.document_id as "id: DocumentId", t.title, t.codings, t.coders, t.memos,
+               u.name as "deleted_by?", t.deleted_at
+        from document_trash t
+        left join app_user u on u.user_id = t.deleted_by
+        where t.project_id = $1
+        order by t.deleted_at desc, t.document_id desc
+        "#,
+        project as ProjectId
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// What a restore brought back.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Restored {
+    pub codings: i64,
+    /// Codings whose code was deleted for good (or merged away) meanwhile.
+    pub lost: i64,
+}
+
+/// Bring a document back from the trash with everything that went with it,
+/// under the same ids; `None` when it is not in the trash.
+pub async fn restore(
+    pool: &PgPool,
+    project: ProjectId,
+    id: DocumentId,
+) -> sqlx::Result<Option<Restored>> {
+    let mut tx = pool.begin().await?;
+    let snapshot = sqlx::query_scalar!(
+        r#"delete from document_trash where project_id = $1 and document_id = $2
+           returning snapshot"#,
+        project as ProjectId,
+        id as DocumentId
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(snapshot) = snapshot else {
+        return Ok(None);
+    };
+    // The people it names may have gone meanwhile (placeholders of a failed
+    // import); the participants it maps to may have been deleted.
+    sqlx::query!(
+        r#"
+        insert into document overriding system value
+        select * from jsonb_populate_record(null::document,
+            $1::jsonb->'document' || jsonb_build_object(
+                'created_by', (select user_id from app_user
+                               where user_id = ($1::jsonb->'document'->>'created_by')::bigint),
+                'memo_by', (select user_id from app_user
+                            where user_id = ($1::jsonb->'document'->>'memo_by')::bigint)))
+        "#,
+        snapshot
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "insert into turn select * from jsonb_populate_recordset(null::turn, $1::jsonb->'turns')",
+        snapshot
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"
+        insert into speaker (project_id, document_id, label, participant_id, is_interviewer)
+        select s.project_id, s.document_id, s.label, p.participant_id, s.is_interviewer
+        from jsonb_populate_recordset(null::speaker, $1::jsonb->'speakers') s
+        left join participant p on p.project_id = s.project_id and p.participant_id = s.participant_id
+        "#,
+        snapshot
+    )
+    .execute(&mut *tx)
+    .await?;
+    let codings = sqlx::query!(
+        r#"
+        insert into coding overriding system value
+        select c.* from jsonb_populate_recordset(null::coding, $1::jsonb->'codings') c
+        where exists (select 1 from code k where k.project_id = c.project_id and k.code_id = c.code_id)
+          and exists (select 1 from app_user u where u.user_id = c.coder_id)
+        "#,
+        snapshot
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected() as i64;
+    let all = snapshot["codings"].as_array().map_or(0, Vec::len) as i64;
+    sqlx::query!(
+        r#"
+        insert into coding_part
+        select p.* from jsonb_populate_recordset(null::coding_part, $1::jsonb->'parts') p
+        where exists (select 1 from coding c where c.coding_id = p.coding_id)
+        "#,
+        snapshot
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"
+        insert into adjudication overriding system value
+        select a.* from jsonb_populate_recordset(null::adjudication, $1::jsonb->'adjudications') a
+        where exists (select 1 from code k where k.project_id = a.project_id and k.code_id = a.code_id)
+          and exists (select 1 from app_user u where u.user_id = a.coder_a)
+          and exists (select 1 from app_user u where u.user_id = a.coder_b)
+          and (a.decided_by is null or exists (select 1 from app_user u where u.user_id = a.decided_by))
+        "#,
+        snapshot
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(Restored {
+        codings,
+        lost: all - codings,
+    }))
+}
+
+/// Delete every trashed document of the project for good; answers how many.
+pub async fn empty_trash(pool: &PgPool, project: ProjectId) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        "delete from document_trash where project_id = $1",
+        project as ProjectId
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}

@@ -9,6 +9,7 @@ pub mod assets;
 pub mod auth;
 pub mod chrome;
 pub mod codes;
+pub mod document_trash;
 pub mod documents;
 pub mod exchange;
 pub mod exports;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(projects::routes())
         .merge(agreement::routes())
         .merge(surveys::routes())
+        .merge(document_trash::routes())
         .merge(documents::routes())
         .merge(participants::routes())
         .merge(codes::routes())

@@ -84,6 +84,8 @@ struct Ids {
     token: i64,
     /// A batch of "code all hits" by the owner.
     batch: i64,
+    /// A document in the trash (to restore).
+    trashed_document: i64,
 }
 
 struct Case {
@@ -454,6 +456,42 @@ fn cases() -> Vec<Case> {
             "/projects/{project_id}/search/batches/{batch_id}/undo",
             AuthorOrOwner,
             |_| Body::Form(vec![("q", "list".into())]),
+        ),
+        case(
+            get.clone(),
+            "/projects/{project_id}/documents/trash",
+            Member,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/projects/{project_id}/documents/trash/empty",
+            Owner,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/projects/{project_id}/documents/{document_id}/restore",
+            Coder,
+            none,
+        ),
+        case(
+            get.clone(),
+            "/api/v1/projects/{project_id}/documents/trash",
+            Member,
+            none,
+        ),
+        case(
+            delete.clone(),
+            "/api/v1/projects/{project_id}/documents/trash",
+            Owner,
+            none,
+        ),
+        case(
+            post.clone(),
+            "/api/v1/projects/{project_id}/documents/{document_id}/restore",
+            Coder,
+            none,
         ),
         case(get.clone(), "/projects/{project_id}/memos", Member, none),
         case(post.clone(), "/projects/{project_id}/memo", Coder, |_| {
@@ -1271,6 +1309,19 @@ async fn world(
     )
     .await);
     let trashed = id(&post(format!("/projects/{project}/codes"), json!({"name": "Old"})).await);
+    let trashed_document = id(&post(
+        format!("/projects/{project}/documents"),
+        json!({"title": "Deleted", "text": "P01: Gone for now."}),
+    )
+    .await);
+    let res = owner
+        .delete(api(&format!(
+            "/projects/{project}/documents/{trashed_document}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "trash: {}", res.status());
     let batch = post(
         format!("/projects/{project}/search/code"),
         json!({"q": "list", "speakers": "all", "code_id": code, "extent": "sentence"}),
@@ -1325,6 +1376,7 @@ async fn world(
     )
     .await);
     Ids {
+        trashed_document,
         batch,
         survey,
         scale,
@@ -1349,8 +1401,14 @@ fn fill(path: &str, w: &Ids) -> String {
     } else {
         w.code
     };
+    // Restoring a document is for one in the trash.
+    let document = if path.ends_with("{document_id}/restore") {
+        w.trashed_document
+    } else {
+        w.document
+    };
     path.replace("{project_id}", &w.project.to_string())
-        .replace("{document_id}", &w.document.to_string())
+        .replace("{document_id}", &document.to_string())
         .replace("{code_id}", &code.to_string())
         .replace("{coding_id}", &w.coding.to_string())
         .replace("{participant_id}", &w.participant.to_string())

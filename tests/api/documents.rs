@@ -1,4 +1,5 @@
-use crate::helpers::{Api, TestApp, assert_error};
+use crate::helpers::{Api, TestApp, assert_error, expect, items};
+use parley::domain::ids::ProjectId;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
@@ -390,4 +391,193 @@ async fn the_upload_form_imports_several_files_and_reports_the_bad_one(pool: PgP
         "{page}"
     );
     assert!(page.contains(">one</a>"));
+}
+
+/// Every coding of a project as the API lists it, with memo and star.
+async fn all_codings(api: &Api, p: ProjectId) -> Vec<Value> {
+    let list = expect(
+        api.get(&format!("/projects/{p}/codings?limit=1000")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let mut v: Vec<Value> = items(&list)
+        .iter()
+        .map(|c| {
+            json!([
+                c["id"],
+                c["document_id"],
+                c["code_id"],
+                c["coder"],
+                c["start"],
+                c["end"],
+                c["memo"],
+                c["starred"],
+                c["created_at"]
+            ])
+        })
+        .collect();
+    v.sort_by_key(|c| c[0].as_i64());
+    v
+}
+
+#[sqlx::test]
+async fn a_deleted_document_waits_in_the_trash_and_comes_back_whole(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let ann = app.person("ann@example.org").await;
+    let bob = app.person("bob@example.org").await;
+    let p = ann.project("Trash").await;
+    ann.add(p, &bob, "coder").await;
+    ann.participant(p, "P1", Some("Staff"), json!({})).await;
+    let code = ann.code(p, "Theme", None).await;
+    let (keep, _) = ann.document(p, "Kept", "P1: stays here all along").await;
+    let (doc, _) = ann
+        .document(
+            p,
+            "Going",
+            "Interviewer: well?\nP1: we waited for weeks and weeks\n",
+        )
+        .await;
+    ann.coding(p, keep, code, 4, 9).await;
+    let a = ann.coding(p, doc, code, 23, 29).await;
+    ann.patch(
+        &format!("/projects/{p}/codings/{}", a["id"]),
+        json!({"memo": "telling", "starred": true}),
+    )
+    .await;
+    bob.coding(p, doc, code, 23, 40).await;
+    bob.coding(p, doc, code, 30, 35).await;
+    ann.put(
+        &format!("/projects/{p}/documents/{doc}/memo"),
+        json!({"memo": "Recorded in the ward."}),
+    )
+    .await;
+    let before = all_codings(&ann, p).await;
+    async fn matrix(api: &Api, p: ProjectId) -> Value {
+        let path = format!("/projects/{p}/matrix?measure=references");
+        expect(api.get(&path).await, StatusCode::OK).await["rows"].clone()
+    }
+    let matrix_before = matrix(&ann, p).await;
+
+    // The page says what goes with it.
+    let browser = app.signed_in("ann@example.org").await;
+    let page = browser
+        .get(app.url(&format!("/projects/{p}/documents/{doc}/delete")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("3 codings by 2 coders, 2 memos"), "{page}");
+
+    assert_eq!(
+        ann.delete(&format!("/projects/{p}/documents/{doc}"))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        ann.get(&format!("/projects/{p}/documents/{doc}")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(
+        all_codings(&ann, p).await.len(),
+        1,
+        "only the kept document's"
+    );
+    assert_ne!(
+        matrix(&ann, p).await,
+        matrix_before,
+        "the matrix no longer counts it"
+    );
+    let trash = expect(
+        ann.get(&format!("/projects/{p}/documents/trash")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(items(&trash).len(), 1);
+    let t = &items(&trash)[0];
+    assert_eq!(
+        (&t["title"], &t["codings"], &t["coders"], &t["memos"]),
+        (&json!("Going"), &json!(3), &json!(2), &json!(2))
+    );
+    assert_eq!(t["deleted_by"], "ann");
+
+    // A viewer cannot restore; a coder can, and everything comes back.
+    let vic = app.person("vic@example.org").await;
+    ann.add(p, &vic, "viewer").await;
+    assert_error(
+        vic.post(&format!("/projects/{p}/documents/{doc}/restore"), json!({}))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let back = expect(
+        bob.post(&format!("/projects/{p}/documents/{doc}/restore"), json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!((&back["codings"], &back["lost"]), (&json!(3), &json!(0)));
+    assert_eq!(
+        all_codings(&ann, p).await,
+        before,
+        "same ids, memos, stars and times"
+    );
+    assert_eq!(matrix(&ann, p).await, matrix_before);
+    let memo = expect(
+        ann.get(&format!("/projects/{p}/documents/{doc}/memo"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(memo["memo"], "Recorded in the ward.");
+    let detail = expect(
+        ann.get(&format!("/projects/{p}/documents/{doc}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(items_of(&detail["turns"]).len(), 2);
+    assert!(
+        items_of(&detail["speakers"])
+            .iter()
+            .any(|s| s["label"] == "P1" && !s["participant_id"].is_null()),
+        "the speaker mapping too"
+    );
+    assert_error(
+        bob.post(&format!("/projects/{p}/documents/{doc}/restore"), json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // Only owners empty the trash.
+    assert_eq!(
+        ann.delete(&format!("/projects/{p}/documents/{doc}"))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        bob.delete(&format!("/projects/{p}/documents/trash")).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let emptied = expect(
+        ann.delete(&format!("/projects/{p}/documents/trash")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(emptied["deleted"], 1);
+    assert_error(
+        ann.post(&format!("/projects/{p}/documents/{doc}/restore"), json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+fn items_of(v: &Value) -> &Vec<Value> {
+    v.as_array().expect("a list")
 }
