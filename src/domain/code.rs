@@ -22,11 +22,19 @@ pub fn too_deep(field: &'static str) -> ValidationError {
     )
 }
 
-/// Colours offered to new codes, in order: distinct, readable as highlights
-/// at low opacity, and distinguishable by most colour-blind readers.
-pub const PALETTE: [&str; 12] = [
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-    "#9c755f", "#86bcb6", "#d37295", "#8cd17d",
+/// Colours offered to new codes, in order: Kenneth Kelly's 22 colours of
+/// maximum contrast (Kelly, "Twenty-two colors for maximum contrast",
+/// *Color Engineering* 3(6), 1965), without white and black, in Kelly's
+/// order — chosen so that each colour differs as much as possible from all
+/// before it, alternating light and dark so that neighbours stay apart for
+/// readers with the common red–green colour-blindnesses too — except that
+/// Kelly's first, yellow, comes last, being faint as a line on white. The
+/// coding page adds a second cue beside hue (solid, dashed or dotted
+/// lines) for codes whose colours a reader cannot tell apart.
+pub const PALETTE: [&str; 20] = [
+    "#875692", "#f38400", "#a1caf1", "#be0032", "#c2b280", "#848482", "#008856", "#e68fac",
+    "#0067a5", "#f99379", "#604e97", "#f6a600", "#b3446c", "#dcd300", "#882d17", "#8db600",
+    "#654522", "#e25822", "#2b3d26", "#f3c300",
 ];
 
 /// The colour for the `n`th code of a project.
@@ -195,6 +203,12 @@ mod tests {
             assert_eq!(Colour::parse(c).unwrap().as_str(), c);
         }
         assert_eq!(palette_colour(PALETTE.len()), palette_colour(0));
+    }
+
+    #[test]
+    fn the_palette_has_twenty_distinct_colours() {
+        let distinct: std::collections::HashSet<_> = PALETTE.iter().collect();
+        assert!(distinct.len() >= 20 && distinct.len() == PALETTE.len());
     }
 
     #[test]

@@ -229,6 +229,30 @@ struct DocumentPage {
     /// What the coding script starts from (codes, codings, coders), as JSON
     /// safe to place inside a `<script type="application/json">`.
     state_json: String,
+    /// The project's documents in list order, to move between them.
+    nav: DocumentNav,
+}
+
+/// A document's neighbours in the project's list (by title), and the list.
+struct DocumentNav {
+    documents: Vec<(DocumentId, String)>,
+    /// This document's place in `documents` (0-based).
+    at: usize,
+}
+
+impl DocumentNav {
+    fn new(documents: Vec<(DocumentId, String)>, id: DocumentId) -> DocumentNav {
+        let at = documents.iter().position(|(d, _)| *d == id).unwrap_or(0);
+        DocumentNav { documents, at }
+    }
+
+    fn previous(&self) -> Option<&(DocumentId, String)> {
+        self.at.checked_sub(1).and_then(|i| self.documents.get(i))
+    }
+
+    fn next(&self) -> Option<&(DocumentId, String)> {
+        self.documents.get(self.at + 1)
+    }
 }
 
 /// The coding page's starting state.
@@ -280,6 +304,8 @@ async fn show_document(
     let db = &state.db;
     let project = access.id();
     let codes = store::codes::outline(db, project).await?;
+    let (documents, _) = store::documents::list(db, project, 10_000, 0).await?;
+    let nav = DocumentNav::new(documents.into_iter().map(|d| (d.id, d.title)).collect(), id);
     let coders = store::members::list(db, project)
         .await?
         .into_iter()
@@ -307,6 +333,7 @@ async fn show_document(
             .unwrap_or_default(),
         codes,
         state_json,
+        nav,
         segments: segments(&d.text, &turns, &d.speakers),
         speakers: d.speakers,
         doc: d.summary,
@@ -400,6 +427,8 @@ struct DeletePage {
     project: store::projects::MemberProject,
     tab: &'static str,
     doc: DocumentSummary,
+    /// "12 codings by 3 coders, 2 memos".
+    goes_with: String,
 }
 
 async fn confirm_delete(
@@ -411,8 +440,13 @@ async fn confirm_delete(
     let doc = store::documents::get(&state.db, access.id(), id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let goes_with = store::documents::footprint(&state.db, access.id(), id)
+        .await?
+        .map(|f| service::documents::footprint_text(&f))
+        .unwrap_or_default();
     Ok(DeletePage {
         chrome,
+        goes_with,
         doc,
         project: access.project.clone(),
         tab: "documents",
@@ -428,11 +462,15 @@ async fn delete_document(
     let doc = store::documents::get(&state.db, access.id(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::documents::delete(&state.db, access.id(), id).await?;
+    let went = service::documents::trash(&state.db, &access, id).await?;
     done(
         &session,
         &format!("/projects/{}/documents", access.id()),
-        format!("“{}” deleted.", doc.title),
+        format!(
+            "“{}” moved to the trash with {}. You can restore it from the trash.",
+            doc.title,
+            service::documents::footprint_text(&went)
+        ),
     )
     .await
 }

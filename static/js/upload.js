@@ -67,13 +67,32 @@ if (form && box && window.fetch && window.FormData) {
     }
     status.textContent = `${ok} of ${files.length} imported.`;
     button.disabled = false;
-    if (ok > 0) {
-      const reload = document.createElement("a");
-      reload.href = window.location.pathname;
-      reload.className = "button small";
-      reload.textContent = "Show the documents";
-      status.append(" ", reload);
-    }
+    if (ok > 0) await refreshList();
     form.reset();
   });
+}
+
+// Bring the list of documents up to date (after an upload) from the page
+// itself, so it shows the new documents without a reload.
+async function refreshList() {
+  const section = document.querySelector('section[aria-labelledby="docs-h"]');
+  if (!section) return;
+  try {
+    const res = await fetch(window.location.pathname, { credentials: "same-origin", cache: "no-store" });
+    if (!res.ok) throw new Error(res.statusText);
+    const fresh = new DOMParser().parseFromString(await res.text(), "text/html");
+    const next = fresh.querySelector('section[aria-labelledby="docs-h"]');
+    if (!next) throw new Error("no list");
+    section.replaceChildren(...next.childNodes);
+    const count = document.querySelector(".page-head .muted");
+    const freshCount = fresh.querySelector(".page-head .muted");
+    if (count && freshCount) count.textContent = freshCount.textContent;
+  } catch {
+    const status = document.getElementById("upload-status");
+    const reload = document.createElement("a");
+    reload.href = window.location.pathname;
+    reload.className = "button small";
+    reload.textContent = "Show the documents";
+    if (status) status.append(" ", reload);
+  }
 }

@@ -5,7 +5,8 @@
 use chromiumoxide::Page;
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::input::{
-    DispatchKeyEventParams, DispatchKeyEventType, InsertTextParams,
+    DispatchKeyEventParams, DispatchKeyEventType, DispatchMouseEventParams, DispatchMouseEventType,
+    InsertTextParams, MouseButton,
 };
 use chromiumoxide::page::ScreenshotParams;
 use futures_util::StreamExt;
@@ -166,4 +167,75 @@ pub async fn wait_until(page: &Page, js: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("timed out waiting for: {js}");
+}
+
+/// Press the left mouse button at `from`, move to `to` in a few steps and
+/// release it there, as a hand would (viewport coordinates).
+pub async fn mouse_drag(page: &Page, from: (f64, f64), to: (f64, f64)) {
+    let event = |kind: DispatchMouseEventType, (x, y): (f64, f64), buttons: i64| {
+        DispatchMouseEventParams::builder()
+            .r#type(kind)
+            .x(x)
+            .y(y)
+            .button(MouseButton::Left)
+            .buttons(buttons)
+            .click_count(1)
+            .build()
+            .unwrap()
+    };
+    page.execute(event(DispatchMouseEventType::MouseMoved, from, 0))
+        .await
+        .unwrap();
+    page.execute(event(DispatchMouseEventType::MousePressed, from, 1))
+        .await
+        .unwrap();
+    for i in 1..=8 {
+        let t = f64::from(i) / 8.0;
+        let at = (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
+        page.execute(event(DispatchMouseEventType::MouseMoved, at, 1))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    page.execute(event(DispatchMouseEventType::MouseReleased, to, 0))
+        .await
+        .unwrap();
+}
+
+/// The viewport point just inside the left edge of the character `k`
+/// characters after the start of `needle` in the transcript (so a press
+/// there puts the caret before that character).
+pub async fn text_point(page: &Page, needle: &str, k: usize) -> (f64, f64) {
+    let js = format!(
+        "(() => {{ const n = {needle}; const a = document.getElementById('transcript');
+           const el = [...a.querySelectorAll('[data-s]')].find(e => e.firstChild && e.firstChild.data.includes(n));
+           const t = el.firstChild; const i = t.data.indexOf(n) + {k};
+           const r = document.createRange(); r.setStart(t, i); r.setEnd(t, i + 1);
+           const b = r.getClientRects()[0]; return [b.left + 1, b.top + b.height / 2]; }})()",
+        needle = serde_json::to_string(needle).unwrap()
+    );
+    let v: Vec<f64> = page.evaluate(js).await.unwrap().into_value().unwrap();
+    (v[0], v[1])
+}
+
+/// Evaluate `js` and read its answer as `T`.
+pub async fn eval<T: serde::de::DeserializeOwned>(page: &Page, js: &str) -> T {
+    page.evaluate(js)
+        .await
+        .unwrap_or_else(|e| panic!("{js}: {e}"))
+        .into_value()
+        .unwrap_or_else(|e| panic!("{js}: {e}"))
+}
+
+/// Save a PNG of what the window shows (not the whole page) under
+/// target/screenshots/.
+pub async fn screenshot_view(page: &Page, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    page.save_screenshot(
+        ScreenshotParams::builder().full_page(false).build(),
+        dir.join(format!("{name}.png")),
+    )
+    .await
+    .unwrap();
 }

@@ -63,9 +63,22 @@ function say(page, text, undoable, isError) {
   if (undoable) {
     toast.append(" ", button("Undo", "small", () => undo(page)));
   }
+  placeToast(page);
   toast.hidden = false;
   clearTimeout(page.toastTimer);
   page.toastTimer = setTimeout(() => (toast.hidden = true), isError ? 8000 : 5000);
+}
+
+// Line the message up with the side panel when the panel is beside the
+// text, so it never covers the transcript.
+function placeToast(page) {
+  const { toast, wrap } = page.el;
+  const panel = document.getElementById("coding-panel");
+  const side = panel && panel.getBoundingClientRect();
+  const beside = side && side.left >= wrap.getBoundingClientRect().right;
+  toast.classList.toggle("toast-side", Boolean(beside));
+  toast.style.left = beside ? `${side.left}px` : "";
+  toast.style.width = beside ? `${side.width}px` : "";
 }
 
 function pushUndo(page, action) {
@@ -143,6 +156,7 @@ export async function saveMemo(page, id, memo, fromUndo) {
   }
 }
 
+// Star or unstar a coding; answers whether it was saved.
 export async function setStar(page, id, starred, fromUndo) {
   try {
     const c = await call(page, "PATCH", `/codings/${id}`, { starred });
@@ -150,8 +164,40 @@ export async function setStar(page, id, starred, fromUndo) {
     if (!fromUndo) pushUndo(page, { kind: "star", id, starred: !starred });
     render(page);
     say(page, starred ? "Starred as an illustrative quote." : "Star removed.", !fromUndo);
+    return true;
   } catch (e) {
     say(page, `Not changed: ${e.message}`, false, true);
+    return false;
+  }
+}
+
+// Change a coding's extent (`{start, end}`) or code (`{code_id}`) in
+// place: the same coding, so its memo, star, coder and date stay. Answers
+// the coding as it now is, or null (with a message) when it was refused.
+export async function changeCoding(page, id, changes, fromUndo) {
+  const before = page.codings.get(id);
+  if (!before) return null;
+  try {
+    const c = await call(page, "PATCH", `/codings/${id}`, changes);
+    const mark = asMark(c);
+    page.codings.set(id, mark);
+    if (!fromUndo) {
+      const back = {};
+      if ("start" in changes) Object.assign(back, { start: before.start, end: before.end });
+      if ("code_id" in changes) back.code_id = before.code_id;
+      pushUndo(page, { kind: "change", id, changes: back });
+    }
+    render(page);
+    const code = page.codes.get(mark.code_id);
+    const text =
+      "code_id" in changes && code
+        ? `Now coded as ${code.name}; its memo and star are kept.`
+        : `The coding now covers ${describe(page, mark)}.`;
+    say(page, text, !fromUndo);
+    return mark;
+  } catch (e) {
+    say(page, `Not changed: ${e.message}`, false, true);
+    return null;
   }
 }
 
@@ -189,6 +235,8 @@ export async function undo(page) {
     await saveMemo(page, action.id, action.memo, true);
   } else if (action.kind === "star") {
     await setStar(page, action.id, action.starred, true);
+  } else if (action.kind === "change") {
+    await changeCoding(page, action.id, action.changes, true);
   }
 }
 

@@ -5,13 +5,14 @@
 import { applyCodes, createCode, undo } from "./actions.js";
 import { buildStyles, renderCodeFilter } from "./painting.js";
 import { closeHere } from "./panel.js";
-import { setPending } from "./selection.js";
+import { selectPositions, setPending } from "./selection.js";
 
 // The project's codes changed (or arrived): keep them and redraw what
 // lists them.
 export function setCodes(page, list) {
   page.codes = new Map(list.map((c) => [c.id, c]));
   page.codeOrder = list.map((c) => c.id);
+  page.folded = new Map(list.map((c) => [c.id, { name: fold(c.name), path: fold(c.path) }]));
   buildStyles(page);
   renderCodeList(page);
   renderCodeFilter(page);
@@ -22,6 +23,7 @@ function renderCodeList(page) {
   if (!list) return;
   const checked = new Set([...list.querySelectorAll('[aria-selected="true"]')].map((li) => Number(li.dataset.code)));
   list.textContent = "";
+  page.codeItems = new Map();
   for (const id of page.codeOrder) {
     const c = page.codes.get(id);
     const li = document.createElement("li");
@@ -44,7 +46,15 @@ function renderCodeList(page) {
     const name = document.createElement("span");
     name.className = "code-label";
     name.textContent = c.name;
+    const parent = c.path.slice(0, Math.max(0, c.path.length - c.name.length)).replace(/\s*\/\s*$/, "");
+    if (parent) {
+      const where = document.createElement("span");
+      where.className = "code-parent";
+      where.textContent = ` in ${parent}`;
+      name.append(where);
+    }
     li.append(box, sw, name);
+    page.codeItems.set(c.id, li);
     if (c.shortcut) {
       const k = document.createElement("kbd");
       k.textContent = c.shortcut;
@@ -102,17 +112,79 @@ function shownItems(page) {
   return [...page.el.list.children].filter((li) => !li.hidden);
 }
 
-// Show only the codes whose path holds the search box's text.
+// Lower case without accents, so "cafe" finds "Café".
+function fold(text) {
+  return text.toLowerCase().normalize("NFD").replace(/\p{M}/gu, "");
+}
+
+// How well code `f` (its folded name and path) matches the folded query
+// `q` (its words `words`): 0 is the best, -1 no match.
+function rank(f, q, words) {
+  if (f.name === q) return 0;
+  if (f.name.startsWith(q)) return 1;
+  if (f.name.split(/[\s/_-]+/).some((w) => w.startsWith(q))) return 2;
+  if (f.name.includes(q)) return 3;
+  if (f.path.includes(q)) return 4;
+  if (words.length > 1 && words.every((w) => f.path.includes(w))) return 5;
+  return -1;
+}
+
+// Narrow the list to the codes matching the search box's text, best
+// matches first (by name, then by path), with a row to create a code of
+// that name when no code has it. Only moves the list's own items, so it
+// stays quick with hundreds of codes.
 function applyFilterText(page) {
   const { filter, list } = page.el;
-  if (!filter) return;
-  const q = filter.value.trim().toLowerCase();
-  for (const li of list.children) {
-    const c = page.codes.get(Number(li.dataset.code));
-    li.hidden = q !== "" && !c.path.toLowerCase().includes(q);
+  if (!filter || !page.codeItems) return;
+  const raw = filter.value.trim();
+  const q = fold(raw);
+  const words = q.split(/\s+/).filter(Boolean);
+  const order = [];
+  const rest = [];
+  let exact = false;
+  page.codeOrder.forEach((id, i) => {
+    const r = q ? rank(page.folded.get(id), q, words) : 0;
+    if (r === 0 && q) exact = true;
+    (r >= 0 ? order : rest).push({ id, r, i });
+  });
+  order.sort((a, b) => a.r - b.r || a.i - b.i);
+  // Touch only what changes: a moved or re-shown row is laid out again,
+  // and the rest stay as they are (hidden rows stay wherever they were).
+  for (const { id } of rest) {
+    const li = page.codeItems.get(id);
+    if (!li.hidden) li.hidden = true;
   }
-  const items = shownItems(page);
-  page.active = q && items.length ? 0 : -1;
+  const shown = order.map(({ id }) => page.codeItems.get(id));
+  const wanted = new Set(shown);
+  let ref = list.firstElementChild;
+  for (const li of shown) {
+    if (li.hidden) li.hidden = false;
+    while (ref && ref !== li && !wanted.has(ref)) ref = ref.nextElementSibling;
+    if (ref === li) ref = ref.nextElementSibling;
+    else list.insertBefore(li, ref);
+  }
+  let create = document.getElementById("code-create");
+  if (q && !exact && page.canCode) {
+    if (!create) {
+      create = document.createElement("li");
+      create.id = "code-create";
+      create.className = "code-item code-create";
+      create.setAttribute("role", "option");
+      create.setAttribute("aria-selected", "false");
+      const plus = document.createElement("span");
+      plus.className = "create-plus";
+      plus.setAttribute("aria-hidden", "true");
+      plus.textContent = "+";
+      const label = document.createElement("span");
+      label.className = "code-label";
+      create.append(plus, label);
+    }
+    create.querySelector(".code-label").textContent = `Create “${raw}”`;
+    create.dataset.name = raw;
+    if (list.lastElementChild !== create) list.append(create);
+  } else if (create) create.remove();
+  list.classList.toggle("filtering", Boolean(q));
+  page.active = q && shownItems(page).length ? 0 : -1;
   markActive(page);
 }
 
@@ -124,7 +196,8 @@ function markActive(page) {
   if (active >= 0 && items[active]) {
     items[active].classList.add("active");
     items[active].scrollIntoView({ block: "nearest" });
-    filter.setAttribute("aria-activedescendant", (items[active].id = `code-option-${items[active].dataset.code}`));
+    if (!items[active].id) items[active].id = `code-option-${items[active].dataset.code}`;
+    filter.setAttribute("aria-activedescendant", items[active].id);
   } else if (filter) filter.removeAttribute("aria-activedescendant");
 }
 
@@ -135,9 +208,13 @@ export function setupCodeList(page) {
   if (list && page.canCode) {
     // Keep the text selection when a code is clicked.
     list.addEventListener("mousedown", (e) => e.preventDefault());
-    list.addEventListener("click", (e) => {
+    list.addEventListener("click", async (e) => {
       const li = e.target.closest(".code-item");
       if (!li) return;
+      if (li.classList.contains("code-create")) {
+        await createFromFilter(page, li.dataset.name);
+        return;
+      }
       if (e.target.classList.contains("code-check") || e.ctrlKey || e.metaKey || e.shiftKey) {
         if (!e.target.classList.contains("code-check")) toggleCheck(page, li);
         else {
@@ -167,7 +244,7 @@ export function setupCodeList(page) {
 }
 
 async function filterKey(page, e) {
-  const { filter, article } = page.el;
+  const { filter } = page.el;
   const items = shownItems(page);
   if (e.key === "ArrowDown") {
     e.preventDefault();
@@ -186,20 +263,41 @@ async function filterKey(page, e) {
     if (checked.length && (e.ctrlKey || e.metaKey)) {
       await applyCodes(page, checked);
       uncheckAll(page);
-    } else if (page.active >= 0 && items[page.active]) {
+    } else if (page.active >= 0 && items[page.active] && !items[page.active].classList.contains("code-create")) {
       await applyCodes(page, [Number(items[page.active].dataset.code)]);
     } else if (filter.value.trim()) {
-      const id = await createCode(page, filter.value.trim());
-      if (id !== null && page.pending) await applyCodes(page, [id]);
-    }
+      await createFromFilter(page, filter.value.trim());
+      return;
+    } else return;
     filter.value = "";
     applyFilterText(page);
+    backToText(page);
   } else if (e.key === "Escape") {
     e.preventDefault();
     filter.value = "";
     applyFilterText(page);
-    article.focus({ preventScroll: true });
+    backToText(page);
   }
+}
+
+// Create the code `name` (and apply it to the selection, if any).
+async function createFromFilter(page, name) {
+  const { filter } = page.el;
+  const id = await createCode(page, name);
+  if (id === null) return;
+  if (page.pending) await applyCodes(page, [id]);
+  filter.value = "";
+  applyFilterText(page);
+  backToText(page);
+}
+
+// Back to the transcript with the passage still selected, so Shift and the
+// arrow keys carry on from it (a code applied from the search box leaves
+// the keyboard in the text, ready for the next passage).
+export function backToText(page) {
+  const { article } = page.el;
+  article.focus({ preventScroll: true });
+  if (page.pending) selectPositions(page, page.pending.start, page.pending.end);
 }
 
 // Keys anywhere on the page, except while typing in a field.

@@ -9,6 +9,7 @@
 //   codes.js      the code list, its search box, and the page's keys
 //   actions.js    saving to the server, undo, messages
 //   live.js       other coders' work, polled
+//   place.js      where you were in each document: scroll and caret
 //
 // Every module works on one `page` object: the page's elements, what the
 // server sent, and what has changed since.
@@ -16,10 +17,11 @@
 import { setupActions } from "./actions.js";
 import { setCodes, setupCodeList, updateChecked } from "./codes.js";
 import { startPolling } from "./live.js";
+import { keepPlace } from "./place.js";
 import { flash, render, setupPainting } from "./painting.js";
 import { setupPanel, showHere } from "./panel.js";
 import { indexChunks, rangeFor } from "./positions.js";
-import { guardText, watchSelection } from "./selection.js";
+import { guardText, selectPositions, watchSelection } from "./selection.js";
 
 const stateEl = document.getElementById("coding-state");
 const article = document.getElementById("transcript");
@@ -50,6 +52,9 @@ function start(initial, article) {
       filterCode: byId("filter-code"),
       count: byId("coding-count"),
       toast: byId("toast"),
+      legend: byId("legend"),
+      legendEmpty: byId("legend-empty"),
+      skip: byId("skip-transcript"),
     },
     chunks: indexChunks(article), // the text's stretches (positions.js)
     codes: new Map(), // id -> code
@@ -77,8 +82,22 @@ function start(initial, article) {
   render(page);
   updateChecked(page);
 
-  // `#coding-12`: scroll to that coding and show it.
+  // `#coding-12`: scroll to that coding and show it; `#at-120-134` (a
+  // search hit): scroll there and select it, ready to code; otherwise go
+  // back to where this document was left.
   const hash = /^#coding-(\d+)$/.exec(location.hash);
+  const at = /^#at-(\d+)-(\d+)$/.exec(location.hash);
+  keepPlace(page, !hash && !at);
+  if (at) {
+    const [start, end] = [Number(at[1]), Number(at[2])];
+    const r = end > start && rangeFor(page.chunks, start, end);
+    if (r) {
+      const box = r.getBoundingClientRect();
+      window.scrollTo({ top: window.scrollY + box.top - window.innerHeight / 3 });
+      flash(r);
+      selectPositions(page, start, end);
+    }
+  }
   if (hash) {
     const m = page.codings.get(Number(hash[1]));
     const r = m && rangeFor(page.chunks, m.start, m.end);

@@ -1,8 +1,10 @@
 // The "codings here" panel: the codings under a point in the text, each
-// with its coder and date, a memo to write, a star, and removal.
+// with its coder and date, a memo to write, a star, its extent and code to
+// change, and removal.
 
-import { removeCodings, saveMemo, setStar } from "./actions.js";
+import { changeCoding, removeCodings, saveMemo, setStar } from "./actions.js";
 import { visible } from "./painting.js";
+import { wordStep } from "./positions.js";
 import { describe, pointPos } from "./selection.js";
 
 // Open the panel from a click on coded text (without selecting) or on a
@@ -88,10 +90,9 @@ export function showHere(page, pos, scroll, focusId) {
           saveMemo(page, m.id, memo.value);
         }
       });
-      const star = button(m.starred ? "Unstar" : "Star as quote", "small", () => setStar(page, m.id, !m.starred));
       const remove = button("Remove", "small danger", () => removeCodings(page, [m.id]));
-      row.append(save, star, remove);
-      li.append(memo, row);
+      row.append(save, starButton(page, m), remove);
+      li.append(memo, row, extentControls(page, m, c));
     } else {
       if (m.memo) {
         const p = document.createElement("p");
@@ -102,7 +103,7 @@ export function showHere(page, pos, scroll, focusId) {
       if (page.canCode) {
         const row = document.createElement("div");
         row.className = "here-actions";
-        row.append(button(m.starred ? "Unstar" : "Star as quote", "small", () => setStar(page, m.id, !m.starred)));
+        row.append(starButton(page, m));
         li.append(row);
       }
     }
@@ -115,6 +116,118 @@ export function showHere(page, pos, scroll, focusId) {
     const focusable = target && (target.querySelector("textarea") || target.querySelector("a"));
     if (focusable && focusId) focusable.focus({ preventScroll: true });
   }
+}
+
+// A toggle button for the coding's star: it shows the new state at once
+// (aria-pressed), and goes back if the server refuses.
+function starButton(page, m) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "small star-toggle";
+  b.dataset.act = `star-${m.id}`;
+  const show = (on) => {
+    b.setAttribute("aria-pressed", on ? "true" : "false");
+    b.textContent = on ? "★ Starred quote" : "☆ Star as quote";
+  };
+  show(m.starred);
+  b.addEventListener("click", async () => {
+    const on = b.getAttribute("aria-pressed") !== "true";
+    show(on);
+    const ok = await setStar(page, m.id, on);
+    if (!ok) show(!on);
+    else redrawHere(page, m.id, b.dataset.act);
+  });
+  return b;
+}
+
+// Moving a coding's ends a word at a time, or to the selected passage, and
+// changing its code — all on the same coding, so memo, star and history
+// stay with it.
+function extentControls(page, m, c) {
+  const box = document.createElement("div");
+  box.className = "here-extent";
+  box.setAttribute("role", "group");
+  box.setAttribute("aria-label", `Extent and code of the ${c.name} coding`);
+  const move = async (act, start, end) => {
+    const cur = page.codings.get(m.id) || m;
+    if (start < 0 || end <= start || (start === cur.start && end === cur.end)) return;
+    const done = await changeCoding(page, m.id, { start, end });
+    if (done) redrawHere(page, m.id, act);
+  };
+  const step = (act, label, title, which, to) => {
+    const key = `${act}-${m.id}`;
+    const b = button(label, "small step", () => {
+      const cur = page.codings.get(m.id) || m;
+      if (which === "start") move(key, wordStep(page.chunks, cur.start, to), cur.end);
+      else move(key, cur.start, wordStep(page.chunks, cur.end, to));
+    });
+    b.dataset.act = key;
+    b.setAttribute("aria-label", title);
+    b.title = title;
+    return b;
+  };
+  const startRow = document.createElement("span");
+  startRow.className = "extent-end";
+  startRow.append(
+    label("Start"),
+    step("start-earlier", "‹", "Start a word earlier", "start", "prevStart"),
+    step("start-later", "›", "Start a word later", "start", "nextStart"),
+  );
+  const endRow = document.createElement("span");
+  endRow.className = "extent-end";
+  endRow.append(
+    label("End"),
+    step("end-earlier", "‹", "End a word earlier", "end", "prevEnd"),
+    step("end-later", "›", "End a word later", "end", "nextEnd"),
+  );
+  const toSel = button("Set to selection", "small", () => {
+    const p = page.pending;
+    if (!p) {
+      page.el.status.textContent = "Select the passage the coding should cover, then press “Set to selection”.";
+      return;
+    }
+    move(`to-selection-${m.id}`, p.start, p.end);
+  });
+  toSel.dataset.act = `to-selection-${m.id}`;
+  toSel.title = "Make this coding cover the passage selected in the text";
+  // Keep the text selection when the button is pressed.
+  toSel.addEventListener("mousedown", (e) => e.preventDefault());
+
+  const pick = document.createElement("select");
+  pick.className = "here-recode";
+  pick.dataset.act = `recode-${m.id}`;
+  pick.setAttribute("aria-label", `Code of this coding (now ${c.name})`);
+  for (const id of page.codeOrder) {
+    const k = page.codes.get(id);
+    pick.add(new Option(`${"  ".repeat(k.depth)}${k.name}`, String(k.id), false, k.id === m.code_id));
+  }
+  pick.addEventListener("change", async () => {
+    const done = await changeCoding(page, m.id, { code_id: Number(pick.value) });
+    if (done) redrawHere(page, m.id, pick.dataset.act);
+    else pick.value = String(m.code_id);
+  });
+  const recode = document.createElement("label");
+  recode.className = "here-recode-label";
+  recode.append("Code", pick);
+  box.append(startRow, endRow, toSel, recode);
+  return box;
+}
+
+function label(text) {
+  const l = document.createElement("span");
+  l.className = "extent-label";
+  l.textContent = text;
+  return l;
+}
+
+// Show the panel again for coding `id` (where it now is), with the
+// keyboard back on the control `act` that changed it.
+function redrawHere(page, id, act) {
+  const m = page.codings.get(id);
+  if (!m) return;
+  showHere(page, m.start, false);
+  const again = page.el.hereList.querySelector(`[data-act="${act}"]`);
+  if (again) again.focus({ preventScroll: true });
 }
 
 export function closeHere(page) {

@@ -138,3 +138,32 @@ export function selectionRange(article, chunks, selection, snap) {
   if (snap) return snapToWords(chunks, start, end);
   return { start, end };
 }
+
+// The end of the rendered text, in code points.
+export function textEnd(chunks) {
+  return chunks.length ? chunks[chunks.length - 1].end : 0;
+}
+
+// A word boundary near `pos`, for moving a coding's ends a word at a time:
+// `to` is "prevStart" (the start of the word before or at pos),
+// "nextStart" (the start of the next word), "prevEnd" (the end of the word
+// before) or "nextEnd" (the end of the word after or at pos).
+export function wordStep(chunks, pos, to) {
+  const max = textEnd(chunks);
+  const word = (i) => i >= 0 && i < max && wordChar.test(charAt(chunks, i));
+  let p = pos;
+  if (to === "prevStart") {
+    while (p > 0 && !word(p - 1)) p--;
+    while (p > 0 && word(p - 1)) p--;
+  } else if (to === "nextStart") {
+    while (p < max && word(p)) p++;
+    while (p < max && !word(p)) p++;
+  } else if (to === "prevEnd") {
+    while (p > 0 && word(p - 1)) p--;
+    while (p > 0 && !word(p - 1)) p--;
+  } else if (to === "nextEnd") {
+    while (p < max && !word(p)) p++;
+    while (p < max && word(p)) p++;
+  }
+  return p;
+}

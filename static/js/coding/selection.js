@@ -2,7 +2,7 @@
 // exactly as the server rendered it, and the selection (in code points) is
 // the "pending" passage the next code is applied to.
 
-import { charAt, indexChunks, posOf, selectionRange } from "./positions.js";
+import { charAt, indexChunks, posOf, rangeFor, selectionRange } from "./positions.js";
 import { render, drawPending } from "./painting.js";
 
 // A chunk is text the server rendered; nothing on this page edits it. If
@@ -55,28 +55,56 @@ export function watchSelection(page) {
     if (r) setPending(page, r);
   });
 
+  // A press inside the passage still selected (just coded, say) starts a
+  // new selection there rather than dragging the selected text: drop the
+  // kept selection before the browser decides what the press means. This
+  // is what makes coding a phrase inside the passage just coded work.
+  article.addEventListener("mousedown", (e) => {
+    if (e.button !== 0 || e.shiftKey || e.detail > 1) return;
+    const sel = getSelection();
+    if (!sel || sel.isCollapsed || sel.rangeCount === 0) return;
+    if (!article.contains(sel.getRangeAt(0).commonAncestorContainer)) return;
+    const at = caretAt(e.clientX, e.clientY);
+    if (at && article.contains(at.node)) sel.collapse(at.node, at.offset);
+    else sel.removeAllRanges();
+  });
+
   article.addEventListener("mouseup", () => {
     const sel = getSelection();
     if (sel && sel.isCollapsed) setPending(page, null);
   });
 }
 
+// The DOM position under the viewport point (x, y), or null.
+function caretAt(x, y) {
+  if (document.caretPositionFromPoint) {
+    const p = document.caretPositionFromPoint(x, y);
+    return p ? { node: p.offsetNode, offset: p.offset } : null;
+  }
+  if (document.caretRangeFromPoint) {
+    const r = document.caretRangeFromPoint(x, y);
+    return r ? { node: r.startContainer, offset: r.startOffset } : null;
+  }
+  return null;
+}
+
+// Put the browser's selection on [start, end) (a caret when they are
+// equal), so that Shift with the arrow keys carries on from there.
+export function selectPositions(page, start, end) {
+  const sel = getSelection();
+  if (!sel) return false;
+  const r = rangeFor(page.chunks, start, Math.max(end, start + 1));
+  if (!r) return false;
+  if (end <= start) r.collapse(true);
+  sel.removeAllRanges();
+  sel.addRange(r);
+  return true;
+}
+
 // The code-point position under the viewport point (x, y), or null when
 // it is not in the text.
 export function pointPos(page, x, y) {
-  let node;
-  let offset;
-  if (document.caretPositionFromPoint) {
-    const p = document.caretPositionFromPoint(x, y);
-    if (!p) return null;
-    node = p.offsetNode;
-    offset = p.offset;
-  } else if (document.caretRangeFromPoint) {
-    const r = document.caretRangeFromPoint(x, y);
-    if (!r) return null;
-    node = r.startContainer;
-    offset = r.startOffset;
-  } else return null;
-  if (!page.el.article.contains(node)) return null;
-  return posOf(page.chunks, node, offset, false);
+  const at = caretAt(x, y);
+  if (!at || !page.el.article.contains(at.node)) return null;
+  return posOf(page.chunks, at.node, at.offset, false);
 }
