@@ -5,7 +5,7 @@
 use crate::config::{DbConfig, ServerConfig};
 use crate::domain::account::{self, DisplayName, Email, NewPassword};
 use crate::domain::ids::ProjectId;
-use crate::service::documents::{Upload, UploadOptions, import_file, resolve_options};
+use crate::service::documents::{Copies, Upload, UploadOptions, import_file, resolve_options};
 use crate::service::transcripts::ImportOptions;
 use crate::service::{self, exchange};
 use crate::store;
@@ -314,7 +314,7 @@ async fn import_path(
         filename: name.to_owned(),
         bytes,
     };
-    match import_file(db, project, None, file, options).await {
+    match import_file(db, project, None, file, options, Copies::Allow).await {
         Ok(Ok(d)) => Ok(format!(
             "document {}, {} turns, {} speakers",
             d.id, d.turns, d.speakers

@@ -135,6 +135,8 @@ async fn create_documents(
             held_on: body.held_on,
             participant,
             attributes: body.attributes,
+            // Text sent by a script is what it means to add.
+            copies: true,
         };
         let id = rules::import_text(&state.db, &access, &body.text, &options).await?;
         let detail: DocumentDetail = rules::detail(&state.db, access.id(), id).await?.into();

@@ -72,10 +72,7 @@ pub fn may_match(word: &str, phrase: &[Option<String>]) -> bool {
     let Some(first) = word.chars().next() else {
         return false;
     };
-    phrase
-        .iter()
-        .flatten()
-        .any(|s| s.chars().next() == Some(first))
+    phrase.iter().flatten().any(|s| s.starts_with(first))
 }
 
 /// Where `phrase` occurs among `words` (one region's words, in order), given

@@ -72,6 +72,10 @@ pub async fn transcripts(mut multipart: Multipart) -> Result<(Vec<Upload>, Uploa
                 }
                 files.push(Upload { filename, bytes });
             }
+            "copies" => {
+                let value = field.text().await?;
+                options.copies = matches!(value.trim(), "true" | "on" | "1" | "yes");
+            }
             "kind" | "title" | "held_on" | "participant" => {
                 let value = field.text().await?;
                 let value = Some(value.trim().to_owned()).filter(|v| !v.is_empty());

@@ -32,6 +32,9 @@ pub struct UploadOptions {
     /// A participant's label or id.
     pub participant: Option<String>,
     pub attributes: Attributes,
+    /// Add a file even when a document with the same text is already in
+    /// the project (without it, such a file is skipped and reported).
+    pub copies: bool,
 }
 
 /// A file that was not imported, and why.
@@ -104,6 +107,7 @@ pub async fn import_files(
     files: Vec<Upload>,
     options: &UploadOptions,
 ) -> Result<ImportOutcome> {
+    let upload_options_copies = options.copies;
     let mut options = resolve_options(db, access.id(), options).await?;
     if files.len() > 1 {
         // A title names one document; with several, each takes its file name.
@@ -127,7 +131,21 @@ pub async fn import_files(
             });
             continue;
         }
-        match import_file(db, access.id(), Some(access.user_id()), file, &options).await? {
+        let copies = if upload_options_copies {
+            Copies::Allow
+        } else {
+            Copies::Ask
+        };
+        match import_file(
+            db,
+            access.id(),
+            Some(access.user_id()),
+            file,
+            &options,
+            copies,
+        )
+        .await?
+        {
             Ok(done) => {
                 chars += done.chars;
                 outcome.created.push(done.id);
@@ -146,14 +164,25 @@ pub struct Imported {
     pub speakers: usize,
 }
 
+/// What to do with a file whose text is already a document of the project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Copies {
+    /// Add it anyway.
+    Allow,
+    /// Skip it and say so, so the person can choose to add a copy.
+    Ask,
+}
+
 /// Read one file and store it as a document; a file that cannot be read
-/// as a transcript is `Ok(Err(why))` and leaves nothing behind.
+/// as a transcript (or, with [`Copies::Ask`], one identical to a document
+/// already there) is `Ok(Err(why))` and leaves nothing behind.
 pub async fn import_file(
     db: &PgPool,
     project: ProjectId,
     user: Option<UserId>,
     Upload { filename, bytes }: Upload,
     options: &ImportOptions,
+    copies: Copies,
 ) -> Result<Result<Imported, FileError>> {
     let name = filename.clone();
     let read = tokio::task::spawn_blocking(move || transcripts::read_file(&name, &bytes)).await?;
@@ -170,8 +199,21 @@ pub async fn import_file(
             }));
         }
     };
-    let turns = transcript.turns.len();
     let chars = transcript.text.chars().count();
+    if copies == Copies::Ask
+        && let Some(title) =
+            store::documents::identical(db, project, &transcript.text, chars).await?
+    {
+        return Ok(Err(FileError {
+            status_code: 409,
+            error: format!(
+                "not added: its text is identical to “{title}”, already in this project. \
+                 To add a copy anyway, upload it again with “Add copies” ticked (copies=true)"
+            ),
+            file: filename,
+        }));
+    }
+    let turns = transcript.turns.len();
     let speakers = transcript
         .turns
         .iter()

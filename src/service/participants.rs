@@ -76,6 +76,7 @@ pub async fn create_participant(
         }
         other => other?,
     };
+    store::participants::map_waiting_speakers(&mut conn, project).await?;
     drop(conn);
     store::participants::get(db, project, id)
         .await?
@@ -93,9 +94,13 @@ pub async fn update_participant(
             Err(label_taken(&p.label))
         }
         Ok(false) => Err(Error::NotFound),
-        Ok(true) => store::participants::get(db, project, id)
-            .await?
-            .ok_or(Error::NotFound),
+        Ok(true) => {
+            // A new label may be one a transcript's speaker was waiting for.
+            store::participants::map_waiting_speakers(&mut *db.acquire().await?, project).await?;
+            store::participants::get(db, project, id)
+                .await?
+                .ok_or(Error::NotFound)
+        }
         Err(e) => Err(e.into()),
     }
 }

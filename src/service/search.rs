@@ -236,6 +236,14 @@ fn regions(chars: &[char], turns: &[SpokenTurn], search: &Search) -> Vec<Region>
     out
 }
 
+/// One document as a search reads it: its characters, the regions
+/// searched and (for stems) each region's words.
+struct Searched {
+    chars: Vec<char>,
+    regions: Vec<Region>,
+    words: Vec<Vec<Word>>,
+}
+
 /// Read the documents in scope and find every hit, in document order.
 async fn scan(db: &PgPool, access: &Access, search: &Search) -> Result<Scan> {
     let project = access.id();
@@ -267,7 +275,7 @@ async fn scan(db: &PgPool, access: &Access, search: &Search) -> Result<Scan> {
     let pattern = search::exact_pattern(&search.q);
 
     // Each document's searched regions and, for stems, their words.
-    let mut per_doc: Vec<(Vec<char>, Vec<Region>, Vec<Vec<Word>>)> = Vec::new();
+    let mut per_doc: Vec<Searched> = Vec::new();
     let mut candidates: HashSet<String> = HashSet::new();
     for text in &texts {
         let chars: Vec<char> = text.body.chars().collect();
@@ -287,7 +295,11 @@ async fn scan(db: &PgPool, access: &Access, search: &Search) -> Result<Scan> {
                 .collect(),
             None => Vec::new(),
         };
-        per_doc.push((chars, regions, words));
+        per_doc.push(Searched {
+            chars,
+            regions,
+            words,
+        });
     }
     let stems = match &phrase {
         Some(_) => {
@@ -297,7 +309,15 @@ async fn scan(db: &PgPool, access: &Access, search: &Search) -> Result<Scan> {
         None => HashMap::new(),
     };
     let mut hits = Vec::new();
-    for (doc, (chars, regions, words)) in per_doc.iter().enumerate() {
+    for (
+        doc,
+        Searched {
+            chars,
+            regions,
+            words,
+        },
+    ) in per_doc.iter().enumerate()
+    {
         for (k, region) in regions.iter().enumerate() {
             let found = match &phrase {
                 Some(phrase) => search::phrase_hits(&words[k], &stems, phrase),

@@ -651,3 +651,23 @@ pub async fn empty_trash(pool: &PgPool, project: ProjectId) -> sqlx::Result<u64>
     .await?
     .rows_affected())
 }
+
+/// The title of a document of the project whose text is exactly `text`
+/// (`chars` code points long), if there is one.
+pub async fn identical(
+    pool: &PgPool,
+    project: ProjectId,
+    text: &str,
+    chars: usize,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        r#"select title from document
+           where project_id = $1 and char_count = $2 and body = $3
+           order by document_id limit 1"#,
+        project as ProjectId,
+        chars as i32,
+        text
+    )
+    .fetch_optional(pool)
+    .await
+}

@@ -136,7 +136,31 @@ pub async fn insert_all(
     for p in rows {
         insert(&mut tx, project, p).await?;
     }
+    map_waiting_speakers(&mut tx, project).await?;
     tx.commit().await
+}
+
+/// Map every speaker still mapped to no one (not an interviewer) to the
+/// participant with the same label, ignoring case and surrounding spaces:
+/// the speaker "P03" of a transcript imported before participant "P03"
+/// existed. Answers how many speaker rows were mapped.
+pub async fn map_waiting_speakers(
+    conn: &mut PgConnection,
+    project: ProjectId,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        r#"
+        update speaker s set participant_id = p.participant_id
+        from participant p
+        where s.project_id = $1 and p.project_id = $1
+          and s.participant_id is null and not s.is_interviewer
+          and lower(btrim(s.label)) = lower(btrim(p.label))
+        "#,
+        project as ProjectId
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 pub async fn update(

@@ -581,3 +581,89 @@ async fn a_deleted_document_waits_in_the_trash_and_comes_back_whole(pool: PgPool
 fn items_of(v: &Value) -> &Vec<Value> {
     v.as_array().expect("a list")
 }
+
+#[sqlx::test]
+async fn speakers_map_themselves_to_participants_added_later(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let ann = app.person("ann@example.org").await;
+    let p = ann.project("Later").await;
+    let (d, _) = ann
+        .document(
+            p,
+            "Group",
+            "Interviewer: go on\nP03: first\nc07: second\nP09: third\n",
+        )
+        .await;
+    let mapped = |detail: &Value, label: &str| {
+        items_of(&detail["speakers"])
+            .iter()
+            .find(|s| s["label"] == label)
+            .map(|s| s["participant_id"].clone())
+            .unwrap()
+    };
+    let detail = expect(
+        ann.get(&format!("/projects/{p}/documents/{d}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(mapped(&detail, "P03").is_null());
+    // One by one, and by a participants file (labels ignore case).
+    let made = expect(
+        ann.post(
+            &format!("/projects/{p}/participants"),
+            json!({"label": "P03", "group": "Staff"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let res = ann
+        .raw_post(
+            &format!("/projects/{p}/participants/import"),
+            "text/csv",
+            "label,group\nC07,Carer\n",
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let detail = expect(
+        ann.get(&format!("/projects/{p}/documents/{d}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mapped(&detail, "P03"), made["id"]);
+    assert!(!mapped(&detail, "c07").is_null(), "C07 for c07");
+    assert!(mapped(&detail, "P09").is_null(), "no participant P09");
+    assert!(mapped(&detail, "Interviewer").is_null());
+}
+
+#[sqlx::test]
+async fn an_identical_file_is_added_again_only_when_asked(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let ann = app.person("ann@example.org").await;
+    let p = ann.project("Copies").await;
+    let text: &[u8] = b"P1: the same words\n";
+    let res = upload(&ann, p, &[("one.txt", text)], &[]).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = upload(
+        &ann,
+        p,
+        &[("again.txt", text), ("other.txt", b"P1: other words\n")],
+        &[],
+    )
+    .await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["documents"].as_array().unwrap().len(), 1, "{body}");
+    let err = &body["errors"][0];
+    assert_eq!(err["file"], "again.txt");
+    assert_eq!(err["status"], 409);
+    assert!(
+        err["error"]
+            .as_str()
+            .unwrap()
+            .contains("identical to “one”"),
+        "{err}"
+    );
+    let res = upload(&ann, p, &[("again.txt", text)], &[("copies", "true")]).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(ann.document_count(p).await, 3);
+}
