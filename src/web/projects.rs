@@ -99,6 +99,8 @@ struct ProjectPage {
     roles: [Role; 3],
     tab: &'static str,
     stats: store::projects::Stats,
+    /// The demo project shows where to start.
+    is_demo: bool,
 }
 
 async fn show_project(
@@ -109,6 +111,7 @@ async fn show_project(
     let members = store::members::list(&state.db, access.id()).await?;
     let stats = store::projects::stats(&state.db, access.id()).await?;
     Ok(ProjectPage {
+        is_demo: access.project.project.name.starts_with(crate::demo::NAME),
         stats,
         chrome,
         owners: members.iter().filter(|m| m.role == Role::Owner).count(),

@@ -288,3 +288,55 @@ async fn me_says_who_the_token_belongs_to(pool: PgPool) {
     assert_eq!(me["email"], "ann@example.org");
     assert!(me.get("password_hash").is_none());
 }
+
+/// The demo says where to start, and every place it points to opens.
+#[sqlx::test]
+async fn the_demo_overview_lists_things_to_try_that_all_open(pool: PgPool) {
+    let app = crate::helpers::TestApp::spawn(pool).await;
+    let ann = app.user("ann@example.org", "Ann").await;
+    let made = parley::demo::create(&app.db, &ann).await.unwrap();
+    let browser = app.signed_in("ann@example.org").await;
+    let p = made.project;
+    let page = browser
+        .get(app.url(&format!("/projects/{p}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = page
+        .find("Things to try")
+        .expect("the demo says where to start");
+    let card = &page[start..start + page[start..].find("</section>").unwrap()];
+    let links: Vec<String> = card
+        .split("href=\"")
+        .skip(1)
+        .map(|x| x[..x.find('"').unwrap()].replace("&amp;", "&"))
+        .collect();
+    assert!(links.len() >= 6, "{links:?}");
+    for link in links {
+        let res = browser.get(app.url(&link)).send().await.unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "{link}");
+        let body = res.text().await.unwrap();
+        if link.contains("search?q=") {
+            assert!(
+                !body.contains("Nothing found"),
+                "the demo has hits for {link}"
+            );
+        }
+    }
+    // Another project does not show it.
+    let api = app.person("bo@example.org").await;
+    let q = api.project("Mine").await;
+    let bo = app.signed_in("bo@example.org").await;
+    let page = bo
+        .get(app.url(&format!("/projects/{q}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Things to try"));
+}

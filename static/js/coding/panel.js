@@ -32,9 +32,11 @@ export function setupPanel(page) {
   document.getElementById("here-close").addEventListener("click", () => closeHere(page));
 }
 
+// "2026-11-25 14:03 UTC", as every page of Parley writes a time.
 function when(iso) {
   const d = new Date(iso);
-  return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  const two = (n) => String(n).padStart(2, "0");
+  return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())} UTC`;
 }
 
 // List the codings at code point `pos`; `scroll`: bring the panel into
