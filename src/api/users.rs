@@ -9,7 +9,7 @@ use crate::service::accounts::{self, PasswordLink};
 use crate::store::users::Account;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, patch, post};
 use serde::{Deserialize, Serialize};
 
@@ -68,16 +68,30 @@ async fn list(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> Re
 
 #[derive(Debug, Serialize)]
 struct Link {
-    /// The path of the one-time link, to put after the server's address.
+    /// The one-time link, whole: the server's public address (or, without
+    /// `PARLEY_PUBLIC_URL`, the address this request was sent to) and
+    /// `set_password_path`.
     set_password_url: String,
+    set_password_path: String,
     #[serde(with = "time::serde::rfc3339")]
     expires_at: time::OffsetDateTime,
 }
 
-impl From<PasswordLink> for Link {
-    fn from(l: PasswordLink) -> Self {
+impl Link {
+    fn new(state: &AppState, headers: &HeaderMap, l: PasswordLink) -> Self {
+        let origin = match state.config.public_url.as_deref() {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => {
+                let host = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("127.0.0.1");
+                format!("http://{host}")
+            }
+        };
         Link {
-            set_password_url: l.path,
+            set_password_url: format!("{origin}{}", l.path),
+            set_password_path: l.path,
             expires_at: l.expires_at,
         }
     }
@@ -102,6 +116,7 @@ struct Created {
 async fn create(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
+    headers: HeaderMap,
     Json(body): Json<NewUser>,
 ) -> Result<(StatusCode, Json<Created>)> {
     let (user, link) =
@@ -110,7 +125,7 @@ async fn create(
         StatusCode::CREATED,
         Json(Created {
             user: user.into(),
-            link: link.into(),
+            link: Link::new(&state, &headers, link),
         }),
     ))
 }
@@ -137,8 +152,9 @@ async fn update(
 async fn new_link(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
+    headers: HeaderMap,
     Path(user): Path<UserId>,
 ) -> Result<(StatusCode, Json<Link>)> {
     let link = accounts::password_link(&state.db, &me, user).await?;
-    Ok((StatusCode::CREATED, Json(link.into())))
+    Ok((StatusCode::CREATED, Json(Link::new(&state, &headers, link))))
 }

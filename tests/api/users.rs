@@ -39,8 +39,9 @@ async fn a_new_account_sets_its_password_through_a_link_that_works_once(pool: Pg
     .await;
     assert_eq!(made["user"]["has_password"], false);
     assert_eq!(made["user"]["disabled"], false);
-    let link = made["set_password_url"].as_str().unwrap().to_owned();
+    let link = made["set_password_path"].as_str().unwrap().to_owned();
     assert!(link.starts_with("/set-password/"), "{link}");
+    assert_eq!(made["set_password_url"], app.url(&link), "the whole link");
     // No password yet: nothing signs in.
     assert_eq!(
         sign_in(&app, "nia@example.org", "!").await.0,
