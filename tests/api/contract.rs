@@ -948,3 +948,156 @@ async fn trash_and_import_reports_keep_their_shape(pool: PgPool) {
         }),
     );
 }
+
+#[sqlx::test]
+async fn search_accounts_and_the_document_trash_keep_their_shape(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("ann@example.org").await;
+    let p = owner.project("Shapes").await;
+    owner
+        .post(
+            &format!("/projects/{p}/participants"),
+            json!({"label": "P1", "group": "Staff"}),
+        )
+        .await;
+    let code = owner.code(p, "Waiting", None).await;
+    let (doc, _) = owner
+        .document(
+            p,
+            "Interview",
+            "Interviewer: and?\nP1: We waited for weeks.\n",
+        )
+        .await;
+    let found = body(
+        owner.get(&format!("/projects/{p}/search?q=wait")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let hit = json!({
+        "document_id": "number", "document_title": "string", "start": "number",
+        "end": "number", "text": "string", "before": "string", "after": "string",
+        "speaker": "string", "turn": "number", "participant": "string", "group": "string",
+    });
+    pin(
+        "a search",
+        &found,
+        json!({"items": [hit], "total": "number", "documents": "number"}),
+    );
+    let coded = body(
+        owner
+            .post(
+                &format!("/projects/{p}/search/code"),
+                json!({"q": "wait", "code_id": code, "extent": "sentence"}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    pin(
+        "code all hits",
+        &coded,
+        json!({
+            "created": "number", "existing": "number", "batch": "number",
+            "codings": [{"document_id": "number", "document_title": "string", "start": "number",
+                         "end": "number", "text": "string", "existing": "bool"}],
+        }),
+    );
+    let undone = body(
+        owner
+            .delete(&format!("/projects/{p}/search/batches/{}", coded["batch"]))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    pin("an undo", &undone, json!({"removed": "number"}));
+
+    // The document trash.
+    let res = owner
+        .delete(&format!("/projects/{p}/documents/{doc}"))
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let trash = body(
+        owner.get(&format!("/projects/{p}/documents/trash")).await,
+        StatusCode::OK,
+    )
+    .await;
+    pin(
+        "a trashed document",
+        first(&trash),
+        json!({
+            "id": "number", "title": "string", "codings": "number", "coders": "number",
+            "memos": "number", "deleted_by": "string", "deleted_at": "string",
+        }),
+    );
+    let back = body(
+        owner
+            .post(&format!("/projects/{p}/documents/{doc}/restore"), json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    pin(
+        "a restored document",
+        &back,
+        json!({"codings": "number", "lost": "number"}),
+    );
+    let emptied = body(
+        owner
+            .delete(&format!("/projects/{p}/documents/trash"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    pin("an emptied trash", &emptied, json!({"deleted": "number"}));
+
+    // Accounts, for an administrator.
+    sqlx::query("update app_user set is_admin = true where email = 'ann@example.org'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let user = json!({
+        "id": "number", "email": "string", "name": "string", "is_admin": "bool",
+        "disabled": "bool", "has_password": "bool", "projects": "number", "created_at": "string",
+    });
+    let made = body(
+        owner
+            .post("/users", json!({"email": "new@example.org", "name": "New"}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    pin(
+        "a new account",
+        &made,
+        json!({"user": user.clone(), "set_password_url": "string",
+               "set_password_path": "string", "expires_at": "string"}),
+    );
+    let users = body(owner.get("/users").await, StatusCode::OK).await;
+    pin("an account", first(&users), user.clone());
+    let changed = body(
+        owner
+            .patch(
+                &format!("/users/{}", made["user"]["id"]),
+                json!({"disabled": true}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    pin("a changed account", &changed, user);
+    let link = body(
+        owner
+            .post(
+                &format!("/users/{}/password-link", made["user"]["id"]),
+                json!({}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    pin(
+        "a set-password link",
+        &link,
+        json!({"set_password_url": "string", "set_password_path": "string", "expires_at": "string"}),
+    );
+}
