@@ -20,6 +20,7 @@ mod members;
 mod projects;
 mod refi;
 mod search;
+mod servers;
 mod seeding;
 mod surveys;
 mod users;

@@ -1,0 +1,137 @@
+//! Several servers on one database: what is done through one is seen by
+//! the other at its next request — a coding, a remapped speaker, a code
+//! merge, a revoked token and a sign-out. Each `TestApp` is a whole server
+//! with its own state (its kept matrix attributions too), as two
+//! `parley serve` processes behind a proxy would be.
+
+use crate::helpers::{Api, TestApp, expect, items};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+/// The same person's API client, pointed at another server.
+fn through(api: &Api, other: &TestApp) -> Api {
+    Api {
+        base: other.url("/api/v1"),
+        token: api.token.clone(),
+        client: Client::new(),
+        user: api.user.clone(),
+    }
+}
+
+/// The matrix's references per group of the first row, as one server
+/// answers it.
+async fn staff_and_carers(api: &Api, p: impl std::fmt::Display) -> (Value, Value, usize) {
+    let m = expect(
+        api.get(&format!("/projects/{p}/matrix?measure=references"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let rows = m["rows"].as_array().unwrap();
+    (
+        rows[0]["values"]["Staff"].clone(),
+        rows[0]["values"]["Carer"].clone(),
+        rows.len(),
+    )
+}
+
+#[sqlx::test]
+async fn what_one_server_does_the_other_sees_at_its_next_request(pool: PgPool) {
+    let one = TestApp::spawn(pool.clone()).await;
+    let two = TestApp::spawn(pool).await;
+    let ann = one.person("ann@example.org").await;
+    let ann_two = through(&ann, &two);
+    let p = ann.project("Two servers").await;
+    ann.participant(p, "P1", Some("Staff"), json!({})).await;
+    ann.participant(p, "C1", Some("Carer"), json!({})).await;
+    let theme = ann.code(p, "Access", None).await;
+    let other = ann.code(p, "Waiting", None).await;
+    let (d, text) = ann
+        .document(p, "Group", "P1: we waited\nX1: so did we\n")
+        .await;
+    let x1 = text.find("X1:").unwrap() as i64;
+    ann.coding(p, d, theme, 4, 13).await;
+
+    // The second server reads the matrix, and keeps its attributions.
+    assert_eq!(staff_and_carers(&ann_two, p).await.0, json!(1.0));
+
+    // A coding through the first: the second's matrix and excerpts have it.
+    ann.coding(p, d, theme, x1 + 4, x1 + 13).await;
+    let list = expect(
+        ann_two
+            .get(&format!("/projects/{p}/codings?code_id={theme}"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(items(&list).len(), 2, "the excerpt list");
+    let (staff, carers, _) = staff_and_carers(&ann_two, p).await;
+    assert_eq!(
+        (staff, carers),
+        (json!(1.0), json!(0.0)),
+        "X1 is no one yet"
+    );
+
+    // A remapped speaker through the first: the second counts X1 as a carer.
+    let res = ann
+        .put(
+            &format!("/projects/{p}/documents/{d}/speakers"),
+            json!([{"label": "X1", "participant": "C1", "role": "participant"}]),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let (staff, carers, _) = staff_and_carers(&ann_two, p).await;
+    assert_eq!((staff, carers), (json!(1.0), json!(1.0)));
+
+    // A merge through the first: the second has one code left, counting both.
+    ann.coding(p, d, other, 0, 13).await;
+    assert_eq!(staff_and_carers(&ann_two, p).await.2, 2);
+    let res = ann
+        .post(
+            &format!("/projects/{p}/codes/{other}/merge"),
+            json!({"into": theme}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let codes = expect(
+        ann_two.get(&format!("/projects/{p}/codes")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(items(&codes).len(), 1);
+    let (staff, _, rows) = staff_and_carers(&ann_two, p).await;
+    assert_eq!((staff, rows), (json!(2.0), 1));
+
+    // A token revoked through the first is refused by the second.
+    let browser = one.signed_in("ann@example.org").await;
+    let token_id: i64 = sqlx::query_scalar(
+        "select api_token_id from api_token t join app_user u using (user_id) where u.email = 'ann@example.org'",
+    )
+    .fetch_one(&one.db)
+    .await
+    .unwrap();
+    assert_eq!(ann_two.get("/me").await.status(), StatusCode::OK);
+    let res = browser
+        .post(one.url(&format!("/account/tokens/{token_id}/revoke")))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(ann_two.get("/me").await.status(), StatusCode::UNAUTHORIZED);
+
+    // Signed in through the first, the session works on the second (one
+    // cookie, one database); signed out through the first, it is gone there.
+    let res = browser.get(two.url("/projects")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "the session is shared");
+    let res = browser.post(one.url("/logout")).send().await.unwrap();
+    assert!(res.status().is_redirection());
+    let res = browser.get(two.url("/projects")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "signed out everywhere");
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+}
