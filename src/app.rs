@@ -66,11 +66,16 @@ impl App {
             PgSessionStore::new(self.state.db.clone()),
             self.state.db.clone(),
         ));
+        let warmer = {
+            let (attributions, db) = (self.state.attributions.clone(), self.state.db.clone());
+            tokio::spawn(async move { attributions.warm(&db).await })
+        };
         let router = crate::router::router(self.state);
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(stop)
             .await;
         sweeper.abort();
+        warmer.abort();
         served?;
         Ok(())
     }

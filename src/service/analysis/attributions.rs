@@ -106,6 +106,33 @@ impl Attributions {
     }
 }
 
+impl Attributions {
+    /// Load the attributions of the projects likely to be counted soon,
+    /// one after another, so the first matrix after a start does not wait
+    /// for a cold load. Run in the background at start; a request for one
+    /// of them meanwhile waits for that project's load only.
+    pub async fn warm(&self, pool: &PgPool) {
+        let projects = match store::matrix::likely(pool, KEEP as i64).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot choose projects to warm");
+                return;
+            }
+        };
+        let started = Instant::now();
+        for project in &projects {
+            if let Err(e) = self.current(pool, *project).await {
+                tracing::warn!(error = %e, %project, "cannot warm a project's matrix");
+            }
+        }
+        tracing::info!(
+            projects = projects.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "matrix attributions loaded"
+        );
+    }
+}
+
 /// Count the matrix: the attributions in memory, the live codes (`codes`,
 /// as [`crate::store::codes::outline`] reads them) and the participants as
 /// they are now.
