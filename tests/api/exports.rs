@@ -1003,10 +1003,25 @@ fn check_docx(r: &Reference, codes: &BTreeMap<i64, (String, String)>, bytes: &[u
 
 /// The print view's number cells, in order: cases text then references.
 fn check_html(r: &Reference, html: &str, what: &str) {
+    // A number that counts something is a link to its excerpts.
     let got: Vec<String> = html
         .split("<td class=\"num\">")
         .skip(1)
-        .map(|s| s.split("</td>").next().unwrap().to_owned())
+        .map(|s| {
+            let cell = s.split("</td>").next().unwrap();
+            match cell.strip_prefix("<a class=\"cell-link\" href=\"") {
+                Some(linked) => {
+                    let inner = &linked[linked.find("\">").unwrap() + 2..];
+                    let inner = inner.strip_suffix("</a>").expect("a whole link");
+                    assert!(!inner.contains(">0 refs."), "{what}: a link to nothing");
+                    inner.to_owned()
+                }
+                None => {
+                    assert!(cell.contains(">0 refs."), "{what}: no link: {cell}");
+                    cell.to_owned()
+                }
+            }
+        })
         .collect();
     let mut want = Vec::new();
     for row in &r.rows {
