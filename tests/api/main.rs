@@ -20,7 +20,7 @@ mod members;
 mod projects;
 mod refi;
 mod search;
-mod servers;
 mod seeding;
+mod servers;
 mod surveys;
 mod users;

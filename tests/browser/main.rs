@@ -4,6 +4,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod accessibility;
 mod accounts;
 mod agreement;
 mod coding;

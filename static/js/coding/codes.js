@@ -34,12 +34,12 @@ function renderCodeList(page) {
     li.style.setProperty("--depth", String(c.depth));
     li.setAttribute("aria-selected", checked.has(c.id) ? "true" : "false");
     li.title = c.definition ? `${c.path}\n\n${c.definition}` : c.path;
-    const box = document.createElement("input");
-    box.type = "checkbox";
+    // A drawn box, not a control: an option holds no controls of its own,
+    // and its aria-selected already says whether it is checked.
+    const box = document.createElement("span");
     box.className = "code-check";
-    box.tabIndex = -1;
-    box.checked = checked.has(c.id);
-    box.setAttribute("aria-label", `Check ${c.name} to apply several codes at once`);
+    box.setAttribute("aria-hidden", "true");
+    box.title = "Check to apply several codes at once";
     box.hidden = !page.canCode;
     const sw = document.createElement("span");
     sw.className = "swatch";
@@ -100,7 +100,6 @@ export function updateChecked(page) {
 function toggleCheck(page, li) {
   const on = li.getAttribute("aria-selected") !== "true";
   li.setAttribute("aria-selected", on ? "true" : "false");
-  li.querySelector(".code-check").checked = on;
   updateChecked(page);
 }
 
@@ -216,11 +215,7 @@ export function setupCodeList(page) {
         return;
       }
       if (e.target.classList.contains("code-check") || e.ctrlKey || e.metaKey || e.shiftKey) {
-        if (!e.target.classList.contains("code-check")) toggleCheck(page, li);
-        else {
-          li.setAttribute("aria-selected", e.target.checked ? "true" : "false");
-          updateChecked(page);
-        }
+        toggleCheck(page, li);
         return;
       }
       applyCodes(page, [Number(li.dataset.code)]);
