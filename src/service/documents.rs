@@ -207,8 +207,8 @@ pub async fn import_file(
         return Ok(Err(FileError {
             status_code: 409,
             error: format!(
-                "not added: its text is identical to “{title}”, already in this project. \
-                 To add a copy anyway, upload it again with “Add copies” ticked (copies=true)"
+                "not added: its text is identical to “{title}”, already in this project \
+                 (add a copy with “Add copies”, or copies=true)"
             ),
             file: filename,
         }));

@@ -348,17 +348,6 @@ pub async fn update(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn delete(pool: &PgPool, project: ProjectId, id: DocumentId) -> sqlx::Result<bool> {
-    let done = sqlx::query!(
-        "delete from document where project_id = $1 and document_id = $2",
-        project as ProjectId,
-        id as DocumentId
-    )
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// Re-map speakers of one document — or, with `everywhere`, the speakers
 /// with the same labels (ignoring case) in every document of the project.
 /// Returns the number of speaker rows changed.

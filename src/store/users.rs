@@ -227,24 +227,15 @@ pub struct Account {
 /// Every account people sign in to (not the placeholders that stand for an
 /// imported file's coders or a project's consensus set), by name.
 pub async fn accounts(pool: &PgPool) -> sqlx::Result<Vec<Account>> {
-    sqlx::query_as!(
-        Account,
-        r#"
-        select u.user_id as "id: UserId", u.email, u.name, u.is_admin,
-               u.disabled_at is not null as "disabled!",
-               u.password_hash <> '!' as "has_password!",
-               (select count(*) from project_member m where m.user_id = u.user_id) as "projects!",
-               u.created_at
-        from app_user u
-        where u.email not like '%.invalid'
-        order by lower(u.name), u.user_id
-        "#
-    )
-    .fetch_all(pool)
-    .await
+    accounts_where(pool, None).await
 }
 
+/// One account as [`accounts`] lists it.
 pub async fn account(pool: &PgPool, id: UserId) -> sqlx::Result<Option<Account>> {
+    Ok(accounts_where(pool, Some(id)).await?.pop())
+}
+
+async fn accounts_where(pool: &PgPool, only: Option<UserId>) -> sqlx::Result<Vec<Account>> {
     sqlx::query_as!(
         Account,
         r#"
@@ -254,11 +245,12 @@ pub async fn account(pool: &PgPool, id: UserId) -> sqlx::Result<Option<Account>>
                (select count(*) from project_member m where m.user_id = u.user_id) as "projects!",
                u.created_at
         from app_user u
-        where u.user_id = $1 and u.email not like '%.invalid'
+        where u.email not like '%.invalid' and ($1::bigint is null or u.user_id = $1)
+        order by lower(u.name), u.user_id
         "#,
-        id as UserId
+        only as Option<UserId>
     )
-    .fetch_optional(pool)
+    .fetch_all(pool)
     .await
 }
 

@@ -38,30 +38,9 @@ if (form && box && window.fetch && window.FormData) {
     let ok = 0;
     for (const [i, file] of files.entries()) {
       status.textContent = `Uploading ${i + 1} of ${files.length}: ${file.name}`;
-      const data = new FormData();
-      data.append("file", file, file.name);
-      for (const name of ["kind", "participant"]) {
-        const value = form.elements[name] && form.elements[name].value;
-        if (value) data.append(name, value);
-      }
       const item = document.createElement("li");
-      try {
-        const res = await fetch(form.dataset.api, { method: "POST", body: data, credentials: "same-origin" });
-        const body = await res.json().catch(() => ({}));
-        if (res.status === 201 && body.documents && body.documents.length) {
-          const doc = body.documents[0];
-          ok += 1;
-          item.className = "ok";
-          item.textContent = `${file.name}: ${doc.turn_count} turns, ${doc.speaker_count} speakers`;
-        } else {
-          item.className = "error";
-          const why = (body.errors && body.errors[0] && body.errors[0].error) || body.error || res.statusText;
-          item.textContent = `${file.name}: ${why}`;
-        }
-      } catch (err) {
-        item.className = "error";
-        item.textContent = `${file.name}: the upload failed (${err.message})`;
-      }
+      const copies = form.elements.copies && form.elements.copies.checked;
+      if (await send(file, item, copies)) ok += 1;
       list.append(item);
       bar.value = i + 1;
     }
@@ -70,6 +49,48 @@ if (form && box && window.fetch && window.FormData) {
     if (ok > 0) await refreshList();
     form.reset();
   });
+}
+
+// Upload one file and say how it went in `item`; answers whether it was
+// imported. A file identical to a document already in the project is
+// not added: the item asks, with a button that adds a copy anyway.
+async function send(file, item, copies) {
+  const data = new FormData();
+  data.append("file", file, file.name);
+  for (const name of ["kind", "participant"]) {
+    const value = form.elements[name] && form.elements[name].value;
+    if (value) data.append(name, value);
+  }
+  if (copies) data.append("copies", "true");
+  try {
+    const res = await fetch(form.dataset.api, { method: "POST", body: data, credentials: "same-origin" });
+    const body = await res.json().catch(() => ({}));
+    if (res.status === 201 && body.documents && body.documents.length) {
+      const doc = body.documents[0];
+      item.className = "ok";
+      item.textContent = `${file.name}: ${doc.turn_count} turns, ${doc.speaker_count} speakers`;
+      return true;
+    }
+    item.className = "error";
+    const first = body.errors && body.errors[0];
+    const why = (first && first.error) || body.error || res.statusText;
+    item.textContent = `${file.name}: ${why}`;
+    if (first && first.status === 409 && !copies) {
+      const again = document.createElement("button");
+      again.type = "button";
+      again.className = "small";
+      again.textContent = "Add a copy anyway";
+      again.addEventListener("click", async () => {
+        again.disabled = true;
+        if (await send(file, item, true)) await refreshList();
+      });
+      item.append(" ", again);
+    }
+  } catch (err) {
+    item.className = "error";
+    item.textContent = `${file.name}: the upload failed (${err.message})`;
+  }
+  return false;
 }
 
 // Bring the list of documents up to date (after an upload) from the page

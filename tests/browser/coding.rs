@@ -1017,6 +1017,36 @@ async fn the_document_list_shows_an_upload_without_a_reload(pool: PgPool) {
     let kept: bool = eval(&page, "window.notReloaded === true && document.querySelector('.page-head .muted').textContent.startsWith('2 ')").await;
     assert!(kept, "the list was refreshed in place");
     screenshot(&page, "documents-after-upload").await;
+
+    // The same file again: not added, but asked about, and added on request.
+    page.evaluate(
+        "(() => { const input = document.querySelector('#upload-form input[type=file]');
+           const t = new DataTransfer();
+           t.items.add(new File(['P02: The garden was where I could breathe.\\n'], 'garden-again.txt', {type: 'text/plain'}));
+           input.files = t.files; document.getElementById('upload-form').requestSubmit(); })()",
+    )
+    .await
+    .unwrap();
+    wait_until(
+        &page,
+        "[...document.querySelectorAll('.upload-results li')].some(li => li.textContent.includes('identical to') && li.querySelector('button'))",
+    )
+    .await;
+    screenshot(&page, "documents-identical-upload").await;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from document")
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(count().await, 2, "the copy waits for an answer");
+    click(&page, ".upload-results li button").await;
+    wait_until(
+        &page,
+        "document.querySelector('.page-head .muted').textContent.startsWith('3 ')",
+    )
+    .await;
+    assert_eq!(count().await, 3);
     chromium.close().await;
 }
 
