@@ -1085,3 +1085,60 @@ async fn a_search_hit_opens_its_transcript_selected_ready_to_code(pool: PgPool) 
     assert_eq!((rows[0].1, rows[0].2), (a, b));
     chromium.close().await;
 }
+
+#[sqlx::test]
+async fn a_codings_ends_are_dragged_with_the_mouse_keeping_its_memo(pool: PgPool) {
+    let Some(chromium) = Chromium::launch().await else {
+        return;
+    };
+    let app = TestApp::spawn(pool).await;
+    let (owner, p, doc, ids) = study(&app, WARD, &[("Safety", "f")]).await;
+    let (start, end) = span(WARD, "quiet", "safe");
+    let made: Value = owner
+        .post(
+            &format!("/projects/{p}/codings"),
+            json!({"document_id": doc, "code_id": ids[0], "start": start, "end": end, "memo": "keep me"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = made["id"].as_i64().unwrap();
+    let page = open_signed_in(
+        &chromium,
+        &app,
+        "ann@example.org",
+        &format!("/projects/{p}/documents/{doc}#coding-{id}"),
+    )
+    .await;
+    wait_until(
+        &page,
+        "document.querySelectorAll('.extent-handle').length === 2",
+    )
+    .await;
+    screenshot(&page, "coding-handles").await;
+    let centre = |which: &str| {
+        format!(
+            "(() => {{ const r = document.querySelector('.handle-{which}').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; }})()"
+        )
+    };
+    // The end, dragged into "night": it ends after "night" (whole words).
+    let from: Vec<f64> = eval(&page, &centre("end")).await;
+    let to = text_point(&page, "at night,", 5).await;
+    mouse_drag(&page, (from[0], from[1]), to).await;
+    let row = wait_for_row(&app.db, id, |r| r.2 != end).await;
+    assert_eq!((row.1, row.2), span(WARD, "quiet", "at night"));
+    // The start, dragged back to "for me": it starts at "for".
+    wait_until(
+        &page,
+        "document.querySelectorAll('.extent-handle').length === 2",
+    )
+    .await;
+    let from: Vec<f64> = eval(&page, &centre("start")).await;
+    let to = text_point(&page, "for me,", 1).await;
+    mouse_drag(&page, (from[0], from[1]), to).await;
+    let row = wait_for_row(&app.db, id, |r| r.1 != start).await;
+    assert_eq!((row.1, row.2), span(WARD, "for me", "at night"));
+    assert_eq!(row.4, "keep me", "the memo stays");
+    chromium.close().await;
+}

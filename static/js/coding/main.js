@@ -10,6 +10,7 @@
 //   actions.js    saving to the server, undo, messages
 //   live.js       other coders' work, polled
 //   place.js      where you were in each document: scroll and caret
+//   handles.js    drag a coding's ends with the mouse
 //
 // Every module works on one `page` object: the page's elements, what the
 // server sent, and what has changed since.

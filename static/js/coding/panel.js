@@ -4,6 +4,7 @@
 
 import { changeCoding, removeCodings, saveMemo, setStar } from "./actions.js";
 import { visible } from "./painting.js";
+import { hideHandles, showHandles } from "./handles.js";
 import { wordStep } from "./positions.js";
 import { describe, pointPos } from "./selection.js";
 
@@ -112,6 +113,18 @@ export function showHere(page, pos, scroll, focusId) {
     hereList.append(li);
   }
   here.hidden = false;
+  // Handles on the coding asked for, else the first one you may change;
+  // pointing at or tabbing into another in the panel moves them there.
+  const editable = at.filter((m) => page.canCode && (m.coder === page.me || page.isOwner));
+  const first = editable.find((m) => m.id === focusId) || editable[0];
+  if (first) showHandles(page, first.id);
+  else hideHandles();
+  for (const m of editable) {
+    const li = document.getElementById(`here-${m.id}`);
+    const on = () => showHandles(page, m.id);
+    li.addEventListener("mouseenter", on);
+    li.addEventListener("focusin", on);
+  }
   if (scroll) {
     here.scrollIntoView({ block: "nearest" });
     const target = focusId ? document.getElementById(`here-${focusId}`) : hereList.firstElementChild;
@@ -235,6 +248,7 @@ function redrawHere(page, id, act) {
 export function closeHere(page) {
   page.hereAt = null;
   page.el.here.hidden = true;
+  hideHandles();
 }
 
 // A button labelled `label` with classes `cls`.
