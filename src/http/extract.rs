@@ -59,31 +59,47 @@ impl FromRequestParts<AppState> for CurrentUser {
         if let Some(found) = parts.extensions.get::<CurrentUser>() {
             return Ok(found.clone());
         }
-        let user = match parts.headers.get(AUTHORIZATION) {
-            Some(value) => {
-                let token = value
-                    .to_str()
-                    .ok()
-                    .and_then(|v| v.split_once(' '))
-                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-                    .map(|(_, token)| token.trim())
-                    .ok_or(AppError::Unauthorized)?;
-                store::tokens::user_for(&state.db, &token_hash(token)).await?
-            }
-            None => {
-                let session = session(parts, state).await?;
-                match session.get::<UserId>(USER_KEY).await? {
-                    Some(id) => {
-                        keep_alive(&session).await?;
-                        store::users::get(&state.db, id).await?
-                    }
-                    None => None,
-                }
-            }
+        let user = match credential(parts, state).await? {
+            Credential::Token(hash) => store::tokens::user_for(&state.db, &hash).await?,
+            Credential::Session(id) => store::users::get(&state.db, id).await?,
         };
         let user = CurrentUser(user.ok_or(AppError::Unauthorized)?);
         parts.extensions.insert(user.clone());
         Ok(user)
+    }
+}
+
+/// What a request says about who sends it: an API token's hash, or the
+/// user id its session holds.
+enum Credential {
+    Token(Vec<u8>),
+    Session(UserId),
+}
+
+/// The request's credential; 401 without one (or with a malformed
+/// `Authorization`).
+async fn credential(parts: &mut Parts, state: &AppState) -> Result<Credential> {
+    match parts.headers.get(AUTHORIZATION) {
+        Some(value) => {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, token)| token.trim())
+                .ok_or(AppError::Unauthorized)?;
+            Ok(Credential::Token(token_hash(token)))
+        }
+        None => {
+            let session = session(parts, state).await?;
+            match session.get::<UserId>(USER_KEY).await? {
+                Some(id) => {
+                    keep_alive(&session).await?;
+                    Ok(Credential::Session(id))
+                }
+                None => Err(AppError::Unauthorized),
+            }
+        }
     }
 }
 
@@ -180,8 +196,14 @@ impl<R: MinRole> std::ops::Deref for ProjectAccess<R> {
 impl<R: MinRole> FromRequestParts<AppState> for ProjectAccess<R> {
     type Rejection = AppError;
 
+    /// Who asks and their role in the project are read in one round trip
+    /// (after the session's own, for a browser).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        let known = parts.extensions.get::<CurrentUser>().cloned();
+        let credential = match known {
+            Some(_) => None,
+            None => Some(credential(parts, state).await?),
+        };
         let params = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| AppError::NotFound)?;
@@ -190,9 +212,25 @@ impl<R: MinRole> FromRequestParts<AppState> for ProjectAccess<R> {
             .find(|(name, _)| *name == "project_id")
             .and_then(|(_, value)| value.parse().ok())
             .ok_or(AppError::NotFound)?;
-        let project = store::projects::get_for_member(&state.db, id, user.id)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let (user, project) = match (known, credential) {
+            (Some(CurrentUser(user)), _) => {
+                let project = store::projects::get_for_member(&state.db, id, user.id).await?;
+                (user, project)
+            }
+            (None, Some(Credential::Token(hash))) => {
+                store::projects::access_by_token(&state.db, &hash, id)
+                    .await?
+                    .ok_or(AppError::Unauthorized)?
+            }
+            (None, Some(Credential::Session(user))) => {
+                store::projects::access_by_user(&state.db, user, id)
+                    .await?
+                    .ok_or(AppError::Unauthorized)?
+            }
+            (None, None) => return Err(AppError::Unauthorized),
+        };
+        parts.extensions.insert(CurrentUser(user.clone()));
+        let project = project.ok_or(AppError::NotFound)?;
         if project.role < R::ROLE {
             return Err(AppError::Forbidden(R::REFUSED.into()));
         }

@@ -428,3 +428,138 @@ pub async fn remove_abandoned_imports(pool: &PgPool) -> sqlx::Result<u64> {
     }
     Ok(removed)
 }
+
+/// Who is asking and what they may do in one project, read together.
+struct AccessRow {
+    user_id: UserId,
+    email: String,
+    user_name: String,
+    is_admin: bool,
+    project_id: Option<ProjectId>,
+    name: Option<String>,
+    description: Option<String>,
+    created_at: Option<OffsetDateTime>,
+    updated_at: Option<OffsetDateTime>,
+    role: Option<Role>,
+    members: Option<i64>,
+    blind: Option<bool>,
+    adjudicator: Option<UserId>,
+    consensus: Option<UserId>,
+}
+
+impl AccessRow {
+    fn split(self) -> (crate::store::users::User, Option<MemberProject>) {
+        let user = crate::store::users::User {
+            id: self.user_id,
+            email: self.email,
+            name: self.user_name,
+            is_admin: self.is_admin,
+        };
+        let project = match (
+            self.project_id,
+            self.name,
+            self.description,
+            self.created_at,
+            self.updated_at,
+            self.role,
+        ) {
+            (
+                Some(id),
+                Some(name),
+                Some(description),
+                Some(created_at),
+                Some(updated_at),
+                Some(role),
+            ) => Some(MemberProject {
+                project: Project {
+                    id,
+                    name,
+                    description,
+                    created_at,
+                    updated_at,
+                },
+                role,
+                members: self.members.unwrap_or(0),
+                settings: Settings {
+                    blind: self.blind.unwrap_or(false),
+                    adjudicator: self.adjudicator,
+                    consensus: self.consensus,
+                },
+            }),
+            _ => None,
+        };
+        (user, project)
+    }
+}
+
+/// The enabled account an API token belongs to and its membership of
+/// `project`, in one round trip (noting, to the minute, that the token was
+/// used). `None`: no such token, or a disabled account.
+pub async fn access_by_token(
+    pool: &PgPool,
+    hash: &[u8],
+    project: ProjectId,
+) -> sqlx::Result<Option<(crate::store::users::User, Option<MemberProject>)>> {
+    let row = sqlx::query_as!(
+        AccessRow,
+        r#"
+        with token as (
+            select api_token_id, user_id, last_used_at from api_token where token_hash = $1
+        ),
+        touched as (
+            update api_token t set last_used_at = now()
+            from token
+            where t.api_token_id = token.api_token_id
+              and (token.last_used_at is null or token.last_used_at < now() - interval '1 minute')
+        )
+        select u.user_id as "user_id!: UserId", u.email as "email!", u.name as "user_name!",
+               u.is_admin as "is_admin!",
+               p.project_id as "project_id?: ProjectId", p.name as "name?",
+               p.description as "description?", p.created_at as "created_at?",
+               p.updated_at as "updated_at?", m.role as "role?: Role",
+               (select count(*) from project_member c where c.project_id = p.project_id) as "members?",
+               p.blind as "blind?", p.adjudicator_id as "adjudicator?: UserId",
+               p.consensus_id as "consensus?: UserId"
+        from token
+        join app_user u on u.user_id = token.user_id and u.disabled_at is null
+        left join project_member m on m.user_id = u.user_id and m.project_id = $2
+        left join project p on p.project_id = m.project_id and not p.importing
+        "#,
+        hash,
+        project as ProjectId
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(AccessRow::split))
+}
+
+/// The enabled account `user` and its membership of `project`, in one
+/// round trip. `None`: no such account, or a disabled one.
+pub async fn access_by_user(
+    pool: &PgPool,
+    user: UserId,
+    project: ProjectId,
+) -> sqlx::Result<Option<(crate::store::users::User, Option<MemberProject>)>> {
+    let row = sqlx::query_as!(
+        AccessRow,
+        r#"
+        select u.user_id as "user_id!: UserId", u.email as "email!", u.name as "user_name!",
+               u.is_admin as "is_admin!",
+               p.project_id as "project_id?: ProjectId", p.name as "name?",
+               p.description as "description?", p.created_at as "created_at?",
+               p.updated_at as "updated_at?", m.role as "role?: Role",
+               (select count(*) from project_member c where c.project_id = p.project_id) as "members?",
+               p.blind as "blind?", p.adjudicator_id as "adjudicator?: UserId",
+               p.consensus_id as "consensus?: UserId"
+        from app_user u
+        left join project_member m on m.user_id = u.user_id and m.project_id = $2
+        left join project p on p.project_id = m.project_id and not p.importing
+        where u.user_id = $1 and u.disabled_at is null
+        "#,
+        user as UserId,
+        project as ProjectId
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(AccessRow::split))
+}
