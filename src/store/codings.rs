@@ -587,21 +587,56 @@ pub struct NewCoding {
 
 /// Add a coding; answers its id and whether it is new (the same code on the
 /// same range by the same coder is not added twice: the first is answered).
+///
+/// Two round trips: one reads what the attribution needs (the turns the
+/// range meets and the text around it: a document's text and turns never
+/// change once stored), one statement writes the coding and its parts
+/// together (atomic without a transaction of its own).
 pub async fn insert(
     pool: &PgPool,
     project: ProjectId,
     coder: UserId,
     new: &NewCoding,
 ) -> Result<(CodingId, bool)> {
-    let mut tx = pool.begin().await?;
-    let inserted = insert_row(&mut tx, project, coder, new).await;
+    let parts = match read_parts(pool, project, new.document, new.start, new.end).await? {
+        Some(parts) => parts,
+        None => return Err(CodingError::NoSuchDocument(new.document)),
+    };
+    let inserted = sqlx::query_scalar!(
+        r#"
+        with made as (
+            insert into coding (project_id, document_id, code_id, coder_id, start_pos, end_pos, memo)
+            select $1, d.document_id, c.code_id, $4, $5, $6, $7
+            from document d, code c
+            where d.project_id = $1 and d.document_id = $2
+              and c.project_id = $1 and c.code_id = $3 and c.deleted_at is null
+              and $5 >= 0 and $5 < $6 and $6 <= d.char_count
+            on conflict on constraint coding_once do nothing
+            returning coding_id
+        ),
+        parts as (
+            insert into coding_part (coding_id, label, first_pos, words)
+            select made.coding_id, p.label, p.first_pos, p.words
+            from made, unnest($8::text[], $9::integer[], $10::integer[]) as p (label, first_pos, words)
+        )
+        select coding_id as "id: CodingId" from made
+        "#,
+        project as ProjectId,
+        new.document as DocumentId,
+        new.code as CodeId,
+        coder as UserId,
+        new.start,
+        new.end,
+        new.memo,
+        &parts.labels,
+        &parts.firsts,
+        &parts.words
+    )
+    .fetch_optional(pool)
+    .await;
     match inserted {
-        Ok(Some(id)) => {
-            write_parts(&mut tx, id, new.document, new.start, new.end, true).await?;
-            tx.commit().await?;
-            return Ok((id, true));
-        }
-        Ok(None) => drop(tx),
+        Ok(Some(id)) => return Ok((id, true)),
+        Ok(None) => {}
         // The code was merged or emptied from the trash between our read and
         // the foreign-key check.
         Err(e) if crate::store::violated_constraint(&e) == Some("coding_code_fkey") => {
@@ -685,68 +720,101 @@ pub async fn add_in(
 ) -> sqlx::Result<Option<CodingId>> {
     let id = insert_row(conn, project, coder, new).await?;
     if let Some(id) = id {
-        write_parts(conn, id, new.document, new.start, new.end, true).await?;
+        write_parts(conn, project, id, new.document, new.start, new.end, true).await?;
     }
     Ok(id)
 }
 
+/// How a coding splits over the document's speakers, as columns for
+/// `coding_part`.
+struct Parts {
+    labels: Vec<String>,
+    firsts: Vec<i32>,
+    words: Vec<i32>,
+}
+
+/// Work out how `[start, end)` splits over the document's speakers (see
+/// [`crate::domain::attribution`]) from one query: the turns it meets and
+/// one window of text covering it and those turns' openings (time mark,
+/// label). `None` when the document is not the project's.
+async fn read_parts<'c>(
+    conn: impl sqlx::PgExecutor<'c>,
+    project: ProjectId,
+    document: DocumentId,
+    start: i32,
+    end: i32,
+) -> sqlx::Result<Option<Parts>> {
+    let row = sqlx::query!(
+        r#"
+        with t as (
+            select speaker, start_pos, end_pos, turn_no from turn
+            where document_id = $2 and start_pos < $4 and end_pos > $3
+        ),
+        bounds as (
+            select least($3, coalesce(min(start_pos), $3)) as ws,
+                   greatest($4, coalesce(max(start_pos) + $5, $4)) as we
+            from t
+        )
+        select b.ws as "window_start!",
+               substr(d.body, b.ws + 1, greatest(least(b.we, d.char_count) - b.ws, 0)) as "window!",
+               coalesce((select array_agg(t.speaker order by t.turn_no) from t), '{}') as "speakers!: Vec<Option<String>>",
+               coalesce((select array_agg(t.start_pos order by t.turn_no) from t), '{}') as "starts!: Vec<i32>",
+               coalesce((select array_agg(t.end_pos order by t.turn_no) from t), '{}') as "ends!: Vec<i32>"
+        from document d, bounds b
+        where d.project_id = $1 and d.document_id = $2
+        "#,
+        project as ProjectId,
+        document as DocumentId,
+        start,
+        end,
+        attribution::OPENING as i32
+    )
+    .fetch_optional(conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let spans: Vec<TurnSpan> = row
+        .speakers
+        .iter()
+        .zip(row.starts.iter().zip(&row.ends))
+        .map(|(speaker, (s, e))| TurnSpan {
+            speaker: speaker.as_deref(),
+            start: *s as usize,
+            end: *e as usize,
+        })
+        .collect();
+    let parts = attribution::parts(
+        &row.window,
+        row.window_start as usize,
+        start as usize,
+        end as usize,
+        &spans,
+    );
+    Ok(Some(Parts {
+        labels: parts
+            .iter()
+            .map(|p| p.label.clone().unwrap_or_default())
+            .collect(),
+        firsts: parts.iter().map(|p| p.first as i32).collect(),
+        words: parts.iter().map(|p| p.words as i32).collect(),
+    }))
+}
+
 /// Record how the coding `[start, end)` splits over the document's
-/// speakers (see [`crate::domain::attribution`]), replacing what was there
-/// (nothing, for a `fresh` coding).
+/// speakers, replacing what was there (nothing, for a `fresh` coding).
 async fn write_parts(
     conn: &mut PgConnection,
+    project: ProjectId,
     coding: CodingId,
     document: DocumentId,
     start: i32,
     end: i32,
     fresh: bool,
 ) -> sqlx::Result<()> {
-    let turns = sqlx::query!(
-        r#"select speaker, start_pos, end_pos from turn
-           where document_id = $1 and start_pos < $3 and end_pos > $2
-           order by turn_no"#,
-        document as DocumentId,
-        start,
-        end
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    // One window of text covers the coding and the openings (time mark,
-    // label) of the turns it meets.
-    let window_start = turns.first().map_or(start, |t| t.start_pos.min(start));
-    let window_end = turns
-        .last()
-        .map_or(end, |t| end.max(t.start_pos + attribution::OPENING as i32));
-    let window = sqlx::query_scalar!(
-        r#"select substr(body, $2 + 1, least($3, char_count) - $2) as "window!"
-           from document where document_id = $1"#,
-        document as DocumentId,
-        window_start,
-        window_end
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let spans: Vec<TurnSpan> = turns
-        .iter()
-        .map(|t| TurnSpan {
-            speaker: t.speaker.as_deref(),
-            start: t.start_pos as usize,
-            end: t.end_pos as usize,
-        })
-        .collect();
-    let parts = attribution::parts(
-        &window,
-        window_start as usize,
-        start as usize,
-        end as usize,
-        &spans,
-    );
-    let labels: Vec<String> = parts
-        .iter()
-        .map(|p| p.label.clone().unwrap_or_default())
-        .collect();
-    let firsts: Vec<i32> = parts.iter().map(|p| p.first as i32).collect();
-    let words: Vec<i32> = parts.iter().map(|p| p.words as i32).collect();
+    let Some(parts) = read_parts(&mut *conn, project, document, start, end).await? else {
+        return Ok(());
+    };
     if !fresh {
         sqlx::query!(
             "delete from coding_part where coding_id = $1",
@@ -762,9 +830,9 @@ async fn write_parts(
         from unnest($2::text[], $3::integer[], $4::integer[]) as p (label, first_pos, words)
         "#,
         coding as CodingId,
-        &labels,
-        &firsts,
-        &words
+        &parts.labels,
+        &parts.firsts,
+        &parts.words
     )
     .execute(&mut *conn)
     .await?;
@@ -878,7 +946,7 @@ pub async fn update(
         _ => e.into(),
     })?;
     if let Some((start, end)) = changes.range {
-        write_parts(&mut tx, id, row.document, start, end, false).await?;
+        write_parts(&mut tx, project, id, row.document, start, end, false).await?;
     }
     tx.commit().await?;
     Ok(())

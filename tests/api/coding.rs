@@ -1215,8 +1215,12 @@ async fn a_merge_while_coders_are_coding_loses_no_acknowledged_coding(pool: PgPo
         );
         assert!(by_path(&tree(&owner, p).await, &format!("M{round}")).is_none());
     }
+    // Both outcomes must have happened often, or the race was not run:
+    // codings acknowledged around the merge, and codings refused because
+    // their code had just gone (a coding is one statement, so the merge
+    // waits for no coder's transaction).
     assert!(
-        acknowledged.len() > 300,
+        acknowledged.len() > 150 && refused > 20,
         "{} acknowledged, {refused} refused",
         acknowledged.len()
     );
