@@ -950,9 +950,7 @@ pub async fn cooccurrence_csv(
             .map_err(Error::internal)?;
         }
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?;
+    let bytes = super::csv_bytes(w)?;
     let name = dated(access, "cooccurrence", "csv");
     Ok(Download::bytes(CSV, name, bytes))
 }

@@ -234,6 +234,12 @@ pub fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     d.deserialize_any(Flag)
 }
 
+/// The bytes of a CSV written in memory.
+pub fn csv_bytes(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
+    w.into_inner()
+        .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))
+}
+
 /// `1 code` / `3 codes`: a count with its noun, for messages.
 pub fn plural<N: std::fmt::Display + PartialEq + From<u8>>(n: N, one: &str, many: &str) -> String {
     let word = if n == N::from(1) { one } else { many };

@@ -324,9 +324,7 @@ pub async fn preview(db: &PgPool, access: &Access, up: &Upload) -> Result<Previe
     for (_, row) in &table.rows {
         w.write_record(row).map_err(Error::internal)?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?;
+    let bytes = super::csv_bytes(w)?;
     Ok(Preview {
         outcome,
         name,

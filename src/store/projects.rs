@@ -164,43 +164,15 @@ async fn count_for_member(pool: &PgPool, user: UserId) -> sqlx::Result<i64> {
 }
 
 /// The project and `user`'s role in it; `None` when either the project does
-/// not exist or `user` is not a member.
+/// not exist or `user` is not a member (or a disabled account).
 pub async fn get_for_member(
     pool: &PgPool,
     project: ProjectId,
     user: UserId,
 ) -> sqlx::Result<Option<MemberProject>> {
-    let row = sqlx::query!(
-        r#"
-        select p.project_id as "id: ProjectId", p.name, p.description, p.created_at, p.updated_at,
-               m.role as "role: Role",
-               (select count(*) from project_member c where c.project_id = p.project_id) as "members!",
-               p.blind, p.adjudicator_id as "adjudicator: UserId", p.consensus_id as "consensus: UserId"
-        from project p
-        join project_member m using (project_id)
-        where p.project_id = $1 and m.user_id = $2 and not p.importing
-        "#,
-        project as ProjectId,
-        user as UserId
-    )
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|r| MemberProject {
-        project: Project {
-            id: r.id,
-            name: r.name,
-            description: r.description,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        },
-        role: r.role,
-        members: r.members,
-        settings: Settings {
-            blind: r.blind,
-            adjudicator: r.adjudicator,
-            consensus: r.consensus,
-        },
-    }))
+    Ok(access_by_user(pool, user, project)
+        .await?
+        .and_then(|(_, p)| p))
 }
 
 /// Switch blind coding and choose the adjudicator (`None`: owners alone).
