@@ -377,11 +377,77 @@ pub fn count<'a>(
     docs: impl IntoIterator<Item = (i64, &'a [Attributed])>,
     scope: &Scope<'_>,
 ) -> Tally {
-    let mut counter = Counter::new(scope);
-    for (_, rows) in docs {
-        counter.document(rows);
+    let docs: Vec<&[Attributed]> = docs.into_iter().map(|(_, rows)| rows).collect();
+    let numbering = Numbering::new(scope);
+    // Documents are independent: count halves (or more) on their own
+    // threads and add the counters up. Small matrices stay on one.
+    let rows: usize = docs.iter().map(|d| d.len()).sum();
+    let threads = if rows < 50_000 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    };
+    let chunk = docs.len().div_ceil(threads).max(1);
+    let mut parts = std::thread::scope(|s| {
+        let handles: Vec<_> = docs
+            .chunks(chunk)
+            .skip(1)
+            .map(|part| {
+                let numbering = &numbering;
+                s.spawn(move || Counter::over(scope, numbering, part))
+            })
+            .collect();
+        let first = Counter::over(scope, &numbering, docs.chunks(chunk).next().unwrap_or(&[]));
+        let mut parts = vec![first];
+        parts.extend(
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+        );
+        parts
+    });
+    let mut total = parts.remove(0);
+    for part in parts {
+        total.add(part);
     }
-    counter.tally()
+    total.tally()
+}
+
+/// Integer ids looked up by offset in a vector when they are close
+/// together (as a project's codes and participants are), else hashed.
+enum IdIndex<T> {
+    Dense { min: i64, slots: Vec<Option<T>> },
+    Sparse(HashMap<i64, T>),
+}
+
+impl<T> IdIndex<T> {
+    fn new(entries: Vec<(i64, T)>) -> IdIndex<T> {
+        let (Some(min), Some(max)) = (
+            entries.iter().map(|e| e.0).min(),
+            entries.iter().map(|e| e.0).max(),
+        ) else {
+            return IdIndex::Sparse(HashMap::new());
+        };
+        let span = max.abs_diff(min);
+        if span > 4 * entries.len() as u64 + 4096 {
+            return IdIndex::Sparse(entries.into_iter().collect());
+        }
+        let mut slots: Vec<Option<T>> = (0..=span).map(|_| None).collect();
+        for (id, v) in entries {
+            slots[id.abs_diff(min) as usize] = Some(v);
+        }
+        IdIndex::Dense { min, slots }
+    }
+
+    fn get(&self, id: i64) -> Option<&T> {
+        match self {
+            IdIndex::Dense { min, slots } => {
+                let at = usize::try_from(id.checked_sub(*min)?).ok()?;
+                slots.get(at)?.as_ref()
+            }
+            IdIndex::Sparse(map) => map.get(&id),
+        }
+    }
 }
 
 /// Everything numbered densely, so that counting is array arithmetic, not
@@ -391,11 +457,13 @@ struct Numbering {
     unassigned: u32,
     /// A participant's number (for the cases bitsets) and slot (`None`:
     /// excluded by the attribute filter).
-    people: HashMap<i64, (usize, Option<u32>)>,
+    people: IdIndex<(usize, Option<u32>)>,
+    /// Each person's slot, by number.
+    slot_of_person: Vec<Option<u32>>,
     /// A row's code.
     row_ids: Vec<i64>,
     /// A code's rows: itself and, rolled up, its ancestors.
-    rows_of: HashMap<i64, Vec<usize>>,
+    rows_of: IdIndex<Vec<usize>>,
 }
 
 impl Numbering {
@@ -424,16 +492,18 @@ impl Numbering {
             i
         };
         let unassigned = intern(true, None, None);
-        let mut people = HashMap::with_capacity(scope.people.len());
+        let mut people = Vec::with_capacity(scope.people.len());
+        let mut slot_of_person = Vec::with_capacity(scope.people.len());
         for (n, (&id, person)) in scope.people.iter().enumerate() {
             let slot = person
                 .included
                 .then(|| intern(false, person.group, person.value.clone()));
-            people.insert(id, (n, slot));
+            people.push((id, (n, slot)));
+            slot_of_person.push(slot);
         }
         let mut row_ids: Vec<i64> = Vec::new();
         let mut row_of: HashMap<i64, usize> = HashMap::new();
-        let mut rows_of = HashMap::with_capacity(scope.rows_of.len());
+        let mut rows_of = Vec::with_capacity(scope.rows_of.len());
         for (&code, rows) in scope.rows_of {
             let dense = rows
                 .iter()
@@ -444,14 +514,15 @@ impl Numbering {
                     })
                 })
                 .collect();
-            rows_of.insert(code, dense);
+            rows_of.push((code, dense));
         }
         Numbering {
             slots,
             unassigned,
-            people,
+            people: IdIndex::new(people),
+            slot_of_person,
             row_ids,
-            rows_of,
+            rows_of: IdIndex::new(rows_of),
         }
     }
 }
@@ -466,7 +537,7 @@ struct Cell {
 /// The count in progress.
 struct Counter<'s> {
     scope: &'s Scope<'s>,
-    n: Numbering,
+    n: &'s Numbering,
     n_slots: usize,
     words_per_set: usize,
     /// `row × slot`.
@@ -482,8 +553,16 @@ struct Counter<'s> {
 }
 
 impl<'s> Counter<'s> {
-    fn new(scope: &'s Scope<'s>) -> Counter<'s> {
-        let n = Numbering::new(scope);
+    /// A counter of `docs` (each a document's attributions).
+    fn over(scope: &'s Scope<'s>, n: &'s Numbering, docs: &[&[Attributed]]) -> Counter<'s> {
+        let mut counter = Counter::new(scope, n);
+        for rows in docs {
+            counter.document(rows);
+        }
+        counter
+    }
+
+    fn new(scope: &'s Scope<'s>, n: &'s Numbering) -> Counter<'s> {
         let (n_slots, n_rows) = (n.slots.len(), n.row_ids.len());
         let words_per_set = scope.people.len().div_ceil(64);
         Counter {
@@ -531,7 +610,7 @@ impl<'s> Counter<'s> {
         if self.scope.coder.is_some_and(|c| c != group[0].coder) {
             return;
         }
-        let Some(code_rows) = self.n.rows_of.get(&group[0].code) else {
+        let Some(code_rows) = self.n.rows_of.get(group[0].code) else {
             return;
         };
         let (n_slots, words_per_set) = (self.n_slots, self.words_per_set);
@@ -542,7 +621,7 @@ impl<'s> Counter<'s> {
                 None if self.scope.filtered => continue,
                 None => self.n.unassigned,
                 Some(p) => {
-                    let Some(&(n, Some(slot))) = self.n.people.get(&p) else {
+                    let Some(&(n, Some(slot))) = self.n.people.get(p) else {
                         continue;
                     };
                     for &a in code_rows {
@@ -576,11 +655,25 @@ impl<'s> Counter<'s> {
 
     /// The counts per cell and per code; cases from each row's people,
     /// per slot and in all.
-    fn tally(self) -> Tally {
-        let mut slot_of_person: Vec<Option<u32>> = vec![None; self.scope.people.len()];
-        for &(n, slot) in self.n.people.values() {
-            slot_of_person[n] = slot;
+    /// Add another counter's documents (disjoint from this one's).
+    fn add(&mut self, other: Counter<'_>) {
+        for (c, o) in self.cells.iter_mut().zip(&other.cells) {
+            c.references += o.references;
+            c.words += o.words;
+            c.documents += o.documents;
         }
+        for (c, o) in self.totals.iter_mut().zip(&other.totals) {
+            c.references += o.references;
+            c.words += o.words;
+            c.documents += o.documents;
+        }
+        for (c, o) in self.cases.iter_mut().zip(&other.cases) {
+            *c |= o;
+        }
+    }
+
+    fn tally(self) -> Tally {
+        let slot_of_person = &self.n.slot_of_person;
         let (n_slots, words_per_set) = (self.n_slots, self.words_per_set);
         let mut tally = Tally::default();
         for (a, &code) in self.n.row_ids.iter().enumerate() {
@@ -707,6 +800,65 @@ mod tests {
         // coding counts nowhere.
         assert_eq!(t.totals[&1], total);
         assert!(!t.totals.contains_key(&99));
+    }
+
+    #[test]
+    fn counting_on_several_threads_adds_up_to_counting_on_one() {
+        // Enough rows for the threaded path; people and codes with ids far
+        // apart too, so both kinds of id index are used.
+        let mut docs: Vec<(i64, Vec<Attributed>)> = Vec::new();
+        let mut coding = 0;
+        let mut rng = 7u64;
+        let mut next = |n: u64| {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (rng >> 33) % n
+        };
+        let people_ids: Vec<i64> = (0..40)
+            .map(|i| if i % 2 == 0 { i } else { i * 1_000_000 })
+            .collect();
+        for d in 0..300 {
+            let mut rows = Vec::new();
+            for _ in 0..250 {
+                coding += 1;
+                let code = [10, 11, 12, 5_000_000][next(4) as usize];
+                for _ in 0..=next(2) {
+                    let participant = (next(10) > 0).then(|| people_ids[next(40) as usize]);
+                    rows.push(row(coding, code, participant, next(50) as i64 + 1));
+                }
+            }
+            docs.push((d, rows));
+        }
+        let people: HashMap<i64, Person> = people_ids
+            .iter()
+            .map(|&p| (p, person(p % 3, if p % 5 == 0 { "North" } else { "South" })))
+            .collect();
+        let rows_of = HashMap::from([
+            (10, vec![10, 1]),
+            (11, vec![11, 1]),
+            (12, vec![12]),
+            (5_000_000, vec![5_000_000]),
+        ]);
+        let by = Columns::GroupAndAttribute("locality".into());
+        let scope = Scope {
+            columns: &by,
+            rows_of: &rows_of,
+            people: &people,
+            coder: None,
+            filtered: false,
+        };
+        let threaded = count(docs.iter().map(|(d, r)| (*d, r.as_slice())), &scope);
+        let numbering = Numbering::new(&scope);
+        let slices: Vec<&[Attributed]> = docs.iter().map(|(_, r)| r.as_slice()).collect();
+        let single = Counter::over(&scope, &numbering, &slices).tally();
+        assert!(threaded.totals[&1].references > 0);
+        assert_eq!(threaded, single);
+        // Each half alone, added up by hand, gives the same again.
+        let (a, b) = slices.split_at(slices.len() / 3);
+        let mut first = Counter::over(&scope, &numbering, a);
+        first.add(Counter::over(&scope, &numbering, b));
+        assert_eq!(first.tally(), single);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! a researcher can act on.
 
 pub mod agreement_export;
+pub mod attributions;
 pub mod captions;
 pub mod code_report;
 pub mod codebook_csv;

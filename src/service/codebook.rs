@@ -182,7 +182,8 @@ pub async fn import(db: &PgPool, access: &Access, bytes: &[u8]) -> Result<Import
 
 /// The codebook CSV as a download named after the project.
 pub async fn csv_export(db: &PgPool, access: &Access, bom: Option<&str>) -> Result<Download> {
-    let tree = store::codes::tree(db, access.id(), access.sees_only()).await?;
+    // No counts in the file: the outline, not the tree that counts codings.
+    let tree = store::codes::outline(db, access.id()).await?;
     let mut text = to_csv(&tree);
     if super::analysis::matrix::flag("bom", bom)? {
         text.insert(0, '\u{feff}');

@@ -180,6 +180,49 @@ pub async fn marks(
     Ok(store::codings::marks(db, access.id(), document, access.sees_only()).await?)
 }
 
+/// What the coding page shows of a document.
+pub struct Workbench {
+    pub detail: super::documents::DocumentDetail,
+    /// The codebook without counts.
+    pub codes: Vec<store::codes::Code>,
+    /// Every document's id and title in list order, to move between them.
+    pub documents: Vec<(DocumentId, String)>,
+    pub members: Vec<store::members::Member>,
+    pub fingerprint: String,
+    pub marks: Vec<store::codings::Mark>,
+    pub memo: String,
+    pub participants: Vec<store::participants::Choice>,
+    pub groups: Vec<store::groups::Group>,
+}
+
+/// The coding page's reads, independent of each other, made at once (on
+/// as many connections): the page waits for the slowest, not the sum.
+pub async fn workbench(db: &PgPool, access: &Access, document: DocumentId) -> Result<Workbench> {
+    let project = access.id();
+    let (detail, codes, documents, members, fingerprint, marks, memo, participants, groups) = tokio::try_join!(
+        super::documents::detail(db, project, document),
+        async { Ok(store::codes::outline(db, project).await?) },
+        async { Ok(store::documents::titles(db, project).await?) },
+        async { Ok(store::members::list(db, project).await?) },
+        fingerprint(db, access, document),
+        marks(db, access, document),
+        async { Ok(store::memos::get_document(db, project, document).await?) },
+        async { Ok(store::participants::choices(db, project).await?) },
+        async { Ok::<_, Error>(store::groups::list(db, project).await?) },
+    )?;
+    Ok(Workbench {
+        detail,
+        codes,
+        documents,
+        members,
+        fingerprint,
+        marks,
+        memo: memo.unwrap_or_default(),
+        participants,
+        groups,
+    })
+}
+
 /// Turn list filters into a store filter, resolving group names; blind
 /// coding narrows it to the member's own codings.
 pub async fn filter(db: &PgPool, access: &Access, query: &ListQuery) -> Result<Filter> {

@@ -289,15 +289,18 @@ pub struct DocumentDetail {
     pub speakers: Vec<Speaker>,
 }
 
+/// A document with its text, turns and speakers: four independent reads,
+/// made at once.
 pub async fn detail(db: &PgPool, project: ProjectId, id: DocumentId) -> Result<DocumentDetail> {
-    let summary = store::documents::get(db, project, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let text = store::documents::text(db, project, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let turns = store::documents::turns(db, project, id).await?;
-    let speakers = store::documents::speakers(db, project, id).await?;
+    let (summary, text, turns, speakers) = tokio::try_join!(
+        store::documents::get(db, project, id),
+        store::documents::text(db, project, id),
+        store::documents::turns(db, project, id),
+        store::documents::speakers(db, project, id),
+    )?;
+    let (Some(summary), Some(text)) = (summary, text) else {
+        return Err(Error::NotFound);
+    };
     Ok(DocumentDetail {
         summary,
         text,

@@ -132,14 +132,16 @@ async fn export_parts(db: &PgPool, project: ProjectId, whole: bool) -> anyhow::R
         },
         coders: HashMap::new(),
         variables: BTreeMap::new(),
-        memo_times: store::memos::list(db, project, None)
+        memo_times: HashMap::new(),
+    };
+    // The codebook alone (`.qdc`) carries no users and no memos.
+    if whole {
+        x.memo_times = store::memos::list(db, project, None)
             .await?
             .into_iter()
             .filter_map(|m| Some(((m.on, m.id), m.written_at?)))
-            .collect(),
-    };
-    x.members().await?;
-    if whole {
+            .collect();
+        x.members().await?;
         x.project_memo().await?;
     }
     x.codebook(&store::codes::outline(db, project).await?);

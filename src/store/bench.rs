@@ -379,3 +379,24 @@ pub async fn setting(db: &PgPool, name: &str) -> sqlx::Result<String> {
         .fetch_one(db)
         .await
 }
+
+/// Drop a project's kept matrix copy, so the next count starts afresh.
+pub async fn forget_matrix_copy(db: &PgPool, project: ProjectId) -> sqlx::Result<()> {
+    sqlx::query!(
+        "delete from matrix_copy where project_id = $1",
+        project as ProjectId
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether a matrix copy of the project is kept.
+pub async fn has_matrix_copy(db: &PgPool, project: ProjectId) -> sqlx::Result<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"select exists (select 1 from matrix_copy where project_id = $1) as "kept!""#,
+        project as ProjectId
+    )
+    .fetch_one(db)
+    .await?)
+}

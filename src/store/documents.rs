@@ -660,3 +660,19 @@ pub async fn identical(
     .fetch_optional(pool)
     .await
 }
+
+/// Every document's id and title, in list order: what the coding page
+/// needs to move between documents (no counts, unlike [`list`]).
+pub async fn titles(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<(DocumentId, String)>> {
+    let rows = sqlx::query!(
+        r#"
+        select document_id as "id: DocumentId", title from document
+        where project_id = $1
+        order by lower(title), document_id
+        "#,
+        project as ProjectId
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.title)).collect())
+}

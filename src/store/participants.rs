@@ -92,6 +92,32 @@ pub async fn get(
     Ok(select(pool, project, Some(id)).await?.pop())
 }
 
+/// A participant as a speaker's mapping offers it: no counts.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub id: ParticipantId,
+    pub label: String,
+    /// The group's name.
+    pub group: Option<String>,
+}
+
+/// The participants a speaker can be mapped to, in [`list`]'s order.
+pub async fn choices(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Choice>> {
+    sqlx::query_as!(
+        Choice,
+        r#"
+        select p.participant_id as "id: ParticipantId", p.label, g.name as "group?"
+        from participant p
+        left join stakeholder_group g on g.group_id = p.group_id
+        where p.project_id = $1
+        order by g.position nulls last, lower(p.label)
+        "#,
+        project as ProjectId
+    )
+    .fetch_all(pool)
+    .await
+}
+
 /// Every participant's id and label, for speaker mapping.
 pub async fn labels(
     conn: &mut PgConnection,

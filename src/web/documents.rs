@@ -13,9 +13,7 @@ use crate::http::error::{AppError, Result};
 use crate::http::extract::{Form, Path, ProjectAccess, need};
 use crate::http::heavy::Heavy;
 use crate::http::upload;
-use crate::service::documents::{
-    WantedMapping, clock, detail, import_files, map_speakers, parse_changes,
-};
+use crate::service::documents::{WantedMapping, clock, import_files, map_speakers, parse_changes};
 use crate::service::participants::participant_for_speaker;
 use crate::service::{self, plural};
 use crate::store;
@@ -221,7 +219,7 @@ struct DocumentPage {
     doc: DocumentSummary,
     segments: Vec<Segment>,
     speakers: Vec<Speaker>,
-    participants: Vec<Participant>,
+    participants: Vec<store::participants::Choice>,
     groups: Vec<Group>,
     can_edit: bool,
     codes: Vec<store::codes::Code>,
@@ -290,7 +288,8 @@ async fn show_document(
     chrome: Chrome,
     Path((_, id)): Path<(ProjectId, DocumentId)>,
 ) -> Result<DocumentPage> {
-    let d = detail(&state.db, access.id(), id).await?;
+    let w = service::coding::workbench(&state.db, &access, id).await?;
+    let d = w.detail;
     let turns: Vec<Turn> = d
         .turns
         .iter()
@@ -301,19 +300,7 @@ async fn show_document(
             time_ms: t.time_ms,
         })
         .collect();
-    let db = &state.db;
     let project = access.id();
-    let codes = store::codes::outline(db, project).await?;
-    let (documents, _) = store::documents::list(db, project, 10_000, 0).await?;
-    let nav = DocumentNav::new(documents.into_iter().map(|d| (d.id, d.title)).collect(), id);
-    let coders = store::members::list(db, project)
-        .await?
-        .into_iter()
-        .map(|m| Coder {
-            id: m.user_id,
-            name: m.name,
-        })
-        .collect();
     let role = access.role();
     let state_json = script_json(&CodingState {
         project,
@@ -321,25 +308,30 @@ async fn show_document(
         me: access.user.id,
         can_code: role != crate::domain::project::Role::Viewer,
         is_owner: role == crate::domain::project::Role::Owner,
-        fingerprint: service::coding::fingerprint(db, &access, id).await?,
-        codes: &codes,
-        codings: service::coding::marks(db, &access, id).await?,
-        coders,
+        fingerprint: w.fingerprint,
+        codes: &w.codes,
+        codings: w.marks,
+        coders: w
+            .members
+            .into_iter()
+            .map(|m| Coder {
+                id: m.user_id,
+                name: m.name,
+            })
+            .collect(),
     })?;
     Ok(DocumentPage {
         chrome,
-        memo: store::memos::get_document(db, project, id)
-            .await?
-            .unwrap_or_default(),
-        codes,
+        memo: w.memo,
+        codes: w.codes,
         state_json,
-        nav,
+        nav: DocumentNav::new(w.documents, id),
         segments: segments(&d.text, &turns, &d.speakers),
         speakers: d.speakers,
         doc: d.summary,
-        participants: store::participants::list(&state.db, access.id()).await?,
-        groups: store::groups::list(&state.db, access.id()).await?,
-        can_edit: access.role() != crate::domain::project::Role::Viewer,
+        participants: w.participants,
+        groups: w.groups,
+        can_edit: role != crate::domain::project::Role::Viewer,
         project: access.project.clone(),
         tab: "documents",
     })

@@ -21,8 +21,11 @@ use time::OffsetDateTime;
 /// docs/PERFORMANCE.md). Each request first asks `matrix_change` which
 /// documents changed since this server last looked (triggers record every
 /// write to codings — their parts are only written with them — and to
-/// speaker mappings) and reloads only those; a copy older than
-/// [`STALE_AFTER`], or not yet made, is loaded whole. Several servers may share one database: each keeps its own copy.
+/// speaker mappings) and reloads only those. A project not yet in memory
+/// starts from the copy a server last kept in `matrix_copy` and catches up
+/// the same way; only without one is every coding attributed afresh. Several
+/// servers may share one database: each keeps its own copy in memory, and
+/// any may start from the one kept in the database.
 #[derive(Default)]
 pub struct Attributions {
     /// Each project's copy (behind its own lock, so one project's load
@@ -42,11 +45,18 @@ struct Copy {
     looked: OffsetDateTime,
     taken: Instant,
     docs: Arc<Documents>,
+    /// When this copy was last written to `matrix_copy`, if ever, and
+    /// whether it changed since.
+    kept: Option<Instant>,
+    unkept: bool,
 }
 
-/// A copy not refreshed for this long is loaded whole again: change rows
-/// are pruned after two hours, and a look covers the hour before the last.
-const STALE_AFTER: Duration = Duration::from_secs(50 * 60);
+/// A copy not refreshed for this long is loaded again: change rows are
+/// kept for [`store::matrix::CHANGES_KEPT_DAYS`] days.
+const STALE_AFTER: Duration =
+    Duration::from_secs((store::matrix::CHANGES_KEPT_DAYS as u64 - 1) * 24 * 3600);
+/// A changed copy is written to the database at most this often.
+const KEEP_EVERY: Duration = Duration::from_secs(5 * 60);
 /// Projects kept in memory (the least recently counted go first).
 const KEEP: usize = 8;
 
@@ -71,38 +81,111 @@ impl Attributions {
             slot
         };
         let mut copy = slot.lock().await;
-        match copy.as_mut() {
-            Some(c) if c.taken.elapsed() < STALE_AFTER => {
-                let look =
-                    store::matrix::look(pool, project, Some((&c.snapshot, c.looked))).await?;
-                if !look.dirty.is_empty() {
-                    let mut fresh = store::matrix::load(pool, project, Some(&look.dirty)).await?;
-                    let mut docs = (*c.docs).clone();
-                    for d in &look.dirty {
-                        match fresh.remove(d) {
-                            Some(rows) => docs.insert(*d, rows),
-                            None => docs.remove(d),
-                        };
-                    }
-                    c.docs = Arc::new(docs);
-                }
-                c.snapshot = look.snapshot;
-                c.looked = look.now;
-                c.taken = Instant::now();
-                Ok(c.docs.clone())
-            }
-            _ => {
-                let look = store::matrix::look(pool, project, None).await?;
-                let docs = Arc::new(store::matrix::load(pool, project, None).await?);
-                *copy = Some(Copy {
-                    snapshot: look.snapshot,
-                    looked: look.now,
-                    taken: Instant::now(),
-                    docs: docs.clone(),
-                });
-                Ok(docs)
-            }
+        if copy
+            .as_ref()
+            .is_none_or(|c| c.taken.elapsed() >= STALE_AFTER)
+        {
+            *copy = Some(start(pool, project).await?);
         }
+        let c = copy.as_mut().expect("a copy was just made");
+        let look = store::matrix::look(pool, project, Some((&c.snapshot, c.looked))).await?;
+        if !look.dirty.is_empty() {
+            let mut fresh = store::matrix::load(pool, project, Some(&look.dirty)).await?;
+            let mut docs = (*c.docs).clone();
+            for d in &look.dirty {
+                match fresh.remove(d) {
+                    Some(rows) => docs.insert(*d, rows),
+                    None => docs.remove(d),
+                };
+            }
+            c.docs = Arc::new(docs);
+            c.unkept = true;
+        }
+        c.snapshot = look.snapshot;
+        c.looked = look.now;
+        c.taken = Instant::now();
+        if c.unkept && c.kept.is_none_or(|t| t.elapsed() >= KEEP_EVERY) {
+            c.kept = Some(Instant::now());
+            c.unkept = false;
+            tokio::spawn(keep(
+                pool.clone(),
+                project,
+                c.snapshot.clone(),
+                c.looked,
+                c.docs.clone(),
+            ));
+        }
+        Ok(c.docs.clone())
+    }
+}
+
+/// A project's copy to start from: the kept one when there is one recent
+/// enough to catch up from (the caller then looks for what changed since),
+/// else every coding attributed afresh.
+async fn start(pool: &PgPool, project: ProjectId) -> sqlx::Result<Copy> {
+    if let Some(kept) = store::matrix::kept(pool, project).await? {
+        let decoded = tokio::task::spawn_blocking(move || {
+            crate::formats::attributions::decode(&kept.data)
+                .map(|docs| (kept.snapshot, kept.looked, docs))
+        })
+        .await;
+        match decoded {
+            Ok(Some((snapshot, looked, docs))) => {
+                return Ok(Copy {
+                    snapshot,
+                    looked,
+                    taken: Instant::now(),
+                    docs: Arc::new(docs.into_iter().map(|(d, r)| (d, Arc::new(r))).collect()),
+                    kept: Some(Instant::now()),
+                    unkept: false,
+                });
+            }
+            _ => tracing::warn!(%project, "the kept matrix copy is unreadable; loading afresh"),
+        }
+    }
+    let look = store::matrix::look(pool, project, None).await?;
+    let docs = Arc::new(store::matrix::load(pool, project, None).await?);
+    Ok(Copy {
+        snapshot: look.snapshot,
+        looked: look.now,
+        taken: Instant::now(),
+        docs,
+        kept: None,
+        unkept: true,
+    })
+}
+
+/// Write a copy to `matrix_copy` (in the background: a failure only means
+/// the next start loads afresh).
+async fn keep(
+    pool: PgPool,
+    project: ProjectId,
+    snapshot: String,
+    looked: OffsetDateTime,
+    docs: Arc<Documents>,
+) {
+    let started = Instant::now();
+    let bytes = tokio::task::spawn_blocking(move || {
+        crate::formats::attributions::encode(docs.iter().map(|(d, r)| (*d, r.as_slice())))
+    })
+    .await;
+    let result = match bytes {
+        Ok(bytes) => store::matrix::keep(&pool, project, &snapshot, looked, &bytes)
+            .await
+            .map(|()| bytes.len()),
+        Err(e) => {
+            tracing::warn!(error = %e, %project, "could not encode the matrix copy");
+            return;
+        }
+    };
+    match result {
+        Ok(size) => tracing::debug!(
+            %project,
+            kb = size / 1024,
+            ms = started.elapsed().as_millis() as u64,
+            "matrix copy kept"
+        ),
+        Err(e) => tracing::warn!(error = %e, %project, "could not keep the matrix copy"),
     }
 }
 
