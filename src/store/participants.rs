@@ -118,6 +118,24 @@ pub async fn choices(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Choi
     .await
 }
 
+/// Every attribute `(name, value)` some participant of the project has.
+pub async fn attribute_values(
+    pool: &PgPool,
+    project: ProjectId,
+) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query!(
+        r#"
+        select distinct e.key as "name!", e.value as "value!"
+        from participant p, jsonb_each_text(p.attributes) e
+        where p.project_id = $1
+        "#,
+        project as ProjectId
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.name, r.value)).collect())
+}
+
 /// Every participant's id and label, for speaker mapping.
 pub async fn labels(
     conn: &mut PgConnection,

@@ -100,7 +100,10 @@ async fn matrix_page(
             (req, Some(message))
         }
     };
-    let m = matrix::build(db, &state.attributions, project, &req).await?;
+    let (m, options) = tokio::try_join!(
+        matrix::build(db, &state.attributions, project, &req),
+        filter_options(db, project),
+    )?;
     let max = m
         .rows
         .iter()
@@ -111,7 +114,6 @@ async fn matrix_page(
         .iter()
         .map(|r| row_view(&m, r, &req, project, max))
         .collect();
-    let options = filter_options(db, project).await?;
     let is = |field: Option<String>| move |v: &str| field.as_deref() == Some(v);
     let document_choices = filters::documents(&options, |v| ticked(&req, v));
     Ok(MatrixPage {

@@ -146,26 +146,27 @@ pub async fn build(
     req: &MatrixRequest,
 ) -> Result<Matrix> {
     let codes = store::codes::outline(db, project).await?;
-    let groups: Vec<GroupInfo> = store::groups::list(db, project)
-        .await?
+    // The count, the groups and N do not depend on each other.
+    let (tally, groups, (n, participants)) = tokio::try_join!(
+        super::attributions::tally(
+            db,
+            attributions,
+            project,
+            &codes,
+            &req.columns,
+            req.rollup,
+            &req.scope,
+        ),
+        async { Ok(store::groups::list(db, project).await?) },
+        async { Ok(store::matrix::population(db, project, &req.columns, &req.scope).await?) },
+    )?;
+    let groups: Vec<GroupInfo> = groups
         .into_iter()
         .map(|g| GroupInfo {
             id: g.id.0,
             name: g.name,
         })
         .collect();
-    let tally = super::attributions::tally(
-        db,
-        attributions,
-        project,
-        &codes,
-        &req.columns,
-        req.rollup,
-        &req.scope,
-    )
-    .await?;
-    let (n, participants) =
-        store::matrix::population(db, project, &req.columns, &req.scope).await?;
     let seen: Vec<matrix::Slot> = tally.cells.keys().map(|(_, s)| s.clone()).collect();
     let columns = matrix::columns(&req.columns, &groups, &n, &seen);
     let rows = codes

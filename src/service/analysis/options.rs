@@ -21,46 +21,36 @@ pub struct FilterOptions {
 }
 
 pub async fn filter_options(db: &PgPool, project: ProjectId) -> Result<FilterOptions> {
-    let groups = store::groups::list(db, project)
-        .await?
-        .into_iter()
-        .map(|g| (g.id, g.name))
-        .collect();
-    let participants = store::participants::list(db, project).await?;
-    let (attribute_names, attribute_values) = attributes_of(&participants);
-    let (docs, _) = store::documents::list(db, project, i64::MAX, 0).await?;
-    let documents = docs.into_iter().map(|d| (d.id, d.title)).collect();
-    let coders = store::members::list(db, project)
-        .await?
-        .into_iter()
-        .filter(|m| m.role != Role::Viewer)
-        .map(|m| (m.user_id, m.name))
-        .collect();
+    let (groups, values, documents, members) = tokio::try_join!(
+        store::groups::list(db, project),
+        store::participants::attribute_values(db, project),
+        store::documents::titles(db, project),
+        store::members::list(db, project),
+    )?;
+    let (attribute_names, attribute_values) = attributes_of(values);
     Ok(FilterOptions {
-        groups,
+        groups: groups.into_iter().map(|g| (g.id, g.name)).collect(),
         attribute_names,
         attribute_values,
         documents,
-        coders,
+        coders: members
+            .into_iter()
+            .filter(|m| m.role != Role::Viewer)
+            .map(|m| (m.user_id, m.name))
+            .collect(),
     })
 }
 
 /// The participant attribute names in the project (for column menus and
-/// excerpt columns): one query, the participants.
+/// excerpt columns).
 pub async fn attribute_names(db: &PgPool, project: ProjectId) -> Result<Vec<String>> {
-    let participants = store::participants::list(db, project).await?;
-    Ok(attributes_of(&participants).0)
+    let values = store::participants::attribute_values(db, project).await?;
+    Ok(attributes_of(values).0)
 }
 
 /// Attribute names (sorted without regard to case) and every
-/// `(name, value)` some participant has (sorted).
-fn attributes_of(
-    participants: &[store::participants::Participant],
-) -> (Vec<String>, Vec<(String, String)>) {
-    let mut values: Vec<(String, String)> = participants
-        .iter()
-        .flat_map(|p| p.attributes.iter().map(|(k, v)| (k.clone(), v.clone())))
-        .collect();
+/// `(name, value)` (sorted), from the pairs participants have.
+fn attributes_of(mut values: Vec<(String, String)>) -> (Vec<String>, Vec<(String, String)>) {
     values.sort();
     values.dedup();
     let mut names: Vec<String> = values.iter().map(|(k, _)| k.clone()).collect();
