@@ -70,12 +70,14 @@ impl App {
             let (attributions, db) = (self.state.attributions.clone(), self.state.db.clone());
             tokio::spawn(async move { attributions.warm(&db).await })
         };
+        let statistics = tokio::spawn(keep_statistics(self.state.db.clone()));
         let router = crate::router::router(self.state);
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(stop)
             .await;
         sweeper.abort();
         warmer.abort();
+        statistics.abort();
         served?;
         Ok(())
     }
@@ -101,6 +103,31 @@ async fn sweep(sessions: PgSessionStore, db: PgPool) {
             Ok(0) => {}
             Ok(n) => tracing::warn!(projects = n, "removed projects left by interrupted imports"),
             Err(e) => tracing::warn!(error = %e, "could not look for interrupted imports"),
+        }
+    }
+}
+
+/// Where PostgreSQL's autovacuum is off, analyse the tables that changed,
+/// every half minute, as it would: plans made without statistics read
+/// whole tables (see docs/DEPLOYMENT.md).
+async fn keep_statistics(db: PgPool) {
+    match crate::store::autovacuum_on(&db).await {
+        Ok(true) => return,
+        Ok(false) => tracing::info!(
+            "PostgreSQL's autovacuum is off: Parley keeps its tables' statistics itself"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot tell whether autovacuum runs");
+            return;
+        }
+    }
+    let mut every = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        every.tick().await;
+        match crate::store::analyze_changed(&db).await {
+            Ok(tables) if tables.is_empty() => {}
+            Ok(tables) => tracing::debug!(?tables, "analysed"),
+            Err(e) => tracing::warn!(error = %e, "could not analyse changed tables"),
         }
     }
 }

@@ -6,7 +6,7 @@ use super::model::{Coding, DocumentCodings, Mark};
 use super::{List, Page};
 use crate::app::AppState;
 use crate::domain::ids::{CodeId, CodingId, DocumentId, ProjectId};
-use crate::http::error::{AppError, Result};
+use crate::http::error::Result;
 use crate::http::extract::{Json, Path, ProjectAccess, Query, need};
 use crate::service::coding::{self as rules, CodingInput, ListQuery};
 use crate::store;
@@ -117,21 +117,28 @@ async fn document_codings(
     Path((_, document)): Path<(ProjectId, DocumentId)>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    if store::documents::get(&state.db, access.id(), document)
-        .await?
-        .is_none()
-    {
-        return Err(AppError::NotFound);
-    }
-    let fingerprint = rules::fingerprint(&state.db, &access, document).await?;
+    // The page's poll sends the fingerprint it has: most polls end here.
+    let polled = headers.get(header::IF_NONE_MATCH);
+    let (fingerprint, codings) = if polled.is_some() {
+        (
+            rules::fingerprint(&state.db, &access, document).await?,
+            None,
+        )
+    } else {
+        let (f, c) = tokio::try_join!(
+            rules::fingerprint(&state.db, &access, document),
+            rules::marks(&state.db, &access, document),
+        )?;
+        (f, Some(c))
+    };
     let etag = format!("\"{fingerprint}\"");
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
-    {
+    if polled.is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    let codings = rules::marks(&state.db, &access, document).await?;
+    let codings = match codings {
+        Some(c) => c,
+        None => rules::marks(&state.db, &access, document).await?,
+    };
     let mut response = Json(DocumentCodings {
         fingerprint,
         me: access.user.id,

@@ -163,7 +163,9 @@ pub async fn get(db: &PgPool, access: &Access, id: CodingId) -> Result<Coding> {
 /// the coding page's ETag. Blind coding shows a different set, so it is
 /// part of the tag (switching it off reloads everyone's).
 pub async fn fingerprint(db: &PgPool, access: &Access, document: DocumentId) -> Result<String> {
-    let all = store::codings::fingerprint(db, access.id(), document).await?;
+    let all = store::codings::fingerprint(db, access.id(), document)
+        .await?
+        .ok_or(Error::NotFound)?;
     Ok(match access.sees_only() {
         Some(me) => format!("{all}.only-{me}"),
         None => all,

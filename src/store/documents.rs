@@ -65,13 +65,45 @@ pub async fn insert(
     user: Option<UserId>,
     doc: &NewDocument,
 ) -> sqlx::Result<DocumentId> {
-    let mut tx = pool.begin().await?;
-    let id = sqlx::query_scalar!(
+    let speakers: Vec<Option<String>> = doc.turns.iter().map(|t| t.speaker.clone()).collect();
+    let starts: Vec<i32> = doc.turns.iter().map(|t| t.start as i32).collect();
+    let ends: Vec<i32> = doc.turns.iter().map(|t| t.end as i32).collect();
+    let times: Vec<Option<i64>> = doc
+        .turns
+        .iter()
+        .map(|t| t.time_ms.map(|ms| ms as i64))
+        .collect();
+    let labels: Vec<String> = doc.speakers.iter().map(|m| m.label.clone()).collect();
+    let participants: Vec<Option<i64>> = doc
+        .speakers
+        .iter()
+        .map(|m| m.participant.map(|p| p.0))
+        .collect();
+    let interviewer: Vec<bool> = doc.speakers.iter().map(|m| m.interviewer).collect();
+    // The document, its turns and its speakers in one statement: all or
+    // nothing without a transaction around three round trips (foreign keys
+    // are checked at the statement's end, when all three are in).
+    sqlx::query_scalar!(
         r#"
-        insert into document (project_id, title, kind, held_on, attributes, original_filename,
-                              source_format, body, char_count, created_by)
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-        returning document_id as "id: DocumentId"
+        with d as (
+            insert into document (project_id, title, kind, held_on, attributes, original_filename,
+                                  source_format, body, char_count, created_by)
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            returning document_id
+        ),
+        turns as (
+            insert into turn (document_id, turn_no, speaker, start_pos, end_pos, time_ms)
+            select d.document_id, t.n::integer, t.speaker, t.start_pos, t.end_pos, t.time_ms
+            from d, unnest($11::text[], $12::integer[], $13::integer[], $14::bigint[])
+                    with ordinality as t (speaker, start_pos, end_pos, time_ms, n)
+        ),
+        speakers as (
+            insert into speaker (project_id, document_id, label, participant_id, is_interviewer)
+            select $1, d.document_id, s.label, s.participant_id, s.is_interviewer
+            from d, unnest($15::text[], $16::bigint[], $17::boolean[])
+                    as s (label, participant_id, is_interviewer)
+        )
+        select document_id as "id: DocumentId" from d
         "#,
         project as ProjectId,
         doc.title,
@@ -82,58 +114,17 @@ pub async fn insert(
         doc.source_format,
         doc.text,
         doc.text.chars().count() as i32,
-        user as Option<UserId>
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-
-    let speakers: Vec<Option<String>> = doc.turns.iter().map(|t| t.speaker.clone()).collect();
-    let starts: Vec<i32> = doc.turns.iter().map(|t| t.start as i32).collect();
-    let ends: Vec<i32> = doc.turns.iter().map(|t| t.end as i32).collect();
-    let times: Vec<Option<i64>> = doc
-        .turns
-        .iter()
-        .map(|t| t.time_ms.map(|ms| ms as i64))
-        .collect();
-    sqlx::query!(
-        r#"
-        insert into turn (document_id, turn_no, speaker, start_pos, end_pos, time_ms)
-        select $1, t.n::integer, t.speaker, t.start_pos, t.end_pos, t.time_ms
-        from unnest($2::text[], $3::integer[], $4::integer[], $5::bigint[])
-             with ordinality as t (speaker, start_pos, end_pos, time_ms, n)
-        "#,
-        id as DocumentId,
+        user as Option<UserId>,
         &speakers as &[Option<String>],
         &starts,
         &ends,
-        &times as &[Option<i64>]
-    )
-    .execute(&mut *tx)
-    .await?;
-
-    let labels: Vec<String> = doc.speakers.iter().map(|m| m.label.clone()).collect();
-    let participants: Vec<Option<i64>> = doc
-        .speakers
-        .iter()
-        .map(|m| m.participant.map(|p| p.0))
-        .collect();
-    let interviewer: Vec<bool> = doc.speakers.iter().map(|m| m.interviewer).collect();
-    sqlx::query!(
-        r#"
-        insert into speaker (project_id, document_id, label, participant_id, is_interviewer)
-        select $1, $2, s.label, s.participant_id, s.is_interviewer
-        from unnest($3::text[], $4::bigint[], $5::boolean[]) as s (label, participant_id, is_interviewer)
-        "#,
-        project as ProjectId,
-        id as DocumentId,
+        &times as &[Option<i64>],
         &labels,
         &participants as &[Option<i64>],
         &interviewer
     )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    .fetch_one(pool)
+    .await
 }
 
 struct SummaryRow {

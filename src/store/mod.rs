@@ -177,3 +177,35 @@ mod tests {
         assert_eq!(redact("postgres:///db"), "postgres:///db");
     }
 }
+
+/// Whether PostgreSQL's autovacuum daemon runs (and so keeps the planner's
+/// statistics current).
+pub async fn autovacuum_on(pool: &PgPool) -> sqlx::Result<bool> {
+    let setting: String = sqlx::query_scalar("select current_setting('autovacuum')")
+        .fetch_one(pool)
+        .await?;
+    Ok(setting == "on")
+}
+
+/// Analyse the tables of Parley's schema that changed enough since their
+/// last analysis, by autovacuum's default rule (50 rows and a tenth of the
+/// table): what autovacuum would do, for databases where it is off. Without
+/// statistics the planner takes a new project's tables for empty and picks
+/// plans that read whole tables. Answers the tables analysed.
+pub async fn analyze_changed(pool: &PgPool) -> sqlx::Result<Vec<String>> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "select relname::text from pg_stat_user_tables
+         where schemaname = current_schema() and n_mod_since_analyze > 50 + 0.1 * n_live_tup
+         order by relname",
+    )
+    .fetch_all(pool)
+    .await?;
+    for table in &tables {
+        // A name from the catalog, quoted as an identifier: no injection.
+        let quoted = format!("\"{}\"", table.replace('"', "\"\""));
+        sqlx::query(sqlx::AssertSqlSafe(format!("analyze {quoted}")))
+            .execute(pool)
+            .await?;
+    }
+    Ok(tables)
+}

@@ -288,6 +288,28 @@ async fn nested_and_overlapping_codings_are_all_listed_and_filtered(pool: PgPool
         assert_eq!(got["total"], want.len(), "{query}");
     }
 
+    // A document's list alone has a query of its own: it answers the same
+    // items, field by field, as the general query (run here by a filter
+    // that keeps them all), and pages the same way.
+    for d in [d1, d2] {
+        let own = codings(&owner, p, &format!("document_id={d}")).await;
+        let general = codings(&owner, p, &format!("document_id={d}&starred=false")).await;
+        assert!(own["total"].as_i64().unwrap() > 0);
+        assert_eq!(own, general, "document {d}");
+    }
+    let own = codings(&owner, p, &format!("document_id={d1}&limit=2&offset=1")).await;
+    let general = codings(
+        &owner,
+        p,
+        &format!("document_id={d1}&starred=false&limit=2&offset=1"),
+    )
+    .await;
+    assert_eq!(
+        (own["total"].clone(), own["items"].as_array().unwrap().len()),
+        (json!(6), 2)
+    );
+    assert_eq!(own, general);
+
     // Paging keeps the total.
     let page = codings(&owner, p, "limit=2&offset=2").await;
     assert_eq!(page["items"].as_array().unwrap().len(), 2);

@@ -135,3 +135,116 @@ async fn what_one_server_does_the_other_sees_at_its_next_request(pool: PgPool) {
             .starts_with("/login")
     );
 }
+
+/// Whether a server has kept its copy of the project's attributions.
+async fn kept(db: &PgPool, p: i64) -> bool {
+    sqlx::query_scalar("select exists (select 1 from matrix_copy where project_id = $1)")
+        .bind(p)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn a_server_that_starts_from_the_kept_copy_counts_what_changed_meanwhile(pool: PgPool) {
+    let one = TestApp::spawn(pool.clone()).await;
+    let ann = one.person("ann@example.org").await;
+    let p = ann.project("Restarts").await;
+    ann.participant(p, "P1", Some("Staff"), json!({})).await;
+    ann.participant(p, "C1", Some("Carer"), json!({})).await;
+    let theme = ann.code(p, "Access", None).await;
+    let (d, text) = ann
+        .document(p, "Group", "P1: we waited\nX1: so did we\n")
+        .await;
+    let x1 = text.find("X1:").unwrap() as i64;
+    ann.coding(p, d, theme, 4, 13).await;
+
+    // The first count keeps a copy in the database (in the background).
+    assert_eq!(staff_and_carers(&ann, p).await.0, json!(1.0));
+    let waited = std::time::Instant::now();
+    while !kept(&one.db, p.0).await {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(20),
+            "no copy kept"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // Changes after the copy: a coding, and X1 mapped to a carer.
+    ann.coding(p, d, theme, x1 + 4, x1 + 13).await;
+    let res = ann
+        .put(
+            &format!("/projects/{p}/documents/{d}/speakers"),
+            json!([{"label": "X1", "participant": "C1", "role": "participant"}]),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let expected = staff_and_carers(&ann, p).await;
+    assert_eq!((&expected.0, &expected.1), (&json!(1.0), &json!(1.0)));
+
+    // A server started now begins from the copy and catches up.
+    let two = TestApp::spawn(pool.clone()).await;
+    assert_eq!(staff_and_carers(&through(&ann, &two), p).await, expected);
+
+    // A damaged copy is not trusted: the next server counts afresh.
+    sqlx::query("update matrix_copy set data = '\\x504d413105ff'::bytea where project_id = $1")
+        .bind(p.0)
+        .execute(&one.db)
+        .await
+        .unwrap();
+    let three = TestApp::spawn(pool).await;
+    assert_eq!(staff_and_carers(&through(&ann, &three), p).await, expected);
+}
+
+#[sqlx::test]
+async fn tables_that_changed_are_analysed_as_autovacuum_would(pool: PgPool) {
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query(
+        "insert into app_user (email, name, password_hash)
+         select 'u' || g || '@example.org', 'U', 'x' from generate_series(1, 200) g",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    // Counters reach the statistics views when a backend reports them.
+    sqlx::query("select pg_stat_force_next_flush()")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let analysed = |table: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>(
+                "select last_analyze is not null from pg_stat_user_tables where relname = $1",
+            )
+            .bind(table)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert!(!analysed("app_user").await);
+    let mut done = Vec::new();
+    let waited = std::time::Instant::now();
+    while !done.contains(&"app_user".to_owned()) {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(20),
+            "app_user was not analysed: {done:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        done = parley::store::analyze_changed(&pool).await.unwrap();
+    }
+    assert!(analysed("app_user").await);
+    // Nothing changed since: nothing to do.
+    sqlx::query("select pg_stat_clear_snapshot()")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(
+        !parley::store::analyze_changed(&pool)
+            .await
+            .unwrap()
+            .contains(&"app_user".to_owned())
+    );
+}
