@@ -89,7 +89,12 @@ impl Attributions {
         }
         let c = copy.as_mut().expect("a copy was just made");
         let look = store::matrix::look(pool, project, Some((&c.snapshot, c.looked))).await?;
-        if !look.dirty.is_empty() {
+        if many(look.dirty.len(), c.docs.len()) {
+            // Most documents changed (an old kept copy, a bulk import):
+            // one pass over the project beats reading them one by one.
+            c.docs = Arc::new(store::matrix::load(pool, project, None).await?);
+            c.unkept = true;
+        } else if !look.dirty.is_empty() {
             let mut fresh = store::matrix::load(pool, project, Some(&look.dirty)).await?;
             let mut docs = (*c.docs).clone();
             for d in &look.dirty {
@@ -117,6 +122,13 @@ impl Attributions {
         }
         Ok(c.docs.clone())
     }
+}
+
+/// Whether `dirty` changed documents, of the `kept` a copy holds, are
+/// better reloaded with the whole project: reading codings by key costs a
+/// few times more per coding than the whole project's hash join.
+fn many(dirty: usize, kept: usize) -> bool {
+    dirty > 200 && dirty * 4 > kept
 }
 
 /// A project's copy to start from: the kept one when there is one recent
