@@ -393,10 +393,10 @@ pub async fn forget_matrix_copy(db: &PgPool, project: ProjectId) -> sqlx::Result
 
 /// Whether a matrix copy of the project is kept.
 pub async fn has_matrix_copy(db: &PgPool, project: ProjectId) -> sqlx::Result<bool> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"select exists (select 1 from matrix_copy where project_id = $1) as "kept!""#,
         project as ProjectId
     )
     .fetch_one(db)
-    .await?)
+    .await
 }

@@ -166,18 +166,6 @@ pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn passwords_are_hidden_in_urls() {
-        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact("postgres:///db"), "postgres:///db");
-    }
-}
-
 /// Whether PostgreSQL's autovacuum daemon runs (and so keeps the planner's
 /// statistics current).
 pub async fn autovacuum_on(pool: &PgPool) -> sqlx::Result<bool> {
@@ -208,4 +196,16 @@ pub async fn analyze_changed(pool: &PgPool) -> sqlx::Result<Vec<String>> {
             .await?;
     }
     Ok(tables)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_hidden_in_urls() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("postgres:///db"), "postgres:///db");
+    }
 }
