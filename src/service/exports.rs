@@ -463,19 +463,28 @@ async fn each_excerpt(
     mut write: impl FnMut(&Coding) -> Result<()>,
 ) -> Result<()> {
     let mut failed = None;
-    store::codings::for_each(db, project, filter, i64::MAX, 0, |c, total| {
-        if total > max {
-            failed = Some(too_many(total, max));
-            return ControlFlow::Break(());
-        }
-        match write(&c) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => {
-                failed = Some(e);
-                ControlFlow::Break(())
+    let speakers = store::codings::speaker_map(db, project).await?;
+    store::codings::for_each(
+        db,
+        project,
+        filter,
+        Some(&speakers),
+        i64::MAX,
+        0,
+        |c, total| {
+            if total > max {
+                failed = Some(too_many(total, max));
+                return ControlFlow::Break(());
             }
-        }
-    })
+            match write(&c) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    failed = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        },
+    )
     .await?;
     failed.map_or(Ok(()), Err)
 }

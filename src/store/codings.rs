@@ -147,6 +147,9 @@ struct Row {
     updated_at: OffsetDateTime,
     total: i64,
     body: Option<String>,
+    /// The labels of the parts, in order, when speakers are resolved by the
+    /// caller's [`SpeakerMap`] rather than in SQL.
+    labels: Option<Vec<String>>,
 }
 
 /// Codings of live codes that match `filter`, by document and position, and
@@ -160,7 +163,7 @@ pub async fn list(
 ) -> sqlx::Result<(Vec<Coding>, i64)> {
     let mut items = Vec::new();
     let mut total = 0;
-    for_each(pool, project, filter, limit, offset, |coding, n| {
+    for_each(pool, project, filter, None, limit, offset, |coding, n| {
         total = n;
         items.push(coding);
         ControlFlow::Continue(())
@@ -175,10 +178,15 @@ pub async fn list(
 /// Like [`list`], but hands each coding (and the total) to `f` as it
 /// arrives from the database, so an export of any size holds one row at a
 /// time. `f` may stop the stream early (`ControlFlow::Break`).
+///
+/// With `speakers`, each coding's speakers are resolved from that map (read
+/// once by [`speaker_map`]) instead of being built in SQL for every row —
+/// most of the query's time for a long export.
 pub async fn for_each(
     pool: &PgPool,
     project: ProjectId,
     filter: &Filter,
+    speakers: Option<&SpeakerMap>,
     limit: i64,
     offset: i64,
     f: impl FnMut(Coding, i64) -> ControlFlow<()>,
@@ -244,7 +252,8 @@ pub async fn for_each(
                    tt.turn_no as "turn?", tt.time_ms as "time_ms?",
                    g.created_at, g.updated_at, page.total as "total!",
                    case when lag(g.document_id) over w is distinct from g.document_id
-                        then d.body end as body
+                        then d.body end as body,
+                   null::text[] as labels
             from page
             join coding g on g.coding_id = page.coding_id
             join code c on c.code_id = g.code_id
@@ -276,7 +285,7 @@ pub async fn for_each(
             offset
         )
         .fetch(pool);
-        return drive(rows, f).await;
+        return drive(rows, None, f).await;
     }
     let rows = sqlx::query_as!(
         Row,
@@ -337,7 +346,12 @@ pub async fn for_each(
                -- The document's text rides along once per document, to cut
                -- every coding's text from.
                case when lag(g.document_id) over w is distinct from g.document_id
-                    then d.body end as body
+                    then d.body end as body,
+               -- Resolved by the caller ($13 false): only the parts' labels.
+               case when not $13 then
+                   (select array_agg(cp.label order by cp.first_pos)
+                    from coding_part cp where cp.coding_id = g.coding_id)
+               end as labels
         from page
         join coding g on g.coding_id = page.coding_id
         join code c on c.code_id = g.code_id
@@ -358,7 +372,7 @@ pub async fn for_each(
             left join speaker s on s.document_id = g.document_id and s.label = cp.label
             left join participant p on p.participant_id = s.participant_id
             left join stakeholder_group sg on sg.group_id = p.group_id
-            where cp.coding_id = g.coding_id and s.is_interviewer is not true
+            where $13 and cp.coding_id = g.coding_id and s.is_interviewer is not true
         ) a
         window w as (order by page.title_key, g.document_id, g.start_pos, g.end_pos, g.coding_id)
         order by page.title_key, g.document_id, g.start_pos, g.end_pos, g.coding_id
@@ -374,10 +388,73 @@ pub async fn for_each(
         filter.starred,
         limit,
         offset,
-        filter.overlapping as Option<CodeId>
+        filter.overlapping as Option<CodeId>,
+        speakers.is_none()
     )
     .fetch(pool);
-    drive(rows, f).await
+    drive(rows, speakers, f).await
+}
+
+/// Every speaker of a project's documents as a coding's attribution names
+/// it, by document and label; interviewers as `None`.
+pub struct SpeakerMap(std::collections::HashMap<(i64, String), Option<Attribution>>);
+
+impl SpeakerMap {
+    /// The speakers of parts with these labels (in order), as the SQL of
+    /// [`for_each`] builds them: interviewers left out, a label without a
+    /// speaker (or none, `""`: text outside any turn) unassigned.
+    fn attribute(&self, document: DocumentId, labels: &[String]) -> Vec<Attribution> {
+        labels
+            .iter()
+            .filter_map(|label| match self.0.get(&(document.0, label.clone())) {
+                Some(Some(a)) => Some(a.clone()),
+                Some(None) => None,
+                None => Some(Attribution {
+                    label: (!label.is_empty()).then(|| label.clone()),
+                    participant_id: None,
+                    participant: None,
+                    group_id: None,
+                    group: None,
+                    attributes: Attributes::default(),
+                }),
+            })
+            .collect()
+    }
+}
+
+/// Read a project's [`SpeakerMap`] (one query).
+pub async fn speaker_map(pool: &PgPool, project: ProjectId) -> sqlx::Result<SpeakerMap> {
+    let rows = sqlx::query!(
+        r#"
+        select s.document_id as "document_id!", s.label as "label!",
+               s.is_interviewer as "is_interviewer!",
+               p.participant_id as "participant_id?: ParticipantId", p.label as "participant?",
+               p.group_id as "group_id?: GroupId", sg.name as "group?",
+               p.attributes as "attributes?: Json<Attributes>"
+        from speaker s
+        left join participant p on p.participant_id = s.participant_id
+        left join stakeholder_group sg on sg.group_id = p.group_id
+        where s.project_id = $1
+        "#,
+        project as ProjectId
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(SpeakerMap(
+        rows.into_iter()
+            .map(|r| {
+                let a = (!r.is_interviewer).then(|| Attribution {
+                    label: (!r.label.is_empty()).then(|| r.label.clone()),
+                    participant_id: r.participant_id,
+                    participant: r.participant,
+                    group_id: r.group_id,
+                    group: r.group,
+                    attributes: r.attributes.map(|a| a.0).unwrap_or_default(),
+                });
+                ((r.document_id, r.label), a)
+            })
+            .collect(),
+    ))
 }
 
 /// Hand each row to `f` as a [`Coding`], its text cut from its document's
@@ -385,6 +462,7 @@ pub async fn for_each(
 /// whole document for every row).
 async fn drive(
     mut rows: impl futures_util::Stream<Item = sqlx::Result<Row>> + Unpin,
+    speakers: Option<&SpeakerMap>,
     mut f: impl FnMut(Coding, i64) -> ControlFlow<()>,
 ) -> sqlx::Result<()> {
     let mut current: Option<(DocumentId, Indexed)> = None;
@@ -412,7 +490,10 @@ async fn drive(
                 code_name: r.code_name,
                 code_colour: r.code_colour,
                 document_title: r.document_title,
-                speakers: r.speakers.0,
+                speakers: match (speakers, r.labels) {
+                    (Some(map), Some(labels)) => map.attribute(r.document_id, &labels),
+                    _ => r.speakers.0,
+                },
                 turn: r.turn,
                 time_ms: r.time_ms,
                 created_at: r.created_at,
@@ -477,7 +558,8 @@ pub async fn quote_candidates(
                tt.turn_no as "turn?", tt.time_ms as "time_ms?",
                g.created_at, g.updated_at, 0::bigint as "total!",
                case when lag(g.document_id) over w is distinct from g.document_id
-                    then d.body end as body
+                    then d.body end as body,
+               null::text[] as labels
         from page
         join coding g on g.coding_id = page.coding_id
         join code c on c.code_id = g.code_id
@@ -513,7 +595,7 @@ pub async fn quote_candidates(
     )
     .fetch(pool);
     let mut out = Vec::new();
-    drive(rows, |c, _| {
+    drive(rows, None, |c, _| {
         out.push(c);
         ControlFlow::Continue(())
     })

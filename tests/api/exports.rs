@@ -2547,3 +2547,75 @@ async fn memos_export_as_word_and_render_as_safe_markdown(pool: PgPool) {
     assert!(page.contains("&lt;b&gt;this&lt;/b&gt;<br />"), "{page}");
     assert!(!page.contains("<b>this</b>"));
 }
+
+#[sqlx::test]
+async fn exports_resolve_speakers_as_the_excerpt_list_does(pool: PgPool) {
+    use parley::store::codings::{Filter, for_each, speaker_map};
+    use std::ops::ControlFlow;
+    let app = TestApp::spawn(pool).await;
+    let ann = app.person("ann@example.org").await;
+    let p = ann.project("Speakers").await;
+    ann.participant(p, "P1", Some("Staff"), json!({"locality": "North"}))
+        .await;
+    ann.participant(p, "P2", Some("Carer"), json!({})).await;
+    let theme = ann.code(p, "Waiting", None).await;
+    // A heading outside any turn, an interviewer, two participants and a
+    // speaker mapped to no one.
+    let text = "Focus group 3\nInterviewer: how long?\nP1: we waited\nX1: so did we\nP2: months\n";
+    let (d, text) = ann.document(p, "Group", text).await;
+    let chars = |s: &str| text[..text.find(s).unwrap()].chars().count() as i64;
+    let end = text.chars().count() as i64;
+    for (start, stop) in [
+        (0, end),                               // everyone, and the heading
+        (0, 5),                                 // the heading alone
+        (chars("how"), chars("how") + 4),       // the interviewer alone
+        (chars("we waited"), chars("P2:") + 9), // P1, X1 and P2
+        (chars("so did"), chars("so did") + 6), // X1 alone
+        (chars("how"), chars("we waited") + 2), // the interviewer and P1
+    ] {
+        ann.coding(p, d, theme, start, stop).await;
+    }
+    let collect = |map: Option<parley::store::codings::SpeakerMap>| {
+        let db = app.db.clone();
+        async move {
+            let mut out = Vec::new();
+            for_each(
+                &db,
+                p,
+                &Filter::default(),
+                map.as_ref(),
+                i64::MAX,
+                0,
+                |c, _| {
+                    out.push(serde_json::to_value(&c).unwrap());
+                    ControlFlow::Continue(())
+                },
+            )
+            .await
+            .unwrap();
+            out
+        }
+    };
+    let in_sql = collect(None).await;
+    let resolved = collect(Some(speaker_map(&app.db, p).await.unwrap())).await;
+    assert_eq!(in_sql.len(), 6);
+    assert_eq!(in_sql, resolved);
+    // The cases are really there: an unlabelled part, an interviewer left
+    // out, an unmapped speaker, a participant with attributes.
+    let speakers: Vec<&Value> = in_sql
+        .iter()
+        .flat_map(|c| c["speakers"].as_array().unwrap())
+        .collect();
+    assert!(speakers.iter().any(|s| s["label"].is_null()));
+    assert!(speakers.iter().all(|s| s["label"] != "Interviewer"));
+    assert!(
+        speakers
+            .iter()
+            .any(|s| s["label"] == "X1" && s["participant"].is_null())
+    );
+    assert!(
+        speakers
+            .iter()
+            .any(|s| s["attributes"]["locality"] == "North")
+    );
+}
