@@ -442,25 +442,13 @@ pub async fn cooccurrence(
 }
 
 /// Up to `n` projects whose matrix is likely to be asked for soon: those
-/// changed most recently (within the change log's two hours), then the
-/// largest, whose attributions cost most to load cold.
+/// whose kept copy was written last (a server counted them recently).
+/// Reads `matrix_copy`'s rows only, not the project's codings.
 pub async fn likely(pool: &PgPool, n: i64) -> sqlx::Result<Vec<ProjectId>> {
     sqlx::query_scalar!(
         r#"
-        with recent as (
-            select project_id, max(at) as at from matrix_change
-            group by project_id order by max(at) desc limit $1
-        ),
-        large as (
-            select project_id, count(*) as n from coding
-            group by project_id order by count(*) desc limit $1
-        )
-        select p.project_id as "id!: ProjectId"
-        from project p
-        left join recent r using (project_id)
-        left join large l using (project_id)
-        where r.project_id is not null or l.project_id is not null
-        order by r.at desc nulls last, l.n desc nulls last
+        select project_id as "id!: ProjectId" from matrix_copy
+        order by saved_at desc
         limit $1
         "#,
         n

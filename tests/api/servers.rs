@@ -5,6 +5,7 @@
 //! `parley serve` processes behind a proxy would be.
 
 use crate::helpers::{Api, TestApp, expect, items};
+use parley::domain::ids::ProjectId;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -36,22 +37,49 @@ async fn staff_and_carers(api: &Api, p: impl std::fmt::Display) -> (Value, Value
     )
 }
 
+/// A focus group of a staff member (P1) and a speaker not yet mapped (X1,
+/// to become carer C1), a code, and P1's turn coded with it.
+struct Study {
+    p: ProjectId,
+    theme: i64,
+    d: i64,
+    /// Where X1's turn starts.
+    x1: i64,
+}
+
+async fn study(ann: &Api, name: &str) -> Study {
+    let p = ann.project(name).await;
+    ann.participant(p, "P1", Some("Staff"), json!({})).await;
+    ann.participant(p, "C1", Some("Carer"), json!({})).await;
+    let theme = ann.code(p, "Access", None).await;
+    let (d, text) = ann
+        .document(p, "Group", "P1: we waited\nX1: so did we\n")
+        .await;
+    let x1 = text.find("X1:").unwrap() as i64;
+    ann.coding(p, d, theme, 4, 13).await;
+    Study { p, theme, d, x1 }
+}
+
+/// Map X1 to the carer C1.
+async fn x1_is_a_carer(ann: &Api, s: &Study) {
+    let res = ann
+        .put(
+            &format!("/projects/{}/documents/{}/speakers", s.p, s.d),
+            json!([{"label": "X1", "participant": "C1", "role": "participant"}]),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+}
+
 #[sqlx::test]
 async fn what_one_server_does_the_other_sees_at_its_next_request(pool: PgPool) {
     let one = TestApp::spawn(pool.clone()).await;
     let two = TestApp::spawn(pool).await;
     let ann = one.person("ann@example.org").await;
     let ann_two = through(&ann, &two);
-    let p = ann.project("Two servers").await;
-    ann.participant(p, "P1", Some("Staff"), json!({})).await;
-    ann.participant(p, "C1", Some("Carer"), json!({})).await;
-    let theme = ann.code(p, "Access", None).await;
+    let s = study(&ann, "Two servers").await;
+    let Study { p, theme, d, x1 } = s;
     let other = ann.code(p, "Waiting", None).await;
-    let (d, text) = ann
-        .document(p, "Group", "P1: we waited\nX1: so did we\n")
-        .await;
-    let x1 = text.find("X1:").unwrap() as i64;
-    ann.coding(p, d, theme, 4, 13).await;
 
     // The second server reads the matrix, and keeps its attributions.
     assert_eq!(staff_and_carers(&ann_two, p).await.0, json!(1.0));
@@ -74,13 +102,7 @@ async fn what_one_server_does_the_other_sees_at_its_next_request(pool: PgPool) {
     );
 
     // A remapped speaker through the first: the second counts X1 as a carer.
-    let res = ann
-        .put(
-            &format!("/projects/{p}/documents/{d}/speakers"),
-            json!([{"label": "X1", "participant": "C1", "role": "participant"}]),
-        )
-        .await;
-    assert!(res.status().is_success(), "{}", res.status());
+    x1_is_a_carer(&ann, &s).await;
     let (staff, carers, _) = staff_and_carers(&ann_two, p).await;
     assert_eq!((staff, carers), (json!(1.0), json!(1.0)));
 
@@ -149,15 +171,8 @@ async fn kept(db: &PgPool, p: i64) -> bool {
 async fn a_server_that_starts_from_the_kept_copy_counts_what_changed_meanwhile(pool: PgPool) {
     let one = TestApp::spawn(pool.clone()).await;
     let ann = one.person("ann@example.org").await;
-    let p = ann.project("Restarts").await;
-    ann.participant(p, "P1", Some("Staff"), json!({})).await;
-    ann.participant(p, "C1", Some("Carer"), json!({})).await;
-    let theme = ann.code(p, "Access", None).await;
-    let (d, text) = ann
-        .document(p, "Group", "P1: we waited\nX1: so did we\n")
-        .await;
-    let x1 = text.find("X1:").unwrap() as i64;
-    ann.coding(p, d, theme, 4, 13).await;
+    let s = study(&ann, "Restarts").await;
+    let Study { p, theme, d, x1 } = s;
 
     // The first count keeps a copy in the database (in the background).
     assert_eq!(staff_and_carers(&ann, p).await.0, json!(1.0));
@@ -172,13 +187,7 @@ async fn a_server_that_starts_from_the_kept_copy_counts_what_changed_meanwhile(p
 
     // Changes after the copy: a coding, and X1 mapped to a carer.
     ann.coding(p, d, theme, x1 + 4, x1 + 13).await;
-    let res = ann
-        .put(
-            &format!("/projects/{p}/documents/{d}/speakers"),
-            json!([{"label": "X1", "participant": "C1", "role": "participant"}]),
-        )
-        .await;
-    assert!(res.status().is_success(), "{}", res.status());
+    x1_is_a_carer(&ann, &s).await;
     let expected = staff_and_carers(&ann, p).await;
     assert_eq!((&expected.0, &expected.1), (&json!(1.0), &json!(1.0)));
 
