@@ -463,7 +463,7 @@ async fn each_excerpt(
     mut write: impl FnMut(&Coding) -> Result<()>,
 ) -> Result<()> {
     let mut failed = None;
-    let speakers = store::codings::speaker_map(db, project).await?;
+    let speakers = store::codings::speaker_map(db, project, None).await?;
     store::codings::for_each(
         db,
         project,

@@ -2549,7 +2549,7 @@ async fn memos_export_as_word_and_render_as_safe_markdown(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn exports_resolve_speakers_as_the_excerpt_list_does(pool: PgPool) {
+async fn exports_and_a_documents_list_resolve_speakers_as_the_excerpt_list_does(pool: PgPool) {
     use parley::store::codings::{Filter, for_each, speaker_map};
     use std::ops::ControlFlow;
     let app = TestApp::spawn(pool).await;
@@ -2575,14 +2575,14 @@ async fn exports_resolve_speakers_as_the_excerpt_list_does(pool: PgPool) {
     ] {
         ann.coding(p, d, theme, start, stop).await;
     }
-    let collect = |map: Option<parley::store::codings::SpeakerMap>| {
+    let collect = |map: Option<parley::store::codings::SpeakerMap>, filter: Filter| {
         let db = app.db.clone();
         async move {
             let mut out = Vec::new();
             for_each(
                 &db,
                 p,
-                &Filter::default(),
+                &filter,
                 map.as_ref(),
                 i64::MAX,
                 0,
@@ -2596,10 +2596,21 @@ async fn exports_resolve_speakers_as_the_excerpt_list_does(pool: PgPool) {
             out
         }
     };
-    let in_sql = collect(None).await;
-    let resolved = collect(Some(speaker_map(&app.db, p).await.unwrap())).await;
+    let in_sql = collect(None, Filter::default()).await;
+    let resolved = collect(
+        Some(speaker_map(&app.db, p, None).await.unwrap()),
+        Filter::default(),
+    )
+    .await;
     assert_eq!(in_sql.len(), 6);
     assert_eq!(in_sql, resolved);
+    // A document's own list (a query of its own, with the document's
+    // speaker map) resolves them the same way too.
+    let document = Filter {
+        documents: Some(vec![parley::domain::ids::DocumentId(d)]),
+        ..Filter::default()
+    };
+    assert_eq!(collect(None, document).await, in_sql);
     // The cases are really there: an unlabelled part, an interviewer left
     // out, an unmapped speaker, a participant with attributes.
     let speakers: Vec<&Value> = in_sql
