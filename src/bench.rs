@@ -19,6 +19,7 @@
 
 mod corpus;
 mod files;
+mod load;
 mod run;
 pub mod seed;
 

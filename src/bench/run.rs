@@ -45,6 +45,9 @@ pub enum Scenario {
     Import,
     /// GET …/agreement: two coders, 200 transcripts, 60 codes.
     Agreement,
+    /// Coders, readers and exporters at once for `--load-minutes`, on one
+    /// server and on more (`--load-servers`). Not in the default set.
+    Load,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -98,6 +101,24 @@ pub struct RunArgs {
     /// Words per imported transcript.
     #[arg(long, default_value_t = 6000)]
     pub import_words: usize,
+    /// People reading pages of excerpts during the sustained load.
+    #[arg(long, default_value_t = 4)]
+    pub readers: usize,
+    /// People downloading exports during the sustained load.
+    #[arg(long, default_value_t = 2)]
+    pub exporters: usize,
+    /// How long the sustained load lasts, per server count.
+    #[arg(long, default_value_t = 10.0)]
+    pub load_minutes: f64,
+    /// Server counts to run the sustained load on, one after the other.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    pub load_servers: Vec<usize>,
+    /// Each reader's pace: one page of excerpts this often.
+    #[arg(long, default_value_t = 1000)]
+    pub read_ms: u64,
+    /// Each exporter's pace: one export this often (seconds).
+    #[arg(long, default_value_t = 30)]
+    pub export_every_s: u64,
     /// Also write the Markdown report to this file.
     #[arg(long)]
     pub output: Option<PathBuf>,
@@ -107,35 +128,35 @@ pub struct RunArgs {
 }
 
 /// The name of the API tokens a run makes (and removes).
-const TOKEN_NAME: &str = "parley bench run";
+pub(super) const TOKEN_NAME: &str = "parley bench run";
 
 /// One line of the report.
 #[derive(Debug, Clone, Default)]
-struct Row {
-    what: String,
-    n: usize,
+pub(super) struct Row {
+    pub what: String,
+    pub n: usize,
     /// p50, p95, p99, max in ms.
-    latency: Option<[f64; 4]>,
+    pub latency: Option<[f64; 4]>,
     /// Requests per second.
-    throughput: Option<f64>,
-    notes: String,
-    rss_mb: Option<f64>,
-    server_cpu: f64,
-    db_cpu: f64,
-    budget: String,
-    verdict: String,
+    pub throughput: Option<f64>,
+    pub notes: String,
+    pub rss_mb: Option<f64>,
+    pub server_cpu: f64,
+    pub db_cpu: f64,
+    pub budget: String,
+    pub verdict: String,
 }
 
 /// What every measurement needs.
-struct Ctx {
-    url: String,
-    db: PgPool,
-    client: Client,
+pub(super) struct Ctx {
+    pub url: String,
+    pub db: PgPool,
+    pub client: Client,
     token: String,
     runner: UserId,
     email: String,
     password: String,
-    args: RunArgs,
+    pub args: RunArgs,
 }
 
 pub async fn run(url: &str, args: RunArgs) -> anyhow::Result<()> {
@@ -196,9 +217,14 @@ async fn measure_all(
     made: &mut Vec<ProjectId>,
 ) -> anyhow::Result<()> {
     let wants = |s: Scenario| ctx.args.only.contains(&s);
-    let needs = [Scenario::Coding, Scenario::Excerpts, Scenario::Matrix]
-        .into_iter()
-        .any(wants);
+    let needs = [
+        Scenario::Coding,
+        Scenario::Excerpts,
+        Scenario::Matrix,
+        Scenario::Load,
+    ]
+    .into_iter()
+    .any(wants);
     let corpus = match ctx.args.project {
         Some(p) => Some(ProjectId(p)),
         None if needs => Some(largest_bench_project(&ctx.db).await?),
@@ -243,6 +269,9 @@ async fn measure_all(
             Scenario::Import => {
                 rows.extend(import(ctx, made).await?);
                 rows.extend(at_the_limits(ctx, made).await?);
+            }
+            Scenario::Load => {
+                rows.extend(super::load::sustained(ctx, corpus.expect("corpus")).await?)
             }
             Scenario::Agreement => {
                 let p = agreement_project(ctx).await?;
@@ -367,7 +396,7 @@ async fn agreement_project(ctx: &Ctx) -> anyhow::Result<ProjectId> {
 
 // ---- the server under test -------------------------------------------------
 
-struct Server {
+pub(super) struct Server {
     child: tokio::process::Child,
     pid: u32,
     base: String,
@@ -377,7 +406,7 @@ struct Server {
 }
 
 impl Server {
-    async fn start(url: &str) -> anyhow::Result<Server> {
+    pub(super) async fn start(url: &str) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -442,7 +471,7 @@ impl Server {
         Ok(server)
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
@@ -451,7 +480,7 @@ impl Server {
     }
 
     /// Start a measurement window: the peak is reset, CPU noted.
-    fn probe(&self) -> Probe {
+    pub(super) fn probe(&self) -> Probe {
         let reset = std::fs::write(format!("/proc/{}/clear_refs", self.pid), "5").is_ok();
         self.peak_kb
             .store(status_kb(self.pid, "VmRSS").unwrap_or(0), Ordering::Relaxed);
@@ -463,7 +492,7 @@ impl Server {
     }
 
     /// `(peak RSS MB, server CPU s, PostgreSQL CPU s)` since `probe`.
-    fn since(&self, p: &Probe) -> (f64, f64, f64) {
+    pub(super) fn since(&self, p: &Probe) -> (f64, f64, f64) {
         let sampled = self.peak_kb.load(Ordering::Relaxed);
         let hwm = if p.reset {
             status_kb(self.pid, "VmHWM").unwrap_or(0)
@@ -477,7 +506,7 @@ impl Server {
         )
     }
 
-    async fn stop(mut self) {
+    pub(super) async fn stop(mut self) {
         self.stop_sampling.store(true, Ordering::Relaxed);
         self.child.start_kill().ok();
         self.child.wait().await.ok();
@@ -485,7 +514,7 @@ impl Server {
     }
 }
 
-struct Probe {
+pub(super) struct Probe {
     reset: bool,
     cpu: f64,
     db_cpu: f64,
@@ -516,7 +545,7 @@ fn cpu_seconds(pid: u32) -> f64 {
 
 /// CPU seconds of every `postgres` process (the whole cluster: other
 /// databases' work shows up here too).
-fn postgres_cpu_seconds() -> f64 {
+pub(super) fn postgres_cpu_seconds() -> f64 {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return 0.0;
     };
@@ -540,21 +569,21 @@ fn loadavg() -> String {
 
 /// Latencies of one measurement.
 #[derive(Default)]
-struct Timing {
-    samples: Vec<Duration>,
-    statuses: BTreeMap<u16, usize>,
-    bytes: usize,
+pub(super) struct Timing {
+    pub samples: Vec<Duration>,
+    pub statuses: BTreeMap<u16, usize>,
+    pub bytes: usize,
 }
 
 impl Timing {
-    fn add(&mut self, took: Duration, status: StatusCode, bytes: usize) {
+    pub(super) fn add(&mut self, took: Duration, status: StatusCode, bytes: usize) {
         self.samples.push(took);
         *self.statuses.entry(status.as_u16()).or_default() += 1;
         self.bytes = self.bytes.max(bytes);
     }
 
     /// p50, p95, p99 and max in ms (nearest rank).
-    fn percentiles(&self) -> [f64; 4] {
+    pub(super) fn percentiles(&self) -> [f64; 4] {
         let mut s: Vec<f64> = self.samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
         s.sort_by(f64::total_cmp);
         let at = |p: f64| -> f64 {
@@ -572,7 +601,7 @@ impl Timing {
         ]
     }
 
-    fn statuses(&self) -> String {
+    pub(super) fn statuses(&self) -> String {
         self.statuses
             .iter()
             .map(|(s, n)| format!("{n}×{s}"))
@@ -610,7 +639,7 @@ async fn repeat_get(
     Ok(t)
 }
 
-fn verdict(value_ms: f64, limit_ms: f64) -> String {
+pub(super) fn verdict(value_ms: f64, limit_ms: f64) -> String {
     if value_ms < limit_ms {
         "met".into()
     } else {
@@ -649,7 +678,7 @@ async fn targets(db: &PgPool, project: ProjectId) -> anyhow::Result<(Vec<(i64, i
 
 /// A coding of 40–1,200 characters at a random place of a random
 /// transcript (of `targets`), with a random code.
-fn random_coding(r: &mut Rng, docs: &[(i64, i32)], codes: &[i64]) -> serde_json::Value {
+pub(super) fn random_coding(r: &mut Rng, docs: &[(i64, i32)], codes: &[i64]) -> serde_json::Value {
     let (doc, len) = docs[r.below(docs.len())];
     let start = r.below(len as usize - 1500);
     json!({
