@@ -2579,18 +2579,10 @@ async fn exports_and_a_documents_list_resolve_speakers_as_the_excerpt_list_does(
         let db = app.db.clone();
         async move {
             let mut out = Vec::new();
-            for_each(
-                &db,
-                p,
-                &filter,
-                map.as_ref(),
-                i64::MAX,
-                0,
-                |c, _| {
-                    out.push(serde_json::to_value(&c).unwrap());
-                    ControlFlow::Continue(())
-                },
-            )
+            for_each(&db, p, &filter, map.as_ref(), i64::MAX, 0, |c, _| {
+                out.push(serde_json::to_value(&c).unwrap());
+                ControlFlow::Continue(())
+            })
             .await
             .unwrap();
             out

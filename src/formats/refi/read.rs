@@ -9,9 +9,11 @@
 //! accents …): selections count positions in exactly that text, and
 //! `positions` maps them onto Parley's normalised text.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Display;
 use std::io::Cursor;
+use std::rc::Rc;
 
 use quick_xml::events::{BytesRef, Event};
 use quick_xml::{Reader, XmlVersion};
@@ -65,12 +67,11 @@ pub fn read_qdpx(bytes: &[u8], limits: &ZipLimits) -> Result<Exchange, FormatErr
     let (qde_index, qde_name) = find_qde(&entries)?;
     let mut budget = ZipBudget::new(limits, "the .qdpx file", "the .qdpx file");
     let qde = budget.read(&mut archive, qde_index, &qde_name)?;
-    let xml = decode(&qde).ok_or_else(|| {
+    let xml = decode(qde).map_err(|_| {
         FormatError::new(format!(
             "the project file {qde_name} is not UTF-8 (or UTF-16) text; it may be damaged"
         ))
     })?;
-    drop(qde);
 
     // Reading a source can fail for the whole archive (the cap); the
     // callback can only say "no file", so the failure waits here.
@@ -111,13 +112,13 @@ pub fn read_qdc(bytes: &[u8]) -> Result<Exchange, FormatError> {
     if bytes.len() > MAX_XML_BYTES {
         return Err(too_large(label));
     }
-    let xml = decode(bytes).ok_or_else(|| {
+    let xml = decode(bytes.to_vec()).map_err(|_| {
         FormatError::new(format!(
             "{label} is not UTF-8 (or UTF-16) text; save it as UTF-8 and try again"
         ))
     })?;
     let root = parse(&xml, label)?;
-    match root.name.as_str() {
+    match &*root.name {
         "CodeBook" => {}
         "Project" => {
             return Err(FormatError::new(
@@ -148,7 +149,7 @@ fn read_project(
     }
     let xml = xml.strip_prefix('\u{feff}').unwrap_or(xml);
     let root = parse(xml, label)?;
-    match root.name.as_str() {
+    match &*root.name {
         "Project" => {}
         "CodeBook" => {
             return Err(FormatError::new(
@@ -339,7 +340,9 @@ fn percent_decode(text: &str) -> Option<String> {
 
 /// UTF-8 (a BOM dropped) or UTF-16 with a BOM; nothing is normalised, so
 /// positions still count the text as its tool wrote it (after the BOM).
-fn decode(bytes: &[u8]) -> Option<String> {
+fn decode(mut bytes: Vec<u8>) -> Result<String, Vec<u8>> {
+    // Taken by value: UTF-8 (most files) becomes the string in place,
+    // without a second copy of a file that may be tens of megabytes.
     let utf16 = |bytes: &[u8], from: fn([u8; 2]) -> u16| {
         if !bytes.len().is_multiple_of(2) {
             return None;
@@ -349,34 +352,43 @@ fn decode(bytes: &[u8]) -> Option<String> {
             .collect::<Result<String, _>>()
             .ok()
     };
-    match bytes {
-        [0xEF, 0xBB, 0xBF, rest @ ..] => std::str::from_utf8(rest).ok().map(str::to_owned),
-        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
-        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
-        _ => std::str::from_utf8(bytes).ok().map(str::to_owned),
+    let order: Option<fn([u8; 2]) -> u16> = match bytes.as_slice() {
+        [0xFF, 0xFE, ..] => Some(u16::from_le_bytes),
+        [0xFE, 0xFF, ..] => Some(u16::from_be_bytes),
+        _ => None,
+    };
+    if let Some(from) = order {
+        return utf16(&bytes[2..], from).ok_or(bytes);
     }
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(std::string::FromUtf8Error::into_bytes)
 }
 
 // ---------------------------------------------------------------- XML ----
 
-/// An element with its attributes, its own text and its child elements.
-struct El {
-    /// Local name (no prefix).
-    name: String,
-    /// Name as written, with any prefix.
-    qname: String,
+/// An element with its attributes, its own text and its child elements;
+/// `'x` is the file's text, which character data borrows from.
+struct El<'x> {
+    /// Local name (no prefix), shared by every element of that name: a
+    /// file may hold half a million elements, and each its own copy of
+    /// its name cost more than the element.
+    name: Rc<str>,
+    /// The prefix the name is written with, if any.
+    prefix: Option<Box<str>>,
     /// Attributes as written (qualified names), values unescaped.
     attrs: Vec<(String, String)>,
     /// All character data directly inside, concatenated, with line breaks
     /// as written (an XML parser would make CRLF and CR into LF; see
     /// [`El::text`]).
-    raw: String,
-    children: Vec<El>,
+    raw: Cow<'x, str>,
+    children: Vec<El<'x>>,
     /// Byte offset of the start tag, for messages.
     at: usize,
 }
 
-impl El {
+impl El<'_> {
     /// An attribute by local name; namespace declarations are not
     /// attributes here.
     fn attr(&self, local: &str) -> Option<&str> {
@@ -395,18 +407,27 @@ impl El {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The character data with line breaks as XML 1.0 reads them (`\n`).
-    fn text(&self) -> String {
-        self.raw.replace("\r\n", "\n").replace('\r', "\n")
+    /// The character data with line breaks as XML 1.0 reads them (`\n`);
+    /// borrowed when there is nothing to change (a long description is
+    /// then copied once, not three times).
+    fn text(&self) -> Cow<'_, str> {
+        if self.raw.contains('\r') {
+            Cow::Owned(self.raw.replace("\r\n", "\n").replace('\r', "\n"))
+        } else {
+            Cow::Borrowed(&*self.raw)
+        }
     }
 
     /// [`El::text`] without white space around it.
     fn trimmed(&self) -> String {
-        self.text().trim().to_owned()
+        match self.text() {
+            Cow::Owned(s) if s.trim().len() == s.len() => s,
+            text => text.trim().to_owned(),
+        }
     }
 
-    fn child(&self, name: &str) -> Option<&El> {
-        self.children.iter().find(|c| c.name == name)
+    fn child(&self, name: &str) -> Option<&El<'_>> {
+        self.children.iter().find(|c| &*c.name == name)
     }
 
     /// A non-blank attribute, trimmed.
@@ -479,15 +500,27 @@ fn resolve_reference(reference: &BytesRef<'_>) -> Option<String> {
     Some(resolved.to_owned())
 }
 
+/// Add character data to an element's: the first piece is borrowed from
+/// the file (a long description is then not copied at all), later ones
+/// make it owned.
+fn append<'x>(raw: &mut Cow<'x, str>, text: Cow<'x, str>) {
+    if raw.is_empty() {
+        *raw = text;
+    } else {
+        raw.to_mut().push_str(&text);
+    }
+}
+
 /// The whole document as a tree. DTDs, unknown entities, several roots,
 /// unclosed elements and nesting deeper than [`MAX_DEPTH`] are errors.
-fn parse(xml: &str, label: &str) -> Result<El, FormatError> {
+fn parse<'x>(xml: &'x str, label: &str) -> Result<El<'x>, FormatError> {
     let mut reader = Reader::from_str(xml);
     reader.config_mut().expand_empty_elements = true;
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<El> = Vec::new();
     let mut root: Option<El> = None;
     let mut elements = 0usize;
+    let mut names: HashMap<String, Rc<str>> = HashMap::new();
     loop {
         let before = reader.buffer_position();
         let event = reader
@@ -519,11 +552,24 @@ fn parse(xml: &str, label: &str) -> Result<El, FormatError> {
                     let key = attr.key.as_ref().to_owned();
                     attrs.push((key, value.into_owned()));
                 }
+                let local = e.local_name();
+                let name = match names.get(local.as_ref()) {
+                    Some(name) => name.clone(),
+                    None => {
+                        let name: Rc<str> = Rc::from(local.as_ref());
+                        names.insert(local.as_ref().to_owned(), name.clone());
+                        name
+                    }
+                };
+                let qname = e.name();
                 stack.push(El {
-                    name: e.local_name().as_ref().to_owned(),
-                    qname: e.name().as_ref().to_owned(),
+                    name,
+                    prefix: qname
+                        .as_ref()
+                        .split_once(':')
+                        .map(|(prefix, _)| Box::from(prefix)),
                     attrs,
-                    raw: String::new(),
+                    raw: Cow::Borrowed(""),
                     children: Vec::new(),
                     at: usize::try_from(before).unwrap_or(usize::MAX),
                 });
@@ -540,7 +586,7 @@ fn parse(xml: &str, label: &str) -> Result<El, FormatError> {
             Event::Text(t) => {
                 let text = t.into_inner();
                 match stack.last_mut() {
-                    Some(top) => top.raw.push_str(&text),
+                    Some(top) => append(&mut top.raw, text),
                     None if text.trim().is_empty() => {}
                     None => {
                         return Err(malformed(
@@ -553,7 +599,7 @@ fn parse(xml: &str, label: &str) -> Result<El, FormatError> {
                 }
             }
             Event::CData(t) => match stack.last_mut() {
-                Some(top) => top.raw.push_str(&t.into_inner()),
+                Some(top) => append(&mut top.raw, t.into_inner()),
                 None => {
                     return Err(malformed(
                         xml,
@@ -568,7 +614,7 @@ fn parse(xml: &str, label: &str) -> Result<El, FormatError> {
                     malformed(xml, label, before, format!("unknown entity &{};", &*r))
                 })?;
                 match stack.last_mut() {
-                    Some(top) => top.raw.push_str(&resolved),
+                    Some(top) => top.raw.to_mut().push_str(&resolved),
                     None => {
                         return Err(malformed(
                             xml,
@@ -598,8 +644,8 @@ fn parse(xml: &str, label: &str) -> Result<El, FormatError> {
 /// Any `urn:QDA-XML:…` namespace (`project:1.0`, `codebook:1:0`,
 /// `codebook:0:4` …) or none; another vocabulary is not REFI-QDA.
 fn check_namespace(root: &El, label: &str) -> Result<(), FormatError> {
-    let declared = match root.qname.split_once(':') {
-        Some((prefix, _)) => root.raw_attr(&format!("xmlns:{prefix}")),
+    let declared = match &root.prefix {
+        Some(prefix) => root.raw_attr(&format!("xmlns:{prefix}")),
         None => root.raw_attr("xmlns"),
     };
     match declared.map(str::trim) {
@@ -701,10 +747,10 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
             ..Exchange::default()
         };
         for part in &root.children {
-            match part.name.as_str() {
+            match &*part.name {
                 "Users" => {
                     for user in &part.children {
-                        if user.name == "User" {
+                        if &*user.name == "User" {
                             ex.users.push(User {
                                 guid: self.guid_of(user)?,
                                 name: user.attr("name").map(str::to_owned),
@@ -717,7 +763,7 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
                 "CodeBook" => self.codebook(part, &mut ex)?,
                 "Variables" => {
                     for var in &part.children {
-                        if var.name == "Variable" {
+                        if &*var.name == "Variable" {
                             ex.variables.push(Variable {
                                 guid: self.guid_of(var)?,
                                 name: var.attr("name").unwrap_or_default().to_owned(),
@@ -730,7 +776,7 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
                 }
                 "Cases" => {
                     for case in &part.children {
-                        if case.name == "Case" {
+                        if &*case.name == "Case" {
                             let case = self.case(case)?;
                             ex.cases.push(case);
                         } else {
@@ -740,7 +786,7 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
                 }
                 "Sources" => {
                     for source in &part.children {
-                        if source.name == "TextSource" {
+                        if &*source.name == "TextSource" {
                             let source = self.text_source(source)?;
                             ex.sources.push(source);
                         } else {
@@ -750,7 +796,7 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
                 }
                 "Notes" => {
                     for note in &part.children {
-                        if note.name == "Note" {
+                        if &*note.name == "Note" {
                             let note = self.note(note)?;
                             ex.notes.push(note);
                         } else {
@@ -760,7 +806,7 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
                 }
                 "Links" => {
                     for link in &part.children {
-                        if link.name == "Link" {
+                        if &*link.name == "Link" {
                             self.skipped.add("link", "links");
                         } else {
                             self.skipped.unknown(link);
@@ -770,7 +816,7 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
                 "Sets" => self.sets(part, &mut ex.sets)?,
                 "Graphs" => {
                     for graph in &part.children {
-                        if graph.name == "Graph" {
+                        if &*graph.name == "Graph" {
                             self.skipped.add("graph", "graphs");
                         } else {
                             self.skipped.unknown(graph);
@@ -788,10 +834,10 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
     /// `CodeBook`: `Codes`, and (in `.qdc` files) `Sets` of codes.
     fn codebook(&mut self, book: &El, ex: &mut Exchange) -> Result<(), FormatError> {
         for part in &book.children {
-            match part.name.as_str() {
+            match &*part.name {
                 "Codes" => {
                     for code in &part.children {
-                        if code.name == "Code" {
+                        if &*code.name == "Code" {
                             let code = self.code(code)?;
                             ex.codes.push(code);
                         } else {
@@ -819,7 +865,7 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
             children: Vec::new(),
         };
         for part in &el.children {
-            match part.name.as_str() {
+            match &*part.name {
                 "Description" => code.description = part.trimmed(),
                 "NoteRef" => code.notes.extend(self.target(part)),
                 "Code" => {
@@ -834,7 +880,7 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
 
     fn sets(&mut self, el: &El, sets: &mut Vec<Set>) -> Result<(), FormatError> {
         for set in &el.children {
-            if set.name != "Set" {
+            if &*set.name != "Set" {
                 self.skipped.unknown(set);
                 continue;
             }
@@ -844,7 +890,7 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
                 ..Set::default()
             };
             for member in &set.children {
-                match member.name.as_str() {
+                match &*member.name {
                     "Description" => out.description = member.trimmed(),
                     "MemberCode" => out.codes.extend(self.target(member)),
                     "MemberSource" => out.sources.extend(self.target(member)),
@@ -861,8 +907,8 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
         let variable = el
             .child("VariableRef")
             .and_then(|r| r.guid_attr("targetGUID"));
-        let value = el.children.iter().find_map(|c| match c.name.as_str() {
-            "TextValue" => Some(c.text()),
+        let value = el.children.iter().find_map(|c| match &*c.name {
+            "TextValue" => Some(c.text().into_owned()),
             "BooleanValue" | "IntegerValue" | "FloatValue" | "DateValue" | "DateTimeValue" => {
                 Some(c.trimmed())
             }
@@ -885,7 +931,7 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
             ..Case::default()
         };
         for part in &el.children {
-            match part.name.as_str() {
+            match &*part.name {
                 "Description" => case.description = part.trimmed(),
                 "VariableValue" => case.values.extend(self.value(part)),
                 "SourceRef" => case.sources.extend(self.target(part)),
@@ -903,7 +949,7 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
     /// source is listed for the error), `None` when it is missing.
     fn load(&mut self, path: &str) -> Option<Result<String, ()>> {
         let bytes = (self.file)(path)?;
-        Some(decode(&bytes).ok_or(()))
+        Some(decode(bytes).map_err(|_| ()))
     }
 
     fn text_source(&mut self, el: &El) -> Result<TextSource, FormatError> {
@@ -918,12 +964,12 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
         };
         let mut content: Option<String> = None;
         for part in &el.children {
-            match part.name.as_str() {
+            match &*part.name {
                 "Description" => source.description = part.trimmed(),
                 // Kept exactly: the positions count this text as its tool
                 // did, and a CRLF read as one (Crlf::One) is what an XML
                 // parser would have made of it.
-                "PlainTextContent" => content = Some(part.raw.clone()),
+                "PlainTextContent" => content = Some(part.raw.clone().into_owned()),
                 "PlainTextSelection" => source.selections.extend(self.selection(part)?),
                 "Coding" => self
                     .skipped
@@ -971,7 +1017,7 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
             ..Selection::default()
         };
         for part in &el.children {
-            match part.name.as_str() {
+            match &*part.name {
                 "Description" => selection.description = part.trimmed(),
                 "Coding" => {
                     let coding = self.coding(part)?;
@@ -992,7 +1038,7 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
             ..Coding::default()
         };
         for part in &el.children {
-            match part.name.as_str() {
+            match &*part.name {
                 "CodeRef" => {
                     if let Some(code) = self.target(part) {
                         coding.code = code;
@@ -1015,8 +1061,8 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
         };
         let mut content = None;
         for part in &el.children {
-            match part.name.as_str() {
-                "PlainTextContent" => content = Some(part.text()),
+            match &*part.name {
+                "PlainTextContent" => content = Some(part.text().into_owned()),
                 "PlainTextSelection" => self
                     .skipped
                     .add("selection in a note", "selections in notes"),
@@ -1026,7 +1072,7 @@ impl<'x, F: FnMut(&str) -> Option<Vec<u8>>> Walker<'x, F> {
         }
         let from_file = match el.opt("plainTextPath") {
             Some(path) => match (self.file)(&path) {
-                Some(bytes) => Some(decode(&bytes).unwrap_or_else(|| {
+                Some(bytes) => Some(decode(bytes).unwrap_or_else(|bytes| {
                     self.skipped.add(
                         "note whose file is not UTF-8 (read with replacement characters)",
                         "notes whose files are not UTF-8 (read with replacement characters)",
@@ -1076,7 +1122,7 @@ fn other_source(el: &El) -> OtherSource {
                     .unwrap_or_else(|| format!("#{}", child.at));
                 selections.insert(key.clone());
                 walk(child, Some(&key), selections, codings, loose);
-            } else if child.name == "Coding" {
+            } else if &*child.name == "Coding" {
                 let code = child
                     .child("CodeRef")
                     .and_then(|r| r.guid_attr("targetGUID"));
@@ -1096,7 +1142,7 @@ fn other_source(el: &El) -> OtherSource {
     let mut loose = 0;
     walk(el, None, &mut selections, &mut codings, &mut loose);
     OtherSource {
-        kind: el.name.clone(),
+        kind: el.name.to_string(),
         name: name_of(el)
             .or_else(|| el.attr("path").map(file_name).map(str::to_owned))
             .unwrap_or_default(),
