@@ -1957,8 +1957,12 @@ async fn viewers_download_outsiders_see_nothing_bad_parameters_are_422(pool: PgP
             theirs.headers().get("content-disposition"),
             "{path}"
         );
+        // Its size is announced (a client's progress bar), and true.
+        let declared = mine.content_length();
+        let body = mine.bytes().await.unwrap();
+        assert_eq!(declared, Some(body.len() as u64), "{path}");
         if ct.starts_with("text/") {
-            assert_eq!(mine.text().await.unwrap(), theirs.text().await.unwrap());
+            assert_eq!(body, theirs.bytes().await.unwrap());
         }
         if !ct.starts_with("text/html") && !path.contains("codebook") {
             let disposition = get_with(&viewer, &path, &q).await.headers()["content-disposition"]
