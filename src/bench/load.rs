@@ -52,12 +52,7 @@ struct Tally {
 impl Tally {
     fn merge(&mut self, other: Tally) {
         for (op, t) in other.ops {
-            let mine = self.ops.entry(op).or_default();
-            mine.samples.extend(t.samples);
-            for (s, n) in t.statuses {
-                *mine.statuses.entry(s).or_default() += n;
-            }
-            mine.bytes = mine.bytes.max(t.bytes);
+            self.ops.entry(op).or_default().absorb(t);
         }
         for (op, why) in other.refused {
             self.refused.entry(op).or_insert(why);
@@ -327,4 +322,38 @@ async fn run(ctx: &Ctx, project: ProjectId, n_servers: usize) -> anyhow::Result<
         ..Row::default()
     });
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+
+    #[test]
+    fn tallies_add_up_and_keep_the_first_refusal() {
+        let mut a = Tally::default();
+        a.ops
+            .entry(CODE)
+            .or_default()
+            .add(Duration::from_millis(2), StatusCode::CREATED, 10);
+        a.refused.insert(PAGE, "first".into());
+        let mut b = Tally::default();
+        let t = b.ops.entry(CODE).or_default();
+        t.add(Duration::from_millis(4), StatusCode::CREATED, 30);
+        t.add(Duration::from_millis(6), StatusCode::CONFLICT, 5);
+        b.ops
+            .entry(PAGE)
+            .or_default()
+            .add(Duration::from_millis(9), StatusCode::BAD_REQUEST, 1);
+        b.refused.insert(PAGE, "second".into());
+        b.failed = 2;
+        a.merge(b);
+        let code = &a.ops[CODE];
+        assert_eq!(code.samples.len(), 3);
+        assert_eq!(code.statuses(), "2×201, 1×409");
+        assert_eq!(code.bytes, 30);
+        assert_eq!(a.ops[PAGE].samples.len(), 1);
+        assert_eq!(a.refused[PAGE], "first");
+        assert_eq!(a.failed, 2);
+    }
 }

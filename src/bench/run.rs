@@ -582,6 +582,15 @@ impl Timing {
         self.bytes = self.bytes.max(bytes);
     }
 
+    /// Add another measurement's samples and statuses to this one.
+    pub(super) fn absorb(&mut self, other: Timing) {
+        self.samples.extend(other.samples);
+        for (s, n) in other.statuses {
+            *self.statuses.entry(s).or_default() += n;
+        }
+        self.bytes = self.bytes.max(other.bytes);
+    }
+
     /// p50, p95, p99 and max in ms (nearest rank).
     pub(super) fn percentiles(&self) -> [f64; 4] {
         let mut s: Vec<f64> = self.samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
@@ -782,10 +791,7 @@ async fn coding(ctx: &Ctx, project: ProjectId) -> anyhow::Result<Vec<Row>> {
         let wall = started.elapsed();
         let mut t = Timing::default();
         for part in parts {
-            t.samples.extend(part.samples);
-            for (s, n) in part.statuses {
-                *t.statuses.entry(s).or_default() += n;
-            }
+            t.absorb(part);
         }
         let mut r = row(what, &t, &server, &p);
         r.throughput = Some(t.samples.len() as f64 / wall.as_secs_f64());
