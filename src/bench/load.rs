@@ -9,9 +9,7 @@
 //! request (a status of 400 or more, or no answer) counts as an error.
 
 use super::Rng;
-use super::run::{Ctx, Probe, Row, Server, TOKEN_NAME, Timing, postgres_cpu_seconds, verdict};
-use super::seed;
-use crate::domain::account;
+use super::run::{Ctx, Probe, Row, Server, Timing, person, postgres_cpu_seconds, verdict};
 use crate::domain::ids::ProjectId;
 use crate::domain::project::Role;
 use crate::store;
@@ -68,31 +66,6 @@ pub(super) async fn sustained(ctx: &Ctx, project: ProjectId) -> anyhow::Result<V
         rows.extend(run(ctx, project, servers.max(1)).await?);
     }
     Ok(rows)
-}
-
-/// An account of `role` in `project` with a fresh token, for person `k`.
-async fn person(
-    ctx: &Ctx,
-    project: ProjectId,
-    kind: &str,
-    k: usize,
-    role: Role,
-) -> anyhow::Result<String> {
-    let user = seed::ensure_user(
-        &ctx.db,
-        &format!("bench-{kind}-{k}@parley.invalid"),
-        &format!("Bench {kind} {k}"),
-    )
-    .await?;
-    if store::members::get(&ctx.db, project, user.id)
-        .await?
-        .is_none()
-    {
-        store::members::add(&ctx.db, project, user.id, role).await?;
-    }
-    let (token, hash) = account::new_token();
-    store::tokens::insert(&ctx.db, user.id, TOKEN_NAME, &hash).await?;
-    Ok(token)
 }
 
 async fn run(ctx: &Ctx, project: ProjectId, n_servers: usize) -> anyhow::Result<Vec<Row>> {

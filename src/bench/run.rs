@@ -128,7 +128,7 @@ pub struct RunArgs {
 }
 
 /// The name of the API tokens a run makes (and removes).
-pub(super) const TOKEN_NAME: &str = "parley bench run";
+const TOKEN_NAME: &str = "parley bench run";
 
 /// One line of the report.
 #[derive(Debug, Clone, Default)]
@@ -706,21 +706,7 @@ async fn coding(ctx: &Ctx, project: ProjectId) -> anyhow::Result<Vec<Row>> {
     let clients = ctx.args.clients.max(1);
     let mut tokens = Vec::with_capacity(clients);
     for k in 1..=clients {
-        let user = seed::ensure_user(
-            &ctx.db,
-            &format!("bench-client-{k}@parley.invalid"),
-            &format!("Bench client {k}"),
-        )
-        .await?;
-        if store::members::get(&ctx.db, project, user.id)
-            .await?
-            .is_none()
-        {
-            store::members::add(&ctx.db, project, user.id, Role::Coder).await?;
-        }
-        let (token, hash) = account::new_token();
-        store::tokens::insert(&ctx.db, user.id, TOKEN_NAME, &hash).await?;
-        tokens.push(token);
+        tokens.push(person(ctx, project, "client", k, Role::Coder).await?);
     }
     let server = Server::start(&ctx.url).await?;
     let url = server.url(&format!("/api/v1/projects/{project}/codings"));
@@ -802,6 +788,33 @@ async fn coding(ctx: &Ctx, project: ProjectId) -> anyhow::Result<Vec<Row>> {
     }
     server.stop().await;
     Ok(rows)
+}
+
+/// The account `bench-{kind}-{k}@parley.invalid`, made a member of
+/// `project` as `role` if it is not one yet, and a fresh API token of it.
+/// (The run removes the codings of `bench-client-…` accounts afterwards.)
+pub(super) async fn person(
+    ctx: &Ctx,
+    project: ProjectId,
+    kind: &str,
+    k: usize,
+    role: Role,
+) -> anyhow::Result<String> {
+    let user = seed::ensure_user(
+        &ctx.db,
+        &format!("bench-{kind}-{k}@parley.invalid"),
+        &format!("Bench {kind} {k}"),
+    )
+    .await?;
+    if store::members::get(&ctx.db, project, user.id)
+        .await?
+        .is_none()
+    {
+        store::members::add(&ctx.db, project, user.id, role).await?;
+    }
+    let (token, hash) = account::new_token();
+    store::tokens::insert(&ctx.db, user.id, TOKEN_NAME, &hash).await?;
+    Ok(token)
 }
 
 /// A browser-like client signed in through the login form.
