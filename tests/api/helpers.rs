@@ -162,7 +162,12 @@ impl Api {
             .unwrap()
     }
 
-    pub async fn raw_post(&self, path: &str, content_type: &str, body: &'static str) -> Response {
+    pub async fn raw_post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
         self.req(reqwest::Method::POST, path)
             .header("content-type", content_type)
             .body(body)

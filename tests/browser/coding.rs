@@ -655,7 +655,7 @@ async fn the_code_filter_ranks_matches_and_offers_to_create_a_code(pool: PgPool)
         .raw_post(
             &format!("/projects/{p}/codes/import"),
             "text/csv",
-            Box::leak(csv.into_boxed_str()),
+            csv,
         )
         .await;
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());

@@ -89,3 +89,109 @@ async fn a_transcript_shows_its_speakers_and_their_mapping_can_be_fixed(pool: Pg
     screenshot(&page, "participants").await;
     chromium.close().await;
 }
+
+/// A big project's speaker menus: the participants are sent once and the
+/// page fills every menu from them, each keeping its choice, and the
+/// mapping saves as it does on a small project.
+#[sqlx::test]
+async fn a_big_projects_speaker_menus_are_filled_from_one_list(pool: PgPool) {
+    let Some(chromium) = Chromium::launch().await else {
+        return;
+    };
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("ann@example.org").await;
+    let p = owner.project("Many people").await;
+    let mut csv = String::from("label,group\n");
+    for k in 1..=1200 {
+        csv.push_str(&format!("P{k:04},Staff\n"));
+    }
+    let res = owner
+        .raw_post(
+            &format!("/projects/{p}/participants/import"),
+            "text/csv",
+            csv,
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let text = "Facilitator: Welcome.\nP0007: First.\nP0999: Second.\nZed: Third.\n";
+    let (id, _) = owner.document(p, "Group", text).await;
+
+    let page = chromium.browser.new_page(app.url("/login")).await.unwrap();
+    fill(&page, "input[name=email]", "ann@example.org").await;
+    fill(&page, "input[name=password]", PASSWORD).await;
+    click(&page, "button[type=submit].primary").await;
+    wait_for_url(&page, |u| u.ends_with("/projects")).await;
+    // The page as sent lists the participants once, not once a speaker.
+    let sent = app
+        .signed_in("ann@example.org")
+        .await
+        .get(app.url(&format!("/projects/{p}/documents/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(sent.matches(">P0500 (Staff)</option>").count(), 1);
+
+    page.goto(app.url(&format!("/projects/{p}/documents/{id}")))
+        .await
+        .unwrap();
+    wait_for_url(&page, |u| u.ends_with(&format!("/documents/{id}"))).await;
+    let menus = page
+        .evaluate(
+            "Array.from(document.querySelectorAll('.speaker-row select')).map(s => \
+             [s.options.length, s.value, s.querySelector('optgroup[label=Participants]').children.length])",
+        )
+        .await
+        .unwrap()
+        .into_value::<Vec<(usize, String, usize)>>()
+        .unwrap();
+    assert_eq!(menus.len(), 4, "{menus:?}");
+    // Every menu offers all 1,200 participants and keeps its choice: the
+    // facilitator, P0007 and P0999 mapped by their labels, Zed unassigned.
+    assert!(menus.iter().all(|m| m.2 == 1200), "{menus:?}");
+    let chosen: Vec<&str> = menus.iter().map(|m| m.1.as_str()).collect();
+    assert_eq!(
+        chosen.iter().filter(|v| v.starts_with("p:")).count(),
+        2,
+        "{chosen:?}"
+    );
+    assert!(
+        chosen.contains(&"interviewer") && chosen.contains(&"unassigned"),
+        "{chosen:?}"
+    );
+    screenshot(&page, "transcript-many-participants").await;
+
+    // Map Zed to P0500 and save: the filled menu posts like a plain one.
+    let zed = menus.iter().position(|m| m.1 == "unassigned").unwrap() + 1;
+    let p0500: String = page
+        .evaluate(format!(
+            "Array.from(document.querySelectorAll('select[name=map_{zed}] option')).find(o => o.textContent === 'P0500 (Staff)').value"
+        ))
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    page.evaluate(format!(
+        "document.querySelector('select[name=map_{zed}]').value = '{p0500}'"
+    ))
+    .await
+    .unwrap();
+    click(&page, ".speaker-panel button[type=submit]").await;
+    let mut mapped = None;
+    for _ in 0..100 {
+        mapped = sqlx::query_scalar!(
+            r#"select p.label from speaker s join participant p using (participant_id) where s.label = 'Zed'"#
+        )
+        .fetch_optional(&app.db)
+        .await
+        .unwrap();
+        if mapped.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(mapped.as_deref(), Some("P0500"));
+    chromium.close().await;
+}

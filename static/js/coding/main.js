@@ -11,6 +11,7 @@
 //   live.js       other coders' work, polled
 //   place.js      where you were in each document: scroll and caret
 //   handles.js    drag a coding's ends with the mouse
+//   speakers.js   the speaker menus of a big project, filled from one list
 //
 // Every module works on one `page` object: the page's elements, what the
 // server sent, and what has changed since.
@@ -23,7 +24,9 @@ import { flash, render, setupPainting } from "./painting.js";
 import { setupPanel, showHere } from "./panel.js";
 import { indexChunks, rangeFor } from "./positions.js";
 import { guardText, selectPositions, watchSelection } from "./selection.js";
+import { fillSpeakerMenus } from "./speakers.js";
 
+fillSpeakerMenus();
 const stateEl = document.getElementById("coding-state");
 const article = document.getElementById("transcript");
 if (stateEl && article) start(JSON.parse(stateEl.textContent), article);
