@@ -652,11 +652,7 @@ async fn the_code_filter_ranks_matches_and_offers_to_create_a_code(pool: PgPool)
         csv.push_str(&format!("Theme {:03} / Filler {i:03}\n", i % 7));
     }
     let res = owner
-        .raw_post(
-            &format!("/projects/{p}/codes/import"),
-            "text/csv",
-            csv,
-        )
+        .raw_post(&format!("/projects/{p}/codes/import"), "text/csv", csv)
         .await;
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     let page = open_signed_in(
