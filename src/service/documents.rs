@@ -292,13 +292,8 @@ pub struct DocumentDetail {
 /// A document with its text, turns and speakers: four independent reads,
 /// made at once.
 pub async fn detail(db: &PgPool, project: ProjectId, id: DocumentId) -> Result<DocumentDetail> {
-    let (summary, text, turns, speakers) = tokio::try_join!(
-        store::documents::get(db, project, id),
-        store::documents::text(db, project, id),
-        store::documents::turns(db, project, id),
-        store::documents::speakers(db, project, id),
-    )?;
-    let (Some(summary), Some(text)) = (summary, text) else {
+    let Some((summary, text, turns, speakers)) = store::documents::detail(db, project, id).await?
+    else {
         return Err(Error::NotFound);
     };
     Ok(DocumentDetail {

@@ -219,6 +219,135 @@ pub async fn get(
     Ok(summaries(pool, project, Some(id), 1, 0).await?.pop())
 }
 
+/// A document whole: its summary, text, turns and speakers (most taking
+/// part first), in one statement — four reads at once cost twice as much.
+pub async fn detail(
+    pool: &PgPool,
+    project: ProjectId,
+    id: DocumentId,
+) -> sqlx::Result<Option<(DocumentSummary, String, Vec<Turn>, Vec<Speaker>)>> {
+    let Some(r) = sqlx::query!(
+        r#"
+        select d.document_id as "id: DocumentId", d.title, d.kind as "kind: DocumentKind",
+               d.held_on, d.attributes as "attributes: Json<Attributes>", d.original_filename,
+               d.source_format, d.char_count as length, d.created_at, d.body,
+               coalesce(t.speakers, '{}') as "turn_speakers!: Vec<Option<String>>",
+               coalesce(t.starts, '{}') as "turn_starts!: Vec<i32>",
+               coalesce(t.ends, '{}') as "turn_ends!: Vec<i32>",
+               coalesce(t.times, '{}') as "turn_times!: Vec<Option<i64>>",
+               coalesce(s.labels, '{}') as "labels!: Vec<String>",
+               coalesce(s.participant_ids, '{}') as "participant_ids!: Vec<Option<i64>>",
+               coalesce(s.interviewers, '{}') as "interviewers!: Vec<bool>",
+               coalesce(s.participants, '{}') as "participants!: Vec<Option<String>>",
+               coalesce(s.groups, '{}') as "groups!: Vec<Option<String>>",
+               coalesce(s.group_ids, '{}') as "group_ids!: Vec<Option<i64>>"
+        from document d
+        cross join lateral (
+            select array_agg(t.speaker order by t.turn_no) as speakers,
+                   array_agg(t.start_pos order by t.turn_no) as starts,
+                   array_agg(t.end_pos order by t.turn_no) as ends,
+                   array_agg(t.time_ms order by t.turn_no) as times
+            from turn t where t.document_id = d.document_id
+        ) t
+        cross join lateral (
+            select array_agg(s.label order by s.label) as labels,
+                   array_agg(s.participant_id order by s.label) as participant_ids,
+                   array_agg(s.is_interviewer order by s.label) as interviewers,
+                   array_agg(p.label order by s.label) as participants,
+                   array_agg(g.name order by s.label) as groups,
+                   array_agg(p.group_id order by s.label) as group_ids
+            from speaker s
+            left join participant p on p.participant_id = s.participant_id
+            left join stakeholder_group g on g.group_id = p.group_id
+            where s.document_id = d.document_id
+        ) s
+        where d.project_id = $1 and d.document_id = $2
+        "#,
+        project as ProjectId,
+        id as DocumentId
+    )
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let turns: Vec<Turn> = r
+        .turn_speakers
+        .into_iter()
+        .zip(r.turn_starts)
+        .zip(r.turn_ends.into_iter().zip(r.turn_times))
+        .map(|((speaker, start), (end, time_ms))| Turn {
+            speaker,
+            start: start as usize,
+            end: end as usize,
+            time_ms: time_ms.map(|t| t as u64),
+        })
+        .collect();
+    // Each speaker's turns and first turn, from the turns themselves.
+    let mut taking_part: std::collections::HashMap<&str, (i64, usize)> =
+        std::collections::HashMap::new();
+    for (i, t) in turns.iter().enumerate() {
+        if let Some(label) = &t.speaker {
+            taking_part.entry(label.as_str()).or_insert((0, i)).0 += 1;
+        }
+    }
+    let mut speakers: Vec<(Option<usize>, Speaker)> = r
+        .labels
+        .iter()
+        .zip(r.participant_ids)
+        .zip(r.interviewers)
+        .zip(r.participants.into_iter().zip(r.groups).zip(r.group_ids))
+        .map(
+            |(((label, participant_id), interviewer), ((participant, group), group_id))| {
+                let participant_id = participant_id.map(ParticipantId);
+                let mapping = Mapping {
+                    label: label.clone(),
+                    participant: participant_id,
+                    interviewer,
+                };
+                let (turns, first) = match taking_part.get(label.as_str()) {
+                    Some(&(n, first)) => (n, Some(first)),
+                    None => (0, None),
+                };
+                (
+                    first,
+                    Speaker {
+                        role: mapping.role(),
+                        label: label.clone(),
+                        participant_id,
+                        participant,
+                        group,
+                        group_id: group_id.map(GroupId),
+                        turns,
+                    },
+                )
+            },
+        )
+        .collect();
+    // As `speakers` orders them: by first turn, those with none last; the
+    // sort is stable, so ties keep the database's order of labels.
+    speakers.sort_by_key(|(first, _)| (first.is_none(), *first));
+    let speakers: Vec<Speaker> = speakers.into_iter().map(|(_, s)| s).collect();
+    let summary = DocumentSummary {
+        id: r.id,
+        title: r.title,
+        kind: r.kind,
+        held_on: r.held_on,
+        attributes: r.attributes.0,
+        original_filename: r.original_filename,
+        source_format: r.source_format,
+        length: r.length,
+        created_at: r.created_at,
+        turn_count: turns.len() as i64,
+        speaker_count: speakers.len() as i64,
+        unassigned_speakers: speakers
+            .iter()
+            .filter(|s| s.role == SpeakerRole::Unassigned)
+            .count() as i64,
+    };
+    Ok(Some((summary, r.body, turns, speakers)))
+}
+
 pub async fn text(
     pool: &PgPool,
     project: ProjectId,

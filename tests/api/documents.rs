@@ -667,3 +667,70 @@ async fn an_identical_file_is_added_again_only_when_asked(pool: PgPool) {
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(ann.document_count(p).await, 3);
 }
+
+/// A document read whole in one statement (the API's document and the
+/// transcript page) says what the separate reads say: summary, text,
+/// turns, and speakers with their turns, in order of first turn.
+#[sqlx::test]
+async fn a_document_read_whole_matches_its_parts_read_apart(pool: PgPool) {
+    use parley::domain::ids::DocumentId;
+    use parley::store::documents;
+    fn json(v: &impl serde::Serialize) -> Value {
+        serde_json::to_value(v).unwrap()
+    }
+    let app = TestApp::spawn(pool).await;
+    let ann = app.person("ann@example.org").await;
+    let p = ann.project("Whole").await;
+    ann.participant(p, "P2", Some("Carer"), json!({})).await;
+    ann.participant(p, "P1", Some("Staff"), json!({"locality": "North"}))
+        .await;
+    let text = "Focus group\nInterviewer: Hello.\nP2: Hi.\nZed: Hey.\nP1: Hello.\nP2: Again.\nInterviewer: Thanks.\n";
+    let (d, _) = ann.document(p, "Group", text).await;
+    let (empty, _) = ann.document(p, "No speakers", "Just notes.").await;
+    for d in [d, empty] {
+        let id = DocumentId(d);
+        let (summary, body, turns, speakers) =
+            documents::detail(&app.db, p, id).await.unwrap().unwrap();
+        assert_eq!(
+            json(&summary),
+            json(&documents::get(&app.db, p, id).await.unwrap().unwrap()),
+            "document {d}"
+        );
+        assert_eq!(
+            Some(body),
+            documents::text(&app.db, p, id).await.unwrap(),
+            "document {d}"
+        );
+        assert_eq!(
+            turns,
+            documents::turns(&app.db, p, id).await.unwrap(),
+            "document {d}"
+        );
+        assert_eq!(
+            json(&speakers),
+            json(&documents::speakers(&app.db, p, id).await.unwrap()),
+            "document {d}"
+        );
+    }
+    // The cases are there: speakers in order of first turn, with counts.
+    let (summary, _, turns, speakers) = documents::detail(&app.db, p, DocumentId(d))
+        .await
+        .unwrap()
+        .unwrap();
+    let labels: Vec<(&str, i64)> = speakers
+        .iter()
+        .map(|s| (s.label.as_str(), s.turns))
+        .collect();
+    assert_eq!(
+        labels,
+        [("Interviewer", 2), ("P2", 2), ("Zed", 1), ("P1", 1)]
+    );
+    assert_eq!(summary.turn_count, turns.len() as i64);
+    assert_eq!((summary.speaker_count, summary.unassigned_speakers), (4, 1));
+    assert!(
+        documents::detail(&app.db, p, DocumentId(d + 1000))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
