@@ -293,7 +293,7 @@ pub async fn detail(
     }
     let mut speakers: Vec<(Option<usize>, Speaker)> = r
         .labels
-        .iter()
+        .into_iter()
         .zip(r.participant_ids)
         .zip(r.interviewers)
         .zip(r.participants.into_iter().zip(r.groups).zip(r.group_ids))
@@ -313,7 +313,7 @@ pub async fn detail(
                     first,
                     Speaker {
                         role: mapping.role(),
-                        label: label.clone(),
+                        label,
                         participant_id,
                         participant,
                         group,
@@ -328,12 +328,12 @@ pub async fn detail(
     // sort is stable, so ties keep the database's order of labels.
     speakers.sort_by_key(|(first, _)| (first.is_none(), *first));
     let speakers: Vec<Speaker> = speakers.into_iter().map(|(_, s)| s).collect();
-    let summary = DocumentSummary {
+    let summary = DocumentSummary::from(SummaryRow {
         id: r.id,
         title: r.title,
         kind: r.kind,
         held_on: r.held_on,
-        attributes: r.attributes.0,
+        attributes: r.attributes,
         original_filename: r.original_filename,
         source_format: r.source_format,
         length: r.length,
@@ -344,7 +344,7 @@ pub async fn detail(
             .iter()
             .filter(|s| s.role == SpeakerRole::Unassigned)
             .count() as i64,
-    };
+    });
     Ok(Some((summary, r.body, turns, speakers)))
 }
 

@@ -1,6 +1,6 @@
 use crate::harness::{
-    Chromium, click, eval, fill, mouse_drag, press, screenshot, screenshot_view, text_point,
-    wait_for_url, wait_until,
+    Chromium, click, eval, fill, mouse_drag, open_signed_in, press, screenshot, screenshot_view,
+    text_point, wait_for_url, wait_until,
 };
 use crate::helpers::{PASSWORD, TestApp};
 use chromiumoxide::cdp::browser_protocol::emulation::SetEmulatedMediaParams;
@@ -317,24 +317,6 @@ async fn a_coder_codes_accented_and_emoji_text_with_the_keyboard(pool: PgPool) {
     chromium.close().await;
 }
 
-/// Sign `email` in on a new page and open `path`; answers the page once
-/// the coding script has drawn the code list.
-async fn open_signed_in(
-    chromium: &Chromium,
-    app: &TestApp,
-    email: &str,
-    path: &str,
-) -> chromiumoxide::Page {
-    let page = chromium.browser.new_page(app.url("/login")).await.unwrap();
-    fill(&page, "input[name=email]", email).await;
-    fill(&page, "input[name=password]", PASSWORD).await;
-    click(&page, "button[type=submit].primary").await;
-    wait_for_url(&page, |u| u.ends_with("/projects")).await;
-    page.goto(app.url(path)).await.unwrap();
-    wait_for_url(&page, |u| u.contains(path)).await;
-    page
-}
-
 /// A project with one participant, one document of `text` and the codes
 /// `codes` (name, shortcut key); answers (owner, project, document, code ids).
 async fn study(
@@ -576,13 +558,13 @@ async fn a_codings_extent_and_code_change_keeping_its_memo_star_and_date(pool: P
     here_button(&page, "Start a word earlier").await;
     let row = wait_for_row(&app.db, id, |r| r.1 != start).await;
     assert_eq!((row.1, row.2), span(WARD, "me, quiet", "safe at"));
-    // The keyboard stays on the button pressed.
-    let focused: String = eval(
+    // The keyboard stays on the button pressed (once the panel has been
+    // drawn again with the saved coding).
+    wait_until(
         &page,
-        "document.activeElement.getAttribute('aria-label') || ''",
+        "document.activeElement?.getAttribute('aria-label') === 'Start a word earlier'",
     )
     .await;
-    assert_eq!(focused, "Start a word earlier");
     screenshot(&page, "coding-extent").await;
 
     // Set it to a passage selected in the text.

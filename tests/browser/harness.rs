@@ -239,3 +239,20 @@ pub async fn screenshot_view(page: &Page, name: &str) {
     .await
     .unwrap();
 }
+
+/// Sign `email` in through the login form on a new page, then open `path`.
+pub async fn open_signed_in(
+    chromium: &Chromium,
+    app: &crate::helpers::TestApp,
+    email: &str,
+    path: &str,
+) -> Page {
+    let page = chromium.browser.new_page(app.url("/login")).await.unwrap();
+    fill(&page, "input[name=email]", email).await;
+    fill(&page, "input[name=password]", crate::helpers::PASSWORD).await;
+    click(&page, "button[type=submit].primary").await;
+    wait_for_url(&page, |u| u.ends_with("/projects")).await;
+    page.goto(app.url(path)).await.unwrap();
+    wait_for_url(&page, |u| u.contains(path)).await;
+    page
+}

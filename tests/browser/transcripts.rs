@@ -1,4 +1,4 @@
-use crate::harness::{Chromium, click, fill, screenshot, wait_for_url};
+use crate::harness::{Chromium, click, fill, open_signed_in, screenshot, wait_for_url};
 use crate::helpers::{PASSWORD, TestApp};
 use serde_json::json;
 use sqlx::PgPool;
@@ -52,35 +52,13 @@ async fn a_transcript_shows_its_speakers_and_their_mapping_can_be_fixed(pool: Pg
     assert!(html.contains("00:00:12") && html.contains("Carer"));
 
     // Ruth is unassigned: make her a new participant in the Carer group.
-    let ruth_select = page.find_element("select[name=map_3]").await.unwrap();
-    let option = page
-        .evaluate("Array.from(document.querySelectorAll('select[name=map_3] option')).find(o => o.textContent.includes('New: Ruth (Carer)')).value")
-        .await
-        .unwrap()
-        .into_value::<String>()
-        .unwrap();
-    ruth_select.click().await.unwrap();
-    page.evaluate(format!(
-        "document.querySelector('select[name=map_3]').value = '{option}'"
-    ))
-    .await
-    .unwrap();
-    click(&page, ".speaker-panel button[type=submit]").await;
-    let mut mapped = None;
-    for _ in 0..100 {
-        mapped = sqlx::query_scalar!(
-            r#"select p.label from speaker s join participant p using (participant_id) where s.label = 'Ruth'"#
-        )
-        .fetch_optional(&app.db)
-        .await
-        .unwrap();
-        if mapped.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let mapped = mapped.expect("Ruth was mapped to a new participant");
-    assert_eq!(mapped, "Ruth");
+    map_speaker(&page, 3, "New: Ruth (Carer)").await;
+    let mapped = mapped_participant(&app, "Ruth").await;
+    assert_eq!(
+        mapped.as_deref(),
+        Some("Ruth"),
+        "Ruth was mapped to a new participant"
+    );
 
     page.goto(app.url(&format!("/projects/{p}/participants")))
         .await
@@ -116,16 +94,12 @@ async fn a_big_projects_speaker_menus_are_filled_from_one_list(pool: PgPool) {
     let text = "Facilitator: Welcome.\nP0007: First.\nP0999: Second.\nZed: Third.\n";
     let (id, _) = owner.document(p, "Group", text).await;
 
-    let page = chromium.browser.new_page(app.url("/login")).await.unwrap();
-    fill(&page, "input[name=email]", "ann@example.org").await;
-    fill(&page, "input[name=password]", PASSWORD).await;
-    click(&page, "button[type=submit].primary").await;
-    wait_for_url(&page, |u| u.ends_with("/projects")).await;
     // The page as sent lists the participants once, not once a speaker.
+    let path = format!("/projects/{p}/documents/{id}");
     let sent = app
         .signed_in("ann@example.org")
         .await
-        .get(app.url(&format!("/projects/{p}/documents/{id}")))
+        .get(app.url(&path))
         .send()
         .await
         .unwrap()
@@ -134,10 +108,7 @@ async fn a_big_projects_speaker_menus_are_filled_from_one_list(pool: PgPool) {
         .unwrap();
     assert_eq!(sent.matches(">P0500 (Staff)</option>").count(), 1);
 
-    page.goto(app.url(&format!("/projects/{p}/documents/{id}")))
-        .await
-        .unwrap();
-    wait_for_url(&page, |u| u.ends_with(&format!("/documents/{id}"))).await;
+    let page = open_signed_in(&chromium, &app, "ann@example.org", &path).await;
     let menus = page
         .evaluate(
             "Array.from(document.querySelectorAll('.speaker-row select')).map(s => \
@@ -165,33 +136,51 @@ async fn a_big_projects_speaker_menus_are_filled_from_one_list(pool: PgPool) {
 
     // Map Zed to P0500 and save: the filled menu posts like a plain one.
     let zed = menus.iter().position(|m| m.1 == "unassigned").unwrap() + 1;
-    let p0500: String = page
+    map_speaker(&page, zed, "P0500 (Staff)").await;
+    let mapped = mapped_participant(&app, "Zed").await;
+    assert_eq!(mapped.as_deref(), Some("P0500"));
+    chromium.close().await;
+}
+
+/// Choose the option of speaker `n`'s menu whose text contains `option`,
+/// and save the mapping.
+async fn map_speaker(page: &chromiumoxide::Page, n: usize, option: &str) {
+    let select = page
+        .find_element(format!("select[name=map_{n}]"))
+        .await
+        .unwrap();
+    let value = page
         .evaluate(format!(
-            "Array.from(document.querySelectorAll('select[name=map_{zed}] option')).find(o => o.textContent === 'P0500 (Staff)').value"
+            "Array.from(document.querySelectorAll('select[name=map_{n}] option')).find(o => o.textContent.includes({option:?})).value"
         ))
         .await
         .unwrap()
-        .into_value()
+        .into_value::<String>()
         .unwrap();
+    select.click().await.unwrap();
     page.evaluate(format!(
-        "document.querySelector('select[name=map_{zed}]').value = '{p0500}'"
+        "document.querySelector('select[name=map_{n}]').value = '{value}'"
     ))
     .await
     .unwrap();
-    click(&page, ".speaker-panel button[type=submit]").await;
-    let mut mapped = None;
+    click(page, ".speaker-panel button[type=submit]").await;
+}
+
+/// The participant speaker `label` is mapped to, once the save lands (or
+/// `None` after five seconds).
+async fn mapped_participant(app: &TestApp, label: &str) -> Option<String> {
     for _ in 0..100 {
-        mapped = sqlx::query_scalar!(
-            r#"select p.label from speaker s join participant p using (participant_id) where s.label = 'Zed'"#
+        let mapped = sqlx::query_scalar!(
+            "select p.label from speaker s join participant p using (participant_id) where s.label = $1",
+            label
         )
         .fetch_optional(&app.db)
         .await
         .unwrap();
         if mapped.is_some() {
-            break;
+            return mapped;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(mapped.as_deref(), Some("P0500"));
-    chromium.close().await;
+    None
 }
