@@ -36,6 +36,19 @@ def median_ms(f, n):
     return statistics.median(times), sorted(times)[int(0.95 * (n - 1))]
 
 
+def word_range(rng, text):
+    """A random range of `text` of 40-400 characters, widened to whole words
+    (the same draws from `rng` in every script that compares tools)."""
+    n = len(text)
+    start = rng.randrange(0, max(1, n - 400))
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    end = min(n, start + rng.randrange(40, 400))
+    while end < n and not text[end].isspace():
+        end += 1
+    return start, max(end, start + 1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", default="http://127.0.0.1:3000")
@@ -69,19 +82,9 @@ def main():
     codes = [ok(s.post(f"{p}/codes", json={"name": f"Theme {i + 1}"})).json()["id"] for i in range(a.codes)]
     texts = {d: ok(s.get(f"{p}/documents/{d}")).json()["text"] for d in docs}
 
-    def word_range(text):
-        n = len(text)
-        start = rng.randrange(0, max(1, n - 400))
-        while start > 0 and not text[start - 1].isspace():
-            start -= 1
-        end = min(n, start + rng.randrange(40, 400))
-        while end < n and not text[end].isspace():
-            end += 1
-        return start, max(end, start + 1)
-
     def new_coding():
         d = rng.choice(docs)
-        start, end = word_range(texts[d])
+        start, end = word_range(rng, texts[d])
         return {"document_id": d, "code_id": rng.choice(codes), "start": start, "end": end}
 
     for _ in range(a.codings):

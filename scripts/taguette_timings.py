@@ -24,19 +24,12 @@ import html.parser
 import os
 import random
 import re
-import statistics
 import time
 
 import requests
 
-
-def median_ms(f, n):
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        f()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), sorted(times)[int(0.95 * (n - 1))]
+# The same timing and the same random ranges as Parley's own script.
+from api_timings import median_ms, word_range
 
 
 class TextOf(html.parser.HTMLParser):
@@ -118,20 +111,10 @@ def main():
     texts = {d: text_of("".join(c["contents"] for c in ok(s.get(f"{api}/document/{d}/contents")).json()["contents"]))
              for d in docs}
 
-    def word_range(text):
-        n = len(text)
-        start = rng.randrange(0, max(1, n - 400))
-        while start > 0 and not text[start - 1].isspace():
-            start -= 1
-        end = min(n, start + rng.randrange(40, 400))
-        while end < n and not text[end].isspace():
-            end += 1
-        return start, max(end, start + 1)
-
     def new_highlight():
         d = rng.choice(docs)
         text = texts[d]
-        start, end = word_range(text)
+        start, end = word_range(rng, text)
         b0 = len(text[:start].encode("utf-8"))
         b1 = b0 + len(text[start:end].encode("utf-8"))
         return d, {"start_offset": b0, "end_offset": b1, "tags": [rng.choice(codes)]}
