@@ -20,6 +20,7 @@ use tower_http::compression::predicate::{
 };
 use tower_http::csrf::CsrfLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::map_response_body::MapResponseBodyLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -66,6 +67,8 @@ pub fn router(state: AppState) -> Router {
                         )),
                 ),
         )
+        // Compressed answers come in 4 KiB frames: sent joined instead.
+        .layer(MapResponseBodyLayer::new(crate::http::coalesce::coalesce))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
