@@ -514,7 +514,7 @@ async fn fill(
             end: i32::try_from(end)?,
             memo: q.memo.to_owned(),
         };
-        let (id, _) = store::codings::insert(db, project, owner, &new)
+        let (coding, _) = store::codings::insert(db, project, owner, new)
             .await
             .with_context(|| format!("cannot code “{}” in {}", q.quote, q.document))?;
         codings += 1;
@@ -524,7 +524,7 @@ async fn fill(
                 starred: Some(true),
                 ..Default::default()
             };
-            store::codings::update(db, project, id, actor, &star).await?;
+            store::codings::update(db, project, coding.id, actor, &star).await?;
             starred += 1;
         }
     }

@@ -7,7 +7,7 @@ use crate::app::AppState;
 use crate::domain::ids::{CodeId, ProjectId};
 use crate::http::download::attachment;
 use crate::http::error::{AppError, Result};
-use crate::http::extract::{Json, Path, ProjectAccess, Query, need};
+use crate::http::extract::{Checking, Json, Path, ProjectAccess, Query, need};
 use crate::http::heavy::Heavy;
 use crate::http::upload::file_or_body;
 use crate::service::codebook::{self as rules, CodeInput};
@@ -178,8 +178,12 @@ struct CsvQuery {
 
 async fn export_csv(
     State(state): State<AppState>,
-    access: ProjectAccess,
+    check: Checking,
     Query(q): Query<CsvQuery>,
 ) -> Result<Response> {
-    attachment(rules::csv_export(&state.db, &access, q.bom.as_deref()).await?)
+    let project = check.project();
+    let (access, text) = check
+        .alongside(rules::csv_text(&state.db, project, q.bom.as_deref()))
+        .await?;
+    attachment(rules::csv_download(&access, text))
 }

@@ -7,7 +7,7 @@ use super::{List, Page};
 use crate::app::AppState;
 use crate::domain::ids::{CodeId, CodingId, DocumentId, ProjectId};
 use crate::http::error::Result;
-use crate::http::extract::{Json, Path, ProjectAccess, Query, need};
+use crate::http::extract::{Checking, Json, Path, ProjectAccess, Query, need};
 use crate::service::coding::{self as rules, CodingInput, ListQuery};
 use crate::store;
 use axum::Router;
@@ -46,19 +46,21 @@ struct NewCodingBody {
 /// already applied this code to exactly this range.
 async fn create_coding(
     State(state): State<AppState>,
-    access: ProjectAccess<need::Coder>,
+    check: Checking<need::Coder>,
     Json(body): Json<NewCodingBody>,
 ) -> Result<(StatusCode, Json<Coding>)> {
-    let (coding, created) = rules::create(
-        &state.db,
-        access.id(),
-        access.user.id,
-        body.document_id,
-        body.code_id,
-        (body.start, body.end),
-        body.memo.as_deref(),
-    )
-    .await?;
+    let project = check.project();
+    let (access, prepared) = check
+        .alongside(rules::prepare(
+            &state.db,
+            project,
+            body.document_id,
+            body.code_id,
+            (body.start, body.end),
+            body.memo.as_deref(),
+        ))
+        .await?;
+    let (coding, created) = rules::create(&state.db, &access, prepared).await?;
     let status = if created {
         StatusCode::CREATED
     } else {

@@ -9,7 +9,7 @@ use crate::domain::ids::{DocumentId, ParticipantId, ProjectId};
 use crate::domain::participant::Attributes;
 use crate::domain::speakers::SpeakerRole;
 use crate::http::error::{AppError, Result};
-use crate::http::extract::{Json, Path, ProjectAccess, Query, need};
+use crate::http::extract::{Checking, Json, Path, ProjectAccess, Query, need};
 use crate::http::heavy::Heavy;
 use crate::http::upload;
 use crate::service::documents::{self as rules, UploadOptions};
@@ -94,12 +94,14 @@ async fn list_documents(
 
 async fn show_document(
     State(state): State<AppState>,
-    access: ProjectAccess,
+    check: Checking,
     Path((_, id)): Path<(ProjectId, DocumentId)>,
 ) -> Result<Json<DocumentDetail>> {
-    Ok(Json(
-        rules::detail(&state.db, access.id(), id).await?.into(),
-    ))
+    let project = check.project();
+    let (_, detail) = check
+        .alongside(rules::detail(&state.db, project, id))
+        .await?;
+    Ok(Json(detail.into()))
 }
 
 #[derive(Deserialize)]

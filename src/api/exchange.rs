@@ -5,7 +5,7 @@ use super::model::ProjectImport;
 use crate::app::AppState;
 use crate::http::download::attachment;
 use crate::http::error::{AppError, Result};
-use crate::http::extract::{CurrentUser, Json, ProjectAccess};
+use crate::http::extract::{Checking, CurrentUser, Json, ProjectAccess};
 use crate::http::heavy::Heavy;
 use crate::http::upload::file_part;
 use crate::service::exchange;
@@ -40,8 +40,11 @@ async fn export_qdpx(
     attachment(Download::bytes("application/zip", name, bytes))
 }
 
-async fn export_qdc(State(state): State<AppState>, access: ProjectAccess) -> Result<Response> {
-    let xml = exchange::qdc_text(&state.db, access.id()).await?;
+async fn export_qdc(State(state): State<AppState>, check: Checking) -> Result<Response> {
+    let project = check.project();
+    let (access, xml) = check
+        .alongside(exchange::qdc_text(&state.db, project))
+        .await?;
     let name = format!("{}-codebook.qdc", file_stem(&access.project.project.name));
     attachment(Download::text("application/xml; charset=utf-8", name, xml))
 }

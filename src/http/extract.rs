@@ -199,7 +199,73 @@ impl<R: MinRole> FromRequestParts<AppState> for ProjectAccess<R> {
     /// Who asks and their role in the project are read in one round trip
     /// (after the session's own, for a browser).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let known = parts.extensions.get::<CurrentUser>().cloned();
+        let asker = Asker::of(parts, state).await?;
+        let access = asker.check::<R>(state.db.clone()).await?;
+        parts
+            .extensions
+            .insert(CurrentUser(access.access.user.clone()));
+        Ok(access)
+    }
+}
+
+/// The project named by the path, its access (as for [`ProjectAccess`])
+/// being checked while the handler starts on a read that needs only the
+/// project's id: [`Checking::alongside`] runs both at once — the check's
+/// round trip no longer comes before the data's — and hands the read over
+/// only to someone the check lets in.
+pub struct Checking<R: MinRole = need::Member> {
+    project: ProjectId,
+    check: std::pin::Pin<Box<dyn Future<Output = Result<ProjectAccess<R>>> + Send>>,
+}
+
+impl<R: MinRole> Checking<R> {
+    /// The project the path names (not yet known to be theirs).
+    pub fn project(&self) -> ProjectId {
+        self.project
+    }
+
+    /// Run `read` alongside the check. A refusal wins over whatever the
+    /// read found; the read's own error comes second.
+    pub async fn alongside<T, E>(
+        self,
+        read: impl Future<Output = std::result::Result<T, E>>,
+    ) -> Result<(ProjectAccess<R>, T)>
+    where
+        AppError: From<E>,
+    {
+        let (access, read) = tokio::join!(self.check, read);
+        Ok((access?, read?))
+    }
+}
+
+impl<R: MinRole + 'static> FromRequestParts<AppState> for Checking<R> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let asker = Asker::of(parts, state).await?;
+        let project = asker.project;
+        let db = state.db.clone();
+        Ok(Checking {
+            project,
+            check: Box::pin(asker.check::<R>(db)),
+        })
+    }
+}
+
+/// Who a request says it comes from, and the project its path names.
+struct Asker {
+    known: Option<User>,
+    credential: Option<Credential>,
+    project: ProjectId,
+}
+
+impl Asker {
+    /// No credential: 401; a project id that is not a number: 404.
+    async fn of(parts: &mut Parts, state: &AppState) -> Result<Asker> {
+        let known = parts
+            .extensions
+            .get::<CurrentUser>()
+            .map(|CurrentUser(user)| user.clone());
         let credential = match known {
             Some(_) => None,
             None => Some(credential(parts, state).await?),
@@ -207,29 +273,39 @@ impl<R: MinRole> FromRequestParts<AppState> for ProjectAccess<R> {
         let params = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| AppError::NotFound)?;
-        let id: ProjectId = params
+        let project: ProjectId = params
             .iter()
             .find(|(name, _)| *name == "project_id")
             .and_then(|(_, value)| value.parse().ok())
             .ok_or(AppError::NotFound)?;
-        let (user, project) = match (known, credential) {
-            (Some(CurrentUser(user)), _) => {
-                let project = store::projects::get_for_member(&state.db, id, user.id).await?;
+        Ok(Asker {
+            known,
+            credential,
+            project,
+        })
+    }
+
+    /// Their role in the project, at least `R`. Not a member (or no such
+    /// project): 404; a member below `R`: 403.
+    async fn check<R: MinRole>(self, db: sqlx::PgPool) -> Result<ProjectAccess<R>> {
+        let id = self.project;
+        let (user, project) = match (self.known, self.credential) {
+            (Some(user), _) => {
+                let project = store::projects::get_for_member(&db, id, user.id).await?;
                 (user, project)
             }
             (None, Some(Credential::Token(hash))) => {
-                store::projects::access_by_token(&state.db, &hash, id)
+                store::projects::access_by_token(&db, &hash, id)
                     .await?
                     .ok_or(AppError::Unauthorized)?
             }
             (None, Some(Credential::Session(user))) => {
-                store::projects::access_by_user(&state.db, user, id)
+                store::projects::access_by_user(&db, user, id)
                     .await?
                     .ok_or(AppError::Unauthorized)?
             }
             (None, None) => return Err(AppError::Unauthorized),
         };
-        parts.extensions.insert(CurrentUser(user.clone()));
         let project = project.ok_or(AppError::NotFound)?;
         if project.role < R::ROLE {
             return Err(AppError::Forbidden(R::REFUSED.into()));

@@ -181,16 +181,25 @@ pub async fn import(db: &PgPool, access: &Access, bytes: &[u8]) -> Result<Import
 }
 
 /// The codebook CSV as a download named after the project.
-pub async fn csv_export(db: &PgPool, access: &Access, bom: Option<&str>) -> Result<Download> {
+/// The codebook as CSV text (with a byte-order mark when `bom` asks).
+/// It needs only the project's id, so it can be read while access is
+/// checked; [`csv_download`] names it.
+pub async fn csv_text(db: &PgPool, project: ProjectId, bom: Option<&str>) -> Result<String> {
+    let bom = super::analysis::matrix::flag("bom", bom)?;
     // No counts in the file: the outline, not the tree that counts codings.
-    let tree = store::codes::outline(db, access.id()).await?;
+    let tree = store::codes::outline(db, project).await?;
     let mut text = to_csv(&tree);
-    if super::analysis::matrix::flag("bom", bom)? {
+    if bom {
         text.insert(0, '\u{feff}');
     }
-    Ok(Download::text(
+    Ok(text)
+}
+
+/// The codebook CSV as a file named after the project.
+pub fn csv_download(access: &Access, text: String) -> Download {
+    Download::text(
         "text/csv; charset=utf-8",
         format!("{}-codebook.csv", file_stem(&access.project.project.name)),
         text,
-    ))
+    )
 }

@@ -38,16 +38,20 @@ pub fn range(start: i64, end: i64) -> Result<(i32, i32), ValidationError> {
     Ok((start, end))
 }
 
-/// Apply a code; answers the coding and whether it is new.
-pub async fn create(
+/// A code to apply to a range, checked and read ahead (see [`prepare`]).
+pub use store::codings::Prepared;
+
+/// Check a new coding's range and memo and read how it splits over the
+/// document's speakers. It needs only the project's id, so it can be read
+/// while access is checked; [`create`] writes it.
+pub async fn prepare(
     db: &PgPool,
     project: ProjectId,
-    coder: UserId,
     document: DocumentId,
     code_id: CodeId,
     (start, end): (i64, i64),
     memo: Option<&str>,
-) -> Result<(Coding, bool)> {
+) -> Result<Prepared> {
     let (start, end) = range(start, end)?;
     let memo = code::long_text("memo", memo.unwrap_or(""))?;
     let new = NewCoding {
@@ -57,11 +61,16 @@ pub async fn create(
         end,
         memo,
     };
-    let (id, created) = store::codings::insert(db, project, coder, &new).await?;
-    let coding = store::codings::get(db, project, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    Ok((coding, created))
+    Ok(store::codings::prepare(db, project, new).await?)
+}
+
+/// Apply a code as the one asking; answers the coding and whether it is
+/// new.
+pub async fn create(db: &PgPool, access: &Access, coding: Prepared) -> Result<(Coding, bool)> {
+    if coding.project() != access.id() {
+        return Err(Error::NotFound);
+    }
+    Ok(store::codings::write(db, access.user_id(), coding).await?)
 }
 
 /// What may change on a coding. Absent fields stay as they are.

@@ -1267,13 +1267,14 @@ impl<'x> Filling<'x> {
                     end: mapped.end as i32,
                     memo: code::long_text("memo", &m.join("\n\n")).unwrap_or_default(),
                 };
-                match store::codings::insert(self.db, self.project, coder, &new).await {
-                    Ok((id, true)) => {
+                let with_memo = !new.memo.is_empty();
+                match store::codings::insert(self.db, self.project, coder, new).await {
+                    Ok((coding, true)) => {
                         if starred || created.is_some() {
-                            store::codings::restore(self.db, id, starred, created).await?;
+                            store::codings::restore(self.db, coding.id, starred, created).await?;
                         }
                         self.report.codings += 1;
-                        if !new.memo.is_empty() {
+                        if with_memo {
                             self.report.memos += 1;
                         }
                     }

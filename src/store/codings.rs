@@ -753,24 +753,59 @@ pub struct NewCoding {
     pub memo: String,
 }
 
-/// Add a coding; answers its id and whether it is new (the same code on the
+/// Add a coding; answers it and whether it is new (the same code on the
 /// same range by the same coder is not added twice: the first is answered).
 ///
-/// Two round trips: one reads what the attribution needs (the turns the
-/// range meets and the text around it: a document's text and turns never
-/// change once stored), one statement writes the coding and its parts
-/// together (atomic without a transaction of its own).
+/// Two round trips: [`prepare`], then [`write`].
 pub async fn insert(
     pool: &PgPool,
     project: ProjectId,
     coder: UserId,
-    new: &NewCoding,
-) -> Result<(CodingId, bool)> {
-    let parts = match read_parts(pool, project, new.document, new.start, new.end).await? {
-        Some(parts) => parts,
-        None => return Err(CodingError::NoSuchDocument(new.document)),
-    };
-    let inserted = sqlx::query_scalar!(
+    new: NewCoding,
+) -> Result<(Coding, bool)> {
+    let prepared = prepare(pool, project, new).await?;
+    write(pool, coder, prepared).await
+}
+
+/// A coding to add, with how it splits over the document's speakers.
+pub struct Prepared {
+    project: ProjectId,
+    new: NewCoding,
+    parts: Parts,
+}
+
+impl Prepared {
+    pub fn project(&self) -> ProjectId {
+        self.project
+    }
+}
+
+/// Read what a new coding's attribution needs: the turns the range meets
+/// and the text around it, in one query (a document's text and turns never
+/// change once stored, so this may run before, or alongside, anything
+/// else).
+pub async fn prepare(pool: &PgPool, project: ProjectId, new: NewCoding) -> Result<Prepared> {
+    match read_parts(pool, project, new.document, new.start, new.end).await? {
+        Some(parts) => Ok(Prepared {
+            project,
+            new,
+            parts,
+        }),
+        None => Err(CodingError::NoSuchDocument(new.document)),
+    }
+}
+
+/// Write a prepared coding as `coder`'s: one statement writes the coding
+/// and its parts together (atomic without a transaction of its own) and
+/// answers the coding as [`get`] reads it, its text cut from the window
+/// [`prepare`] read.
+pub async fn write(pool: &PgPool, coder: UserId, prepared: Prepared) -> Result<(Coding, bool)> {
+    let Prepared {
+        project,
+        new,
+        parts,
+    } = prepared;
+    let inserted = sqlx::query!(
         r#"
         with made as (
             insert into coding (project_id, document_id, code_id, coder_id, start_pos, end_pos, memo)
@@ -780,14 +815,39 @@ pub async fn insert(
               and c.project_id = $1 and c.code_id = $3 and c.deleted_at is null
               and $5 >= 0 and $5 < $6 and $6 <= d.char_count
             on conflict on constraint coding_once do nothing
-            returning coding_id
+            returning coding_id, memo, starred, created_at, updated_at
         ),
         parts as (
             insert into coding_part (coding_id, label, first_pos, words)
             select made.coding_id, p.label, p.first_pos, p.words
             from made, unnest($8::text[], $9::integer[], $10::integer[]) as p (label, first_pos, words)
         )
-        select coding_id as "id: CodingId" from made
+        select m.coding_id as "id: CodingId", u.name as coder_name, m.memo, m.starred,
+               c.name as code_name, c.colour as "code_colour: Colour", d.title as document_title,
+               -- The parts just written are not visible to this statement:
+               -- their labels are the parameters.
+               (select coalesce(jsonb_agg(jsonb_build_object(
+                           'label', nullif(cp.label, ''), 'participant_id', p.participant_id,
+                           'participant', p.label, 'group_id', p.group_id, 'group', sg.name,
+                           'attributes', coalesce(p.attributes, '{}'::jsonb))
+                         order by cp.first_pos), '[]'::jsonb)
+                from unnest($8::text[], $9::integer[]) as cp (label, first_pos)
+                left join speaker s on s.document_id = d.document_id and s.label = cp.label
+                left join participant p on p.participant_id = s.participant_id
+                left join stakeholder_group sg on sg.group_id = p.group_id
+                where s.is_interviewer is not true)
+                 as "speakers!: Json<Vec<Attribution>>",
+               tt.turn_no as "turn?", tt.time_ms as "time_ms?",
+               m.created_at, m.updated_at
+        from made m
+        join code c on c.code_id = $3
+        join document d on d.document_id = $2
+        join app_user u on u.user_id = $4
+        left join lateral (
+            select t.turn_no, t.time_ms from turn t
+            where t.document_id = $2 and t.start_pos <= $5
+            order by t.start_pos desc limit 1
+        ) tt on true
         "#,
         project as ProjectId,
         new.document as DocumentId,
@@ -803,7 +863,29 @@ pub async fn insert(
     .fetch_optional(pool)
     .await;
     match inserted {
-        Ok(Some(id)) => return Ok((id, true)),
+        Ok(Some(r)) => {
+            let coding = Coding {
+                id: r.id,
+                code_id: new.code,
+                document_id: new.document,
+                coder,
+                coder_name: r.coder_name,
+                start: new.start,
+                end: new.end,
+                memo: r.memo,
+                starred: r.starred,
+                text: parts.text,
+                code_name: r.code_name,
+                code_colour: r.code_colour,
+                document_title: r.document_title,
+                speakers: r.speakers.0,
+                turn: r.turn,
+                time_ms: r.time_ms,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+            };
+            return Ok((coding, true));
+        }
         Ok(None) => {}
         // The code was merged or emptied from the trash between our read and
         // the foreign-key check.
@@ -838,7 +920,11 @@ pub async fn insert(
         return Err(CodingError::NoSuchCode(new.code));
     }
     if let Some(existing) = why.existing {
-        return Ok((existing, false));
+        // Deleted since, or its code trashed: the same as never written.
+        let coding = get(pool, project, existing)
+            .await?
+            .ok_or(CodingError::NotFound)?;
+        return Ok((coding, false));
     }
     Err(CodingError::OutOfRange {
         start: new.start,
@@ -896,6 +982,8 @@ pub async fn add_in(
 /// How a coding splits over the document's speakers, as columns for
 /// `coding_part`.
 struct Parts {
+    /// The coding's own text, cut from the window.
+    text: String,
     labels: Vec<String>,
     firsts: Vec<i32>,
     words: Vec<i32>,
@@ -959,7 +1047,15 @@ async fn read_parts<'c>(
         end as usize,
         &spans,
     );
+    let skip = (start - row.window_start).max(0) as usize;
+    let text = row
+        .window
+        .chars()
+        .skip(skip)
+        .take((end - start).max(0) as usize)
+        .collect();
     Ok(Some(Parts {
+        text,
         labels: parts
             .iter()
             .map(|p| p.label.clone().unwrap_or_default())

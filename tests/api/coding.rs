@@ -511,6 +511,20 @@ async fn viewers_cannot_code_and_outsiders_see_nothing(pool: PgPool) {
                 json!({"document_id": doc, "code_id": theme, "start": 1, "end": 4}),
             )
             .await,
+        // What a coding's own checks would say comes second to the refusal
+        // (they are read alongside the access check).
+        viewer
+            .post(
+                &format!("/projects/{p}/codings"),
+                json!({"document_id": doc, "code_id": theme, "start": 4, "end": 1}),
+            )
+            .await,
+        viewer
+            .post(
+                &format!("/projects/{p}/codings"),
+                json!({"document_id": 999_999, "code_id": theme, "start": 1, "end": 4}),
+            )
+            .await,
         viewer
             .patch(
                 &format!("/projects/{p}/codings/{c}"),
@@ -578,9 +592,24 @@ async fn viewers_cannot_code_and_outsiders_see_nothing(pool: PgPool) {
             )
             .await,
         outsider
+            .post(
+                &format!("/projects/{p}/codings"),
+                json!({"document_id": 999_999, "code_id": theme, "start": 4, "end": 1}),
+            )
+            .await,
+        outsider
             .post(&format!("/projects/{p}/codes"), json!({"name": "Mine"}))
             .await,
         outsider.delete(&format!("/projects/{p}/codings/{c}")).await,
+        outsider
+            .get(&format!("/projects/{p}/documents/{doc}"))
+            .await,
+        outsider
+            .get(&format!("/projects/{p}/exports/codebook.csv?bom=perhaps"))
+            .await,
+        outsider
+            .get(&format!("/projects/{p}/exports/codebook.qdc"))
+            .await,
     ];
     for res in hidden {
         assert_error(res, StatusCode::NOT_FOUND).await;
@@ -1340,6 +1369,18 @@ async fn codings_are_attributed_to_the_speakers_they_cover(pool: PgPool) {
         .coding(p, doc, theme, at(&text, "I don't"), at(&text, "know") + 4)
         .await;
 
+    // A new coding is answered from the write itself: it must be what
+    // reading it back gives, field for field.
+    for made in [&question, &first, &across, &unknown] {
+        let read = expect(
+            owner
+                .get(&format!("/projects/{p}/codings/{}", id(made)))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(&read, made);
+    }
     assert_eq!(
         question["speakers"],
         json!([]),
