@@ -206,12 +206,14 @@ pub async fn for_each(
         .documents
         .as_ref()
         .map(|d| d.iter().map(|d| d.0).collect());
-    // A list of some documents' codings and nothing else (the coding page,
+    // A list of one document's codings and nothing else (the coding page,
     // a script reading a document) has a query of its own: the general one
     // below, with a dozen optional filters, is planned afresh on every call
-    // (4-5 ms), where this one is planned once.
+    // (4-5 ms), where this one, with no optional parameter and no array
+    // (whose length a custom plan would see), is planned once per
+    // connection.
     if let (
-        Some(documents),
+        Some(&[document]),
         Filter {
             codes: None,
             documents: _,
@@ -229,7 +231,7 @@ pub async fn for_each(
         let rows = sqlx::query_as!(
             Row,
             r#"
-            -- The documents' codings first, whatever the statistics say (a
+            -- The document's codings first, whatever the statistics say (a
             -- new project's can claim the codebook is empty and start from
             -- it), then the page; names and texts in subqueries, which are
             -- planned on their own (a join of all of them took longer to
@@ -238,7 +240,7 @@ pub async fn for_each(
                 select g.coding_id, g.code_id, g.document_id, g.coder_id, g.start_pos, g.end_pos,
                        g.memo, g.starred, g.created_at, g.updated_at
                 from coding g
-                where g.project_id = $1 and g.document_id = any($2)
+                where g.project_id = $1 and g.document_id = $2
             ),
             page as (
                 select g.*, c.name as code_name, c.colour as code_colour,
@@ -275,13 +277,14 @@ pub async fn for_each(
             order by g.title_key, g.document_id, g.start_pos, g.end_pos, g.coding_id
             "#,
             project as ProjectId,
-            documents,
+            document,
             limit,
             offset
         )
         .fetch_all(pool);
+        let document = DocumentId(document);
         let (map, rows) =
-            futures_util::try_join!(speaker_map(pool, project, Some(documents)), rows)?;
+            futures_util::try_join!(speaker_map(pool, project, Some(document)), rows)?;
         let rows = futures_util::stream::iter(rows.into_iter().map(Ok));
         return drive(rows, Some(&map), f).await;
     }
@@ -420,30 +423,55 @@ impl SpeakerMap {
     }
 }
 
-/// Read the [`SpeakerMap`] of a project, or of some of its documents (one
-/// query).
+/// Read the [`SpeakerMap`] of a project, or of one of its documents (one
+/// query; each form without optional parameters, so PostgreSQL plans it
+/// once per connection, not on every call).
 pub async fn speaker_map(
     pool: &PgPool,
     project: ProjectId,
-    documents: Option<&[i64]>,
+    document: Option<DocumentId>,
 ) -> sqlx::Result<SpeakerMap> {
-    let rows = sqlx::query!(
-        r#"
-        select s.document_id as "document_id!", s.label as "label!",
-               s.is_interviewer as "is_interviewer!",
-               p.participant_id as "participant_id?: ParticipantId", p.label as "participant?",
-               p.group_id as "group_id?: GroupId", sg.name as "group?",
-               p.attributes as "attributes?: Json<Attributes>"
-        from speaker s
-        left join participant p on p.participant_id = s.participant_id
-        left join stakeholder_group sg on sg.group_id = p.group_id
-        where s.project_id = $1 and ($2::bigint[] is null or s.document_id = any($2))
-        "#,
-        project as ProjectId,
-        documents
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows = match document {
+        None => {
+            sqlx::query_as!(
+                SpeakerRow,
+                r#"
+                select s.document_id as "document_id!", s.label as "label!",
+                       s.is_interviewer as "is_interviewer!",
+                       p.participant_id as "participant_id?: ParticipantId", p.label as "participant?",
+                       p.group_id as "group_id?: GroupId", sg.name as "group?",
+                       p.attributes as "attributes?: Json<Attributes>"
+                from speaker s
+                left join participant p on p.participant_id = s.participant_id
+                left join stakeholder_group sg on sg.group_id = p.group_id
+                where s.project_id = $1
+                "#,
+                project as ProjectId
+            )
+            .fetch_all(pool)
+            .await?
+        }
+        Some(document) => {
+            sqlx::query_as!(
+                SpeakerRow,
+                r#"
+                select s.document_id as "document_id!", s.label as "label!",
+                       s.is_interviewer as "is_interviewer!",
+                       p.participant_id as "participant_id?: ParticipantId", p.label as "participant?",
+                       p.group_id as "group_id?: GroupId", sg.name as "group?",
+                       p.attributes as "attributes?: Json<Attributes>"
+                from speaker s
+                left join participant p on p.participant_id = s.participant_id
+                left join stakeholder_group sg on sg.group_id = p.group_id
+                where s.project_id = $1 and s.document_id = $2
+                "#,
+                project as ProjectId,
+                document as DocumentId
+            )
+            .fetch_all(pool)
+            .await?
+        }
+    };
     Ok(SpeakerMap(
         rows.into_iter()
             .map(|r| {
@@ -459,6 +487,18 @@ pub async fn speaker_map(
             })
             .collect(),
     ))
+}
+
+/// A speaker as [`speaker_map`] reads it.
+struct SpeakerRow {
+    document_id: i64,
+    label: String,
+    is_interviewer: bool,
+    participant_id: Option<ParticipantId>,
+    participant: Option<String>,
+    group_id: Option<GroupId>,
+    group: Option<String>,
+    attributes: Option<Json<Attributes>>,
 }
 
 /// Hand each row to `f` as a [`Coding`], its text cut from its document's
