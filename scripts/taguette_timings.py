@@ -29,7 +29,7 @@ import time
 import requests
 
 # The same timing and the same random ranges as Parley's own script.
-from api_timings import median_ms, word_range
+from api_timings import interleaved_ms, print_rows, word_range
 
 
 class TextOf(html.parser.HTMLParser):
@@ -134,11 +134,13 @@ def main():
 
     rows = []
 
-    def row(name, f, n):
-        m, p95 = median_ms(f, n)
-        rows.append((name, m, p95))
+    def trivial():
+        ok(s.get(f"{base}/health"))
 
-    row("trivial request (`GET /health`)", lambda: ok(s.get(f"{base}/health")), a.repeat)
+    def row(name, f, n):
+        rows.append((name, *interleaved_ms(f, trivial, n)))
+
+    row("trivial request (`GET /health`)", trivial, a.repeat)
     imports = iter(files * 10)
     row("import one transcript (`POST /api/project/P/document/new`, .txt via Calibre)",
         lambda: add_document(next(imports)), a.repeat)
@@ -166,9 +168,7 @@ def main():
 
     print(f"project {project}: {len(docs)} transcripts, {len(codes)} tags, {a.codings} highlights "
           f"(built in {build_s:.0f} s)\n")
-    print("| operation | median ms | p95 ms |\n|---|---|---|")
-    for name, m, p95 in rows:
-        print(f"| {name} | {m:.1f} | {p95:.1f} |")
+    print_rows(rows)
     if a.pid:
         print(f"\nTaguette server (pid {a.pid}) VmHWM: {vm_hwm_kb(a.pid) / 1024:.1f} MiB")
 
