@@ -120,7 +120,11 @@ pub async fn export(db: &PgPool, project: ProjectId) -> anyhow::Result<Exchange>
 
 /// The project (`whole`), or only its codebook and coders.
 async fn export_parts(db: &PgPool, project: ProjectId, whole: bool) -> anyhow::Result<Exchange> {
-    let (name, description) = store::projects::name_and_description(db, project).await?;
+    // The codebook alone (`.qdc`) names no project: one query less.
+    let (name, description) = match whole {
+        true => store::projects::name_and_description(db, project).await?,
+        false => Default::default(),
+    };
     let mut x = Exporting {
         db,
         project,
