@@ -1106,10 +1106,15 @@ async fn a_codings_ends_are_dragged_with_the_mouse_keeping_its_memo(pool: PgPool
     mouse_drag(&page, (from[0], from[1]), to).await;
     let row = wait_for_row(&app.db, id, |r| r.2 != end).await;
     assert_eq!((row.1, row.2), span(WARD, "quiet", "at night"));
-    // The start, dragged back to "for me": it starts at "for".
+    // The start, dragged back to "for me": it starts at "for" — once the
+    // page has drawn the handles again for the saved extent (a drag begun
+    // on the old ones would be cut short when they are replaced).
     wait_until(
         &page,
-        "document.querySelectorAll('.extent-handle').length === 2",
+        &format!(
+            "[...document.querySelectorAll('.extent-handle')].filter(h => h.dataset.extent === '{}-{}').length === 2",
+            row.1, row.2
+        ),
     )
     .await;
     let from: Vec<f64> = eval(&page, &centre("start")).await;

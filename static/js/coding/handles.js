@@ -29,18 +29,21 @@ export function showHandles(page, id) {
   const colour = (page.codes.get(m.code_id) || {}).colour || "#1f5f8b";
   const first = rects[0];
   const last = rects[rects.length - 1];
+  const extent = `${m.start}-${m.end}`;
   handles = {
     page,
     id,
-    start: handle(page, id, "start", first.left, first.top, first.height, colour),
-    end: handle(page, id, "end", last.right, last.top, last.height, colour),
+    start: handle(page, id, "start", extent, first.left, first.top, first.height, colour),
+    end: handle(page, id, "end", extent, last.right, last.top, last.height, colour),
   };
 }
 
-function handle(page, id, which, x, y, height, colour) {
+function handle(page, id, which, extent, x, y, height, colour) {
   const h = document.createElement("span");
   h.className = `extent-handle handle-${which}`;
   h.dataset.end = which;
+  // The extent the handle was drawn for ("start-end").
+  h.dataset.extent = extent;
   h.setAttribute("aria-hidden", "true");
   h.title = which === "start" ? "Drag to move the start of this coding" : "Drag to move the end of this coding";
   h.style.setProperty("--c", colour);
