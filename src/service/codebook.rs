@@ -180,7 +180,6 @@ pub async fn import(db: &PgPool, access: &Access, bytes: &[u8]) -> Result<Import
     import_csv(db, access.id(), access.user_id(), &text).await
 }
 
-/// The codebook CSV as a download named after the project.
 /// The codebook as CSV text (with a byte-order mark when `bom` asks).
 /// It needs only the project's id, so it can be read while access is
 /// checked; [`csv_download`] names it.
