@@ -115,32 +115,22 @@ async fn delete_coding(
 /// polling for other coders' work costs one small query.
 async fn document_codings(
     State(state): State<AppState>,
-    access: ProjectAccess,
+    check: Checking,
     Path((_, document)): Path<(ProjectId, DocumentId)>,
     headers: HeaderMap,
 ) -> Result<Response> {
     // The page's poll sends the fingerprint it has: most polls end here.
     let polled = headers.get(header::IF_NONE_MATCH);
-    let (fingerprint, codings) = if polled.is_some() {
-        (
-            rules::fingerprint(&state.db, &access, document).await?,
-            None,
-        )
-    } else {
-        let (f, c) = tokio::try_join!(
-            rules::fingerprint(&state.db, &access, document),
-            rules::marks(&state.db, &access, document),
-        )?;
-        (f, Some(c))
-    };
+    let project = check.project();
+    let (access, feed) = check
+        .alongside(rules::feed(&state.db, project, document, polled.is_none()))
+        .await?;
+    let fingerprint = feed.fingerprint(&access);
     let etag = format!("\"{fingerprint}\"");
     if polled.is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    let codings = match codings {
-        Some(c) => c,
-        None => rules::marks(&state.db, &access, document).await?,
-    };
+    let codings = feed.marks(&state.db, &access).await?;
     let mut response = Json(DocumentCodings {
         fingerprint,
         me: access.user.id,

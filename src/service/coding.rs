@@ -175,10 +175,72 @@ pub async fn fingerprint(db: &PgPool, access: &Access, document: DocumentId) -> 
     let all = store::codings::fingerprint(db, access.id(), document)
         .await?
         .ok_or(Error::NotFound)?;
-    Ok(match access.sees_only() {
+    Ok(tag(access, &all))
+}
+
+/// The member's tag of a document's codings whose fingerprint is `all`.
+fn tag(access: &Access, all: &str) -> String {
+    match access.sees_only() {
         Some(me) => format!("{all}.only-{me}"),
-        None => all,
+        None => all.to_owned(),
+    }
+}
+
+/// A document's codings as the coding page's feed reads them before it
+/// knows who asks (alongside the access check): the fingerprint of all of
+/// them and, unless a poll only asks whether anything changed, every
+/// coder's marks. [`Feed::fingerprint`] and [`Feed::marks`] narrow it to
+/// what the member sees.
+pub struct Feed {
+    document: DocumentId,
+    all: String,
+    marks: Option<Vec<store::codings::Mark>>,
+}
+
+/// Read a document's [`Feed`], with its marks or without.
+pub async fn feed(
+    db: &PgPool,
+    project: ProjectId,
+    document: DocumentId,
+    with_marks: bool,
+) -> Result<Feed> {
+    let fingerprint = async {
+        store::codings::fingerprint(db, project, document)
+            .await?
+            .ok_or(Error::NotFound)
+    };
+    let (all, marks) = if with_marks {
+        let (all, marks) = tokio::try_join!(fingerprint, async {
+            Ok(store::codings::marks(db, project, document, None).await?)
+        })?;
+        (all, Some(marks))
+    } else {
+        (fingerprint.await?, None)
+    };
+    Ok(Feed {
+        document,
+        all,
+        marks,
     })
+}
+
+impl Feed {
+    /// What the member's page knows this state by (its ETag).
+    pub fn fingerprint(&self, access: &Access) -> String {
+        tag(access, &self.all)
+    }
+
+    /// The marks the member may see (read now if the feed has none).
+    pub async fn marks(self, db: &PgPool, access: &Access) -> Result<Vec<store::codings::Mark>> {
+        let all = match self.marks {
+            Some(marks) => marks,
+            None => store::codings::marks(db, access.id(), self.document, None).await?,
+        };
+        Ok(all
+            .into_iter()
+            .filter(|m| access.may_see(m.coder))
+            .collect())
+    }
 }
 
 /// The codings of a document the member may see, as the coding page
