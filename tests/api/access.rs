@@ -1854,13 +1854,11 @@ async fn stored_markup_renders_inert_on_every_page(pool: PgPool) {
     }
     assert!(html_pages >= 20, "only {html_pages} HTML pages were read");
     // The payloads did get stored: the check above read them back escaped.
-    let page = owner
-        .get(app.url(&format!("/projects/{}/codes/{}", w.project, code["id"])))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_text(
+            &owner,
+            &format!("/projects/{}/codes/{}", w.project, code["id"]),
+        )
+        .await;
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || page.contains("&#60;script"));
 }

@@ -675,14 +675,7 @@ async fn the_pages_compare_show_side_by_side_and_decide(db: PgPool) {
     let compare =
         format!("/projects/{p}/agreement/compare?document={doc}&code={code}&coders={a},{b}");
     assert!(html.contains(&format!("compare?code={code}&amp;coders={a},{b}")));
-    let html = web
-        .get(app.url(&compare))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page_text(&web, &compare).await;
     for class in ["only-a", "only-b", "both"] {
         assert!(
             html.contains(&format!("<mark class=\"{class}\">")),
@@ -737,13 +730,8 @@ async fn the_pages_compare_show_side_by_side_and_decide(db: PgPool) {
     let project = expect(owner.get(&format!("/projects/{p}")).await, StatusCode::OK).await;
     assert_eq!(project["blind"], true);
     let ben_web = app.signed_in(ben.email()).await;
-    let html = ben_web
-        .get(app.url(&format!("/projects/{p}/agreement")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app
+        .page_text(&ben_web, &format!("/projects/{p}/agreement"))
+        .await;
     assert!(html.contains("Coding is blind in this project"));
 }

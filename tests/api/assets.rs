@@ -60,14 +60,7 @@ async fn pages_link_assets_by_content_version(pool: PgPool) {
     let mut linked = BTreeSet::new();
     for (path, script) in &pages {
         let client = if path == "/login" { &plain } else { &browser };
-        let html = client
-            .get(app.url(path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = app.page_text(client, path).await;
         let urls = static_urls(&html);
         for file in ["app.css", "favicon.svg"].into_iter().chain(*script) {
             assert!(

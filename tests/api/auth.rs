@@ -11,14 +11,7 @@ async fn the_first_visitor_creates_the_admin_account(pool: PgPool) {
 
     let res = browser.get(app.url("/")).send().await.unwrap();
     assert_eq!(location(&res), "/setup");
-    let page = browser
-        .get(app.url("/setup"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&browser, "/setup").await;
     assert!(page.contains("Create account"));
 
     let res = browser
@@ -35,14 +28,7 @@ async fn the_first_visitor_creates_the_admin_account(pool: PgPool) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/projects");
 
-    let page = browser
-        .get(app.url("/projects"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&browser, "/projects").await;
     assert!(
         page.contains("Welcome, Ann Researcher"),
         "signed in, with a welcome"
@@ -294,14 +280,7 @@ async fn api_tokens_are_made_on_the_account_page_shown_once_and_revocable(pool: 
     let token = crate::helpers::token_on(&page);
     assert!(page.contains("R scripts"));
 
-    let again = browser
-        .get(app.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let again = app.page_text(&browser, "/account").await;
     assert!(!again.contains(&token), "a token is shown only once");
 
     let api = reqwest::Client::new();
@@ -353,14 +332,7 @@ async fn a_password_change_needs_the_current_one_and_signs_out_other_sessions(po
         .await
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::SEE_OTHER);
-    let page = here
-        .get(app.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&here, "/account").await;
     assert!(page.contains("current password is not right"));
 
     here.post(app.url("/account/password"))
@@ -429,14 +401,9 @@ async fn deleting_a_project_from_its_page_needs_its_exact_name(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(location(&res), format!("/projects/{p}/settings"));
-    let page = browser
-        .get(app.url(&format!("/projects/{p}/settings")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_text(&browser, &format!("/projects/{p}/settings"))
+        .await;
     assert!(page.contains("does not match"));
 
     let res = browser

@@ -2161,14 +2161,9 @@ async fn the_codebook_page_imports_a_qdc_codebook(pool: PgPool) {
             "waiting times".into()
         ])
     );
-    let page = browser
-        .get(app.url(&format!("/projects/{p}/codes")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_text(&browser, &format!("/projects/{p}/codes"))
+        .await;
     assert!(page.contains("Codebook imported: 3 codes added"), "{page}");
 
     // A file that is neither says why, and adds nothing.

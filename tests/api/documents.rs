@@ -377,14 +377,9 @@ async fn the_upload_form_imports_several_files_and_reports_the_bad_one(pool: PgP
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let page = browser
-        .get(app.url(&format!("/projects/{p}/documents")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_text(&browser, &format!("/projects/{p}/documents"))
+        .await;
     assert!(page.contains("1 document imported."), "{page}");
     assert!(
         page.contains("two.pdf: Parley cannot read .pdf files"),
@@ -460,14 +455,9 @@ async fn a_deleted_document_waits_in_the_trash_and_comes_back_whole(pool: PgPool
 
     // The page says what goes with it.
     let browser = app.signed_in("ann@example.org").await;
-    let page = browser
-        .get(app.url(&format!("/projects/{p}/documents/{doc}/delete")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_text(&browser, &format!("/projects/{p}/documents/{doc}/delete"))
+        .await;
     assert!(page.contains("3 codings by 2 coders, 2 memos"), "{page}");
 
     assert_eq!(

@@ -2492,16 +2492,12 @@ async fn a_code_report_groups_every_excerpt_of_a_branch_by_group(pool: PgPool) {
     assert!(xml.contains("We waited fourteen weeks.") && xml.contains("turn 1"));
     // Without sub-codes, only the theme's own excerpt; by locality.
     let web = app.signed_in(ann.email()).await;
-    let html = web
-        .get(app.url(&format!(
-            "/projects/{p}/codes/{access}/report?by=attr:locality"
-        )))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app
+        .page_text(
+            &web,
+            &format!("/projects/{p}/codes/{access}/report?by=attr:locality"),
+        )
+        .await;
     assert!(html.contains("The duty line never answered."));
     assert!(!html.contains("We waited fourteen weeks."));
     assert!(html.contains("South"));
@@ -2568,14 +2564,9 @@ async fn memos_export_as_word_and_render_as_safe_markdown(pool: PgPool) {
     assert!(xml.contains("A telling phrase") && xml.contains("“The café was calm”"));
     // The memos page renders the same memo safely.
     let browser = app.signed_in("ann@example.org").await;
-    let page = browser
-        .get(app.url(&format!("/projects/{p}/memos")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_text(&browser, &format!("/projects/{p}/memos"))
+        .await;
     assert!(page.contains("<strong>Check</strong>"), "{page}");
     assert!(page.contains("&lt;b&gt;this&lt;/b&gt;<br />"), "{page}");
     assert!(!page.contains("<b>this</b>"));

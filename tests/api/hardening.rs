@@ -454,14 +454,7 @@ async fn a_new_token_is_shown_once_and_stored_nowhere_in_plain_text(pool: PgPool
         .await
         .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
-    let again = browser
-        .get(app.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let again = app.page_text(&browser, "/account").await;
     assert!(!again.contains(&token));
 }
 

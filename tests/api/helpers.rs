@@ -47,6 +47,19 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The body of `path` fetched with `client` (a page, for a browser's
+    /// client), as text.
+    pub async fn page_text(&self, client: &Client, path: &str) -> String {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub fn browser(&self) -> Client {
         Client::builder()

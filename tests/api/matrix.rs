@@ -1865,27 +1865,18 @@ async fn a_cell_over_several_documents_opens_exactly_its_excerpts(pool: PgPool) 
 
     // The page's link for that cell narrows the excerpts to both documents.
     let browser = app.signed_in("ann@example.org").await;
-    let page = browser
-        .get(app.url(&format!(
-            "/projects/{p}/matrix?document={}&document={}",
-            docs[0], docs[1]
-        )))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_text(
+            &browser,
+            &format!(
+                "/projects/{p}/matrix?document={}&document={}",
+                docs[0], docs[1]
+            ),
+        )
+        .await;
     let href = link(&page, &format!("/projects/{p}/codes/{code}?"));
     assert!(href.contains(&format!("documents={chosen}")), "{href}");
-    let excerpts = browser
-        .get(app.url(&href))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let excerpts = app.page_text(&browser, &href).await;
     let found = excerpts
         .find(" found</span>")
         .map(|i| &excerpts[excerpts[..i].rfind('>').unwrap() + 1..i]);
@@ -1950,16 +1941,12 @@ async fn a_cell_by_attribute_with_a_participant_filter_opens_exactly_its_excerpt
         "P1 only"
     );
     let browser = app.signed_in("ann@example.org").await;
-    let page = browser
-        .get(app.url(&format!(
-            "/projects/{p}/matrix?columns=attr%3Alocality&attribute=profession%3DNurse"
-        )))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_text(
+            &browser,
+            &format!("/projects/{p}/matrix?columns=attr%3Alocality&attribute=profession%3DNurse"),
+        )
+        .await;
     let href = link(&page, &format!("/projects/{p}/codes/{code}?"));
     let query = href.split_once('?').unwrap().1;
     let list = expect(
@@ -2031,14 +2018,12 @@ async fn a_total_opens_exactly_the_excerpts_it_counts(pool: PgPool) {
         )
         .await;
         assert_eq!(m["rows"][0]["total"].as_f64(), Some(want as f64), "{query}");
-        let page = browser
-            .get(app.url(&format!("/projects/{p}/matrix?measure=references{query}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = app
+            .page_text(
+                &browser,
+                &format!("/projects/{p}/matrix?measure=references{query}"),
+            )
+            .await;
         let start = page
             .find("class=\"num total-col\"><a href=\"")
             .expect("the total is a link")

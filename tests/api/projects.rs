@@ -297,14 +297,7 @@ async fn the_demo_overview_lists_things_to_try_that_all_open(pool: PgPool) {
     let made = parley::demo::create(&app.db, &ann).await.unwrap();
     let browser = app.signed_in("ann@example.org").await;
     let p = made.project;
-    let page = browser
-        .get(app.url(&format!("/projects/{p}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&browser, &format!("/projects/{p}")).await;
     let start = page
         .find("Things to try")
         .expect("the demo says where to start");
@@ -330,13 +323,6 @@ async fn the_demo_overview_lists_things_to_try_that_all_open(pool: PgPool) {
     let api = app.person("bo@example.org").await;
     let q = api.project("Mine").await;
     let bo = app.signed_in("bo@example.org").await;
-    let page = bo
-        .get(app.url(&format!("/projects/{q}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&bo, &format!("/projects/{q}")).await;
     assert!(!page.contains("Things to try"));
 }

@@ -210,14 +210,7 @@ async fn administrators_create_accounts_from_the_members_form(pool: PgPool) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let to = res.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(to, "/admin/users?email=new%40example.org");
-    let page = browser
-        .get(app.url(&to))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&browser, &to).await;
     assert!(
         page.contains("No account uses new@example.org yet"),
         "{page}"

@@ -97,15 +97,8 @@ async fn a_big_projects_speaker_menus_are_filled_from_one_list(pool: PgPool) {
     // The page as sent lists the participants once, not once a speaker.
     let path = format!("/projects/{p}/documents/{id}");
     let sent = app
-        .signed_in("ann@example.org")
-        .await
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page_text(&app.signed_in("ann@example.org").await, &path)
+        .await;
     assert_eq!(sent.matches(">P0500 (Staff)</option>").count(), 1);
 
     let page = open_signed_in(&chromium, &app, "ann@example.org", &path).await;
