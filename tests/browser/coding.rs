@@ -551,13 +551,17 @@ async fn a_codings_extent_and_code_change_keeping_its_memo_star_and_date(pool: P
         .unwrap();
     wait_until(&page, "!document.getElementById('here').hidden").await;
 
-    // A word more at the end, a word more at the start.
+    // Two words more at the end, pressed back to back: the second press
+    // moves on from where the first leaves the coding, not from where it was.
     here_button(&page, "End a word later").await;
-    let row = wait_for_row(&app.db, id, |r| r.2 != end).await;
-    assert_eq!((row.1, row.2), span(WARD, "quiet", "safe at"));
+    here_button(&page, "End a word later").await;
+    let two_more = span(WARD, "quiet", "safe at night");
+    let row = wait_for_row(&app.db, id, |r| r.2 == two_more.1).await;
+    assert_eq!((row.1, row.2), two_more);
+    // A word more at the start.
     here_button(&page, "Start a word earlier").await;
     let row = wait_for_row(&app.db, id, |r| r.1 != start).await;
-    assert_eq!((row.1, row.2), span(WARD, "me, quiet", "safe at"));
+    assert_eq!((row.1, row.2), span(WARD, "me, quiet", "safe at night"));
     // The keyboard stays on the button pressed (once the panel has been
     // drawn again with the saved coding).
     wait_until(
@@ -582,11 +586,9 @@ async fn a_codings_extent_and_code_change_keeping_its_memo_star_and_date(pool: P
     )
     .await;
     here_button(&page, "Set to selection").await;
-    let row = wait_for_row(&app.db, id, |r| {
-        r.1 != before.1 && r.2 == span(WARD, "safe", "night").1
-    })
-    .await;
-    assert_eq!((row.1, row.2), span(WARD, "safe", "night"));
+    let selected = span(WARD, "safe", "night");
+    let row = wait_for_row(&app.db, id, |r| r.1 == selected.0).await;
+    assert_eq!((row.1, row.2), selected);
 
     // Another code, the same coding.
     page.evaluate(format!(
@@ -618,6 +620,93 @@ async fn a_codings_extent_and_code_change_keeping_its_memo_star_and_date(pool: P
     let row = wait_for_row(&app.db, id, |r| !r.5).await;
     assert_eq!(row.4, "Safe at night — compare P04 ✔");
     screenshot(&page, "coding-recoded").await;
+    chromium.close().await;
+}
+
+/// The page's poll for other coders' work can be answered after one of its
+/// own changes: read before the change, answered after it. That answer is
+/// older than what the page shows and must not undo the change on screen,
+/// or the next press would start from the old extent.
+#[sqlx::test]
+async fn a_poll_answered_after_a_change_does_not_undo_it_on_screen(pool: PgPool) {
+    let Some(chromium) = Chromium::launch().await else {
+        return;
+    };
+    let app = TestApp::spawn(pool).await;
+    let (owner, p, doc, ids) = study(&app, WARD, &[("Safety", "f")]).await;
+    let (start, end) = span(WARD, "quiet", "safe");
+    let made: Value = owner
+        .post(
+            &format!("/projects/{p}/codings"),
+            json!({"document_id": doc, "code_id": ids[0], "start": start, "end": end}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = made["id"].as_i64().unwrap();
+    let page = open_signed_in(
+        &chromium,
+        &app,
+        "ann@example.org",
+        &format!("/projects/{p}/documents/{doc}"),
+    )
+    .await;
+    wait_until(
+        &page,
+        "document.querySelectorAll('#stripes .stripe').length === 1",
+    )
+    .await;
+    page.evaluate("document.querySelector('#stripes .stripe').click()")
+        .await
+        .unwrap();
+    wait_until(&page, "!document.getElementById('here').hidden").await;
+    let drawn_at = |(s, e): (i32, i32)| {
+        format!(
+            "[...document.querySelectorAll('.extent-handle')].filter(h => h.dataset.extent === '{s}-{e}').length === 2"
+        )
+    };
+
+    // A first change: the server's codings now differ from the page's
+    // last poll, so the next poll is answered in full.
+    here_button(&page, "End a word later").await;
+    let one_more = span(WARD, "quiet", "safe at");
+    wait_until(&page, &drawn_at(one_more)).await;
+
+    // That poll reads the codings now, but its answer is held back until
+    // the page has made a second change; it is asked for at once (as when
+    // the tab comes back into view).
+    let _: bool = eval(
+        &page,
+        "(() => {
+           const real = window.fetch;
+           window.fetch = async (url, opts) => {
+             const r = await real(url, opts);
+             if (String(url).endsWith('/codings') && !(opts && opts.method)) {
+               window.fetch = real;
+               await r.clone().text();
+               window.polled = true;
+               await new Promise((go) => { window.release = go; });
+             }
+             return r;
+           };
+           document.dispatchEvent(new Event('visibilitychange'));
+           return true;
+         })()",
+    )
+    .await;
+    wait_until(&page, "window.polled === true").await;
+    here_button(&page, "End a word later").await;
+    let two_more = span(WARD, "quiet", "safe at night");
+    wait_until(&page, &drawn_at(two_more)).await;
+
+    // The older answer arrives; the page keeps the second change, and the
+    // next press moves on from it.
+    let _: bool = eval(&page, "(() => { window.release(); return true; })()").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    here_button(&page, "End a word later").await;
+    let row = wait_for_row(&app.db, id, |r| r.2 != two_more.1).await;
+    assert_eq!((row.1, row.2), span(WARD, "quiet", "night, and"));
     chromium.close().await;
 }
 

@@ -26,13 +26,24 @@ export function setupActions(page) {
 }
 
 // Call the project's JSON API; a signed-out browser is sent to sign in.
+// `page.writing` counts the calls on their way and `page.edits` every start
+// and end of one, so a poll answered meanwhile knows it may be older than
+// what the page now shows (live.js).
 async function call(page, method, path, body) {
-  const response = await fetch(`${page.api}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
+  page.writing += 1;
+  page.edits += 1;
+  let response;
+  try {
+    response = await fetch(`${page.api}${path}`, {
+      method,
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+    });
+  } finally {
+    page.writing -= 1;
+    page.edits += 1;
+  }
   if (response.status === 401) {
     location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
     throw new Error("signed out");
@@ -174,9 +185,22 @@ export async function setStar(page, id, starred, fromUndo) {
 // Change a coding's extent (`{start, end}`) or code (`{code_id}`) in
 // place: the same coding, so its memo, star, coder and date stay. Answers
 // the coding as it now is, or null (with a message) when it was refused.
-export async function changeCoding(page, id, changes, fromUndo) {
+// Changes run one after another, each from where the last one left the
+// coding: `changes` is the fields to set, or a function of the coding as it
+// then is that gives them (null: nothing to change). Two quick presses of
+// "End a word later" so move the end two words, not one.
+export function changeCoding(page, id, changes, fromUndo) {
+  const run = () => applyChange(page, id, changes, fromUndo);
+  const next = (page.changing || Promise.resolve()).then(run, run);
+  page.changing = next;
+  return next;
+}
+
+async function applyChange(page, id, wanted, fromUndo) {
   const before = page.codings.get(id);
   if (!before) return null;
+  const changes = typeof wanted === "function" ? wanted(before) : wanted;
+  if (!changes) return null;
   try {
     const c = await call(page, "PATCH", `/codings/${id}`, changes);
     const mark = asMark(c);

@@ -10,18 +10,24 @@ export async function refreshCodes(page) {
 }
 
 // Ask for the document's codings, answered only when they changed since
-// the fingerprint last seen.
+// the fingerprint last seen. An answer read while one of this page's own
+// changes was on its way may be older than that change: it is dropped, and
+// the next tick asks again.
 async function poll(page) {
+  const edits = page.edits;
+  const stale = () => page.writing > 0 || page.edits !== edits;
   try {
     const r = await fetch(`${page.api}/documents/${page.initial.document}/codings`, {
       credentials: "same-origin",
       headers: { "If-None-Match": `"${page.fingerprint}"` },
       cache: "no-store",
     });
-    if (r.status === 200) {
+    if (r.status === 200 && !stale()) {
       const data = await r.json();
-      page.fingerprint = data.fingerprint;
+      if (stale()) return;
       await refreshCodes(page);
+      if (stale()) return;
+      page.fingerprint = data.fingerprint;
       page.codings = new Map(data.codings.map((m) => [m.id, m]));
       render(page);
     }

@@ -69,6 +69,9 @@ function start(initial, article) {
     hereAt: null, // position whose codings the "here" panel lists
     active: -1, // index of the highlighted code while searching
     undoStack: [],
+    changing: null, // the last change to a coding, which the next waits for
+    writing: 0, // this page's calls on their way to the server
+    edits: 0, // counts every start and end of one (live.js)
     sheet: null, // the highlight styles
     toastTimer: 0,
   };

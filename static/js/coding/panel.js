@@ -163,19 +163,25 @@ function extentControls(page, m, c) {
   box.className = "here-extent";
   box.setAttribute("role", "group");
   box.setAttribute("aria-label", `Extent and code of the ${c.name} coding`);
-  const move = async (act, start, end) => {
-    const cur = page.codings.get(m.id) || m;
-    if (start < 0 || end <= start || (start === cur.start && end === cur.end)) return;
-    const done = await changeCoding(page, m.id, { start, end });
+  // `to` gives the new extent from the coding as it is when the change runs
+  // (after any change still on its way to the server).
+  const move = async (act, to) => {
+    const done = await changeCoding(page, m.id, (cur) => {
+      const [start, end] = to(cur);
+      if (start < 0 || end <= start || (start === cur.start && end === cur.end)) return null;
+      return { start, end };
+    });
     if (done) redrawHere(page, m.id, act);
   };
   const step = (act, label, title, which, to) => {
     const key = `${act}-${m.id}`;
-    const b = button(label, "small step", () => {
-      const cur = page.codings.get(m.id) || m;
-      if (which === "start") move(key, wordStep(page.chunks, cur.start, to), cur.end);
-      else move(key, cur.start, wordStep(page.chunks, cur.end, to));
-    });
+    const b = button(label, "small step", () =>
+      move(key, (cur) =>
+        which === "start"
+          ? [wordStep(page.chunks, cur.start, to), cur.end]
+          : [cur.start, wordStep(page.chunks, cur.end, to)],
+      ),
+    );
     b.dataset.act = key;
     b.setAttribute("aria-label", title);
     b.title = title;
@@ -201,7 +207,7 @@ function extentControls(page, m, c) {
       page.el.status.textContent = "Select the passage the coding should cover, then press “Set to selection”.";
       return;
     }
-    move(`to-selection-${m.id}`, p.start, p.end);
+    move(`to-selection-${m.id}`, () => [p.start, p.end]);
   });
   toSel.dataset.act = `to-selection-${m.id}`;
   toSel.title = "Make this coding cover the passage selected in the text";
