@@ -71,14 +71,22 @@ async fn create_coding(
 
 async fn list_codings(
     State(state): State<AppState>,
-    access: ProjectAccess,
+    check: Checking,
     Query(page): Query<Page>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<List<Coding>>> {
-    let (limit, offset) = page.bounds()?;
-    let filter = rules::filter(&state.db, &access, &query).await?;
-    let (items, total) =
-        store::codings::list(&state.db, access.id(), &filter, limit, offset).await?;
+    // A bad page is reported after the access check, not before.
+    let bounds = page.bounds();
+    let project = check.project();
+    let read = async {
+        let Ok((limit, offset)) = bounds else {
+            return Ok(None);
+        };
+        rules::list_early(&state.db, project, &query, limit, offset).await
+    };
+    let (access, early) = check.alongside(read).await?;
+    let (limit, offset) = bounds?;
+    let (items, total) = rules::list(&state.db, &access, &query, limit, offset, early).await?;
     Ok(Json(List::of(items, total)))
 }
 

@@ -296,6 +296,65 @@ pub async fn workbench(db: &PgPool, access: &Access, document: DocumentId) -> Re
     })
 }
 
+/// The codings `query` asks for, `limit` from `offset`, and how many match.
+/// `early` is what [`list_early`] read alongside the access check: used
+/// when blind coding does not narrow the list, else read again.
+pub async fn list(
+    db: &PgPool,
+    access: &Access,
+    query: &ListQuery,
+    limit: i64,
+    offset: i64,
+    early: Option<Early>,
+) -> Result<(Vec<Coding>, i64)> {
+    let filter = filter(db, access, query).await?;
+    if let Some(Early(found)) = early
+        && filter.coder.is_none()
+    {
+        return Ok(found);
+    }
+    Ok(store::codings::list(db, access.id(), &filter, limit, offset).await?)
+}
+
+/// One document's codings, read before it is known who asks: see
+/// [`list_early`].
+pub struct Early((Vec<Coding>, i64));
+
+/// Read one document's codings with no other filter (the list a script
+/// reading a document asks for) before the access check has answered, as
+/// if the asker saw every coder's codings; any other list, `None`. Only
+/// this list is read early: its cost is bounded by one document, like the
+/// document's own text, where another list (a theme across the corpus)
+/// could cost a refused asker's request far more than the refusal.
+pub async fn list_early(
+    db: &PgPool,
+    project: ProjectId,
+    query: &ListQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<Option<Early>> {
+    let ListQuery {
+        code_id: None,
+        include_subcodes: _,
+        document_id: Some(document),
+        documents: None,
+        coder: None,
+        group: None,
+        attribute: None,
+        starred: None,
+        overlaps: None,
+    } = query
+    else {
+        return Ok(None);
+    };
+    let filter = Filter {
+        documents: Some(vec![*document]),
+        ..Filter::default()
+    };
+    let found = store::codings::list(db, project, &filter, limit, offset).await?;
+    Ok(Some(Early(found)))
+}
+
 /// Turn list filters into a store filter, resolving group names; blind
 /// coding narrows it to the member's own codings.
 pub async fn filter(db: &PgPool, access: &Access, query: &ListQuery) -> Result<Filter> {

@@ -252,6 +252,14 @@ async fn coders_seen(api: &Api, p: ProjectId, doc: i64, code: i64) -> Vec<(Strin
         StatusCode::OK,
     )
     .await;
+    // One document's list is read alongside the access check, as if
+    // nothing were hidden, and read again narrowed when something is.
+    let of_document = expect(
+        api.get(&format!("/projects/{p}/codings?document_id={doc}"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     let marks = expect(
         api.get(&format!("/projects/{p}/documents/{doc}/codings"))
             .await,
@@ -270,6 +278,10 @@ async fn coders_seen(api: &Api, p: ProjectId, doc: i64, code: i64) -> Vec<(Strin
         ("codings".into(), ids(&list, "coder")),
         ("codings of a code".into(), ids(&by_code, "coder")),
         ("a document's codings".into(), marked),
+        (
+            "a document's full codings".into(),
+            ids(&of_document, "coder"),
+        ),
     ]
 }
 

@@ -610,6 +610,13 @@ async fn viewers_cannot_code_and_outsiders_see_nothing(pool: PgPool) {
         outsider
             .get(&format!("/projects/{p}/exports/codebook.qdc"))
             .await,
+        outsider
+            .get(&format!("/projects/{p}/codings?document_id={doc}"))
+            .await,
+        // A bad page is not reported to someone who may not see the list.
+        outsider
+            .get(&format!("/projects/{p}/codings?document_id={doc}&limit=0"))
+            .await,
     ];
     for res in hidden {
         assert_error(res, StatusCode::NOT_FOUND).await;
