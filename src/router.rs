@@ -30,7 +30,8 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: pages, `/api/v1`, static files, and the layers
-/// (outermost first): request id, tracing, compression, error rendering,
+/// (outermost first): request id, tracing, compression (not for a client on
+/// this machine), error rendering,
 /// body limit, CSRF, sessions.
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
@@ -67,6 +68,10 @@ pub fn router(state: AppState) -> Router {
                         )),
                 ),
         )
+        // A client on this machine is answered uncompressed.
+        .layer(middleware::from_fn(
+            crate::http::nearby::uncompressed_on_loopback,
+        ))
         // Compressed answers come in 4 KiB frames: sent joined instead.
         .layer(MapResponseBodyLayer::new(crate::http::coalesce::coalesce))
         .layer(

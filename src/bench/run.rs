@@ -870,8 +870,11 @@ async fn page(
         &server,
         &p,
     );
+    // As a browser elsewhere gets it (through a proxy): a client on this
+    // machine is answered uncompressed.
     let gz = browser
         .get(&page_url)
+        .header("x-forwarded-for", "203.0.113.7")
         .header(ACCEPT_ENCODING, "gzip")
         .send()
         .await?;

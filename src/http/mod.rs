@@ -7,6 +7,7 @@ pub mod download;
 pub mod error;
 pub mod extract;
 pub mod heavy;
+pub mod nearby;
 pub mod upload;
 
 /// Percent-encode a value for a query string.

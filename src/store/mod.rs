@@ -184,24 +184,22 @@ pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Whether PostgreSQL's autovacuum daemon runs (and so keeps the planner's
-/// statistics current).
-pub async fn autovacuum_on(pool: &PgPool) -> sqlx::Result<bool> {
-    let setting: String = sqlx::query_scalar("select current_setting('autovacuum')")
-        .fetch_one(pool)
-        .await?;
-    Ok(setting == "on")
-}
-
 /// Analyse the tables of Parley's schema that changed enough since their
-/// last analysis, by autovacuum's default rule (50 rows and a tenth of the
-/// table): what autovacuum would do, for databases where it is off. Without
-/// statistics the planner takes a new project's tables for empty and picks
-/// plans that read whole tables. Answers the tables analysed.
+/// last analysis: by autovacuum's default rule (50 rows and a tenth of the
+/// table), as autovacuum would, but at once; or by 1,000 rows, at most once
+/// a minute. Parley's rows belong to projects and its queries ask for one
+/// project's: a new project is a small part of a big table, which the tenth
+/// would not see, and without statistics of it the planner takes its rows
+/// for absent and picks plans that read all of them. Answers the tables
+/// analysed.
 pub async fn analyze_changed(pool: &PgPool) -> sqlx::Result<Vec<String>> {
     let tables: Vec<String> = sqlx::query_scalar(
         "select relname::text from pg_stat_user_tables
-         where schemaname = current_schema() and n_mod_since_analyze > 50 + 0.1 * n_live_tup
+         where schemaname = current_schema()
+           and (n_mod_since_analyze > 50 + 0.1 * n_live_tup
+                or (n_mod_since_analyze > 1000
+                    and coalesce(greatest(last_analyze, last_autoanalyze), '-infinity')
+                        < now() - interval '1 minute'))
          order by relname",
     )
     .fetch_all(pool)

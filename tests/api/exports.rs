@@ -2306,11 +2306,14 @@ async fn text_answers_are_compressed_and_zip_files_are_not_compressed_again(pool
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let doc = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    // This test's client is on the server's machine: it says it comes
+    // through a proxy, as a remote client's request does.
     let encoding = |path: String| {
         let req = ann
             .client
             .get(format!("{}{path}", ann.base))
             .bearer_auth(ann.token.as_deref().unwrap())
+            .header("x-forwarded-for", "203.0.113.7")
             .header("accept-encoding", "gzip");
         async move {
             let res = req.send().await.unwrap();
@@ -2328,6 +2331,18 @@ async fn text_answers_are_compressed_and_zip_files_are_not_compressed_again(pool
         Some("gzip")
     );
     assert_eq!(encoding(format!("/projects/{p}")).await, None);
+    // A client on the server's own machine, not forwarded by a proxy, is
+    // answered uncompressed: there the bytes cost less than compressing.
+    let local = ann
+        .client
+        .get(format!("{}/projects/{p}/documents/{doc}", ann.base))
+        .bearer_auth(ann.token.as_deref().unwrap())
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(local.status(), StatusCode::OK);
+    assert_eq!(local.headers().get("content-encoding"), None);
     // Compressed, it is the same answer, byte for byte (its 4 KiB frames
     // are sent joined).
     let body = |encoding: &'static str| {
@@ -2335,6 +2350,7 @@ async fn text_answers_are_compressed_and_zip_files_are_not_compressed_again(pool
             .client
             .get(format!("{}/projects/{p}/documents/{doc}", ann.base))
             .bearer_auth(ann.token.as_deref().unwrap())
+            .header("x-forwarded-for", "203.0.113.7")
             .header("accept-encoding", encoding);
         async move { req.send().await.unwrap().bytes().await.unwrap() }
     };
