@@ -17,6 +17,10 @@ session, one request at a time, medians of repeated runs.
 
 Builds a fresh project (the transcripts, the codes, the codings at random
 word-aligned ranges, with a fixed seed), then times. Prints a Markdown table.
+
+Run on the server's own machine, the answers come uncompressed (Parley
+compresses only for clients elsewhere, or behind a proxy; Taguette never
+does), so both tools are timed on the same bytes.
 """
 import argparse
 import os

@@ -120,6 +120,7 @@ const STATISTICS_EVERY: Duration = Duration::from_secs(5);
 /// absent: right after an import or a burst of coding, it answered a new
 /// project's document (40 codings) by reading all 4,000 of the project's
 /// codings.
+///
 /// Several servers may each analyse a table at about the same time; that
 /// costs a little work, never a wrong answer.
 async fn keep_statistics(db: PgPool) {
