@@ -240,7 +240,9 @@ pub async fn for_each(
                 select g.coding_id, g.code_id, g.document_id, g.coder_id, g.start_pos, g.end_pos,
                        g.memo, g.starred, g.created_at, g.updated_at
                 from coding g
-                where g.project_id = $1 and g.document_id = $2
+                -- The project through the document's key (see `fingerprint`).
+                where g.document_id = $2
+                  and (select d.project_id from document d where d.document_id = $2) = $1
             ),
             page as (
                 select g.*, c.name as code_name, c.colour as code_colour,
@@ -738,7 +740,10 @@ pub async fn marks(
                g.memo, g.starred, g.created_at
         from coding g
         join code c on c.code_id = g.code_id and c.deleted_at is null
-        where g.project_id = $1 and g.document_id = $2 and ($3::bigint is null or g.coder_id = $3)
+        -- The project through the document's key (see `fingerprint`).
+        where g.document_id = $2
+          and (select d.project_id from document d where d.document_id = $2) = $1
+          and ($3::bigint is null or g.coder_id = $3)
         order by g.start_pos, g.end_pos, g.coding_id
         "#,
         project as ProjectId,
@@ -761,12 +766,17 @@ pub async fn fingerprint(
 ) -> sqlx::Result<Option<String>> {
     let row = sqlx::query!(
         r#"
-        select exists (select 1 from document where project_id = $1 and document_id = $2)
+        -- By the document's key alone: a document's codings are its
+        -- project's. Asked for by project and document too, the planner
+        -- chose between their indexes by its statistics, and statistics
+        -- that had not yet seen a new project made it read all of the
+        -- project's codings to count one document's.
+        select coalesce((select project_id = $1 from document where document_id = $2), false)
                  as "found!",
-               (select count(*) from coding where project_id = $1 and document_id = $2) as "n!",
+               (select count(*) from coding where document_id = $2) as "n!",
                (select coalesce(sum(hashtextextended(
                     row(coding_id, code_id, start_pos, end_pos, starred, memo)::text, 0)), 0)
-                from coding where project_id = $1 and document_id = $2)::text as "codings!",
+                from coding where document_id = $2)::text as "codings!",
                (select count(*) from code where project_id = $1) as "codes!",
                (select coalesce(sum(hashtextextended(
                     row(code_id, version, parent_id, position, name, colour, shortcut,

@@ -485,6 +485,35 @@ async fn bad_ranges_and_foreign_or_trashed_codes_are_refused_and_write_nothing(p
         StatusCode::NOT_FOUND,
     )
     .await;
+    // Nor is another project's document, or its codings, though the same
+    // person owns both (the coding page's feed reads by the document's key
+    // and checks its project).
+    owner.coding(other, foreign_doc, foreign_code, 0, 2).await;
+    assert_error(
+        owner
+            .get(&format!("/projects/{p}/documents/{foreign_doc}/codings"))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let listed = expect(
+        owner
+            .get(&format!("/projects/{p}/codings?document_id={foreign_doc}"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["total"], 0, "{listed}");
+    let own = expect(
+        owner
+            .get(&format!(
+                "/projects/{other}/documents/{foreign_doc}/codings"
+            ))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(own["codings"].as_array().unwrap().len(), 1);
 }
 
 // ---- 4. roles ---------------------------------------------------------------
