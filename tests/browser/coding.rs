@@ -498,6 +498,41 @@ async fn wait_for_row(db: &PgPool, id: i64, ok: impl Fn(&Row) -> bool) -> Row {
     panic!("the coding never reached the expected state; last: {last:?}");
 }
 
+/// Ann's coding page of `doc` (in project `p`), with the "codings here"
+/// panel open on the document's one coding.
+async fn open_on_its_coding(
+    chromium: &Chromium,
+    app: &TestApp,
+    p: i64,
+    doc: i64,
+) -> chromiumoxide::Page {
+    let page = open_signed_in(
+        chromium,
+        app,
+        "ann@example.org",
+        &format!("/projects/{p}/documents/{doc}"),
+    )
+    .await;
+    wait_until(
+        &page,
+        "document.querySelectorAll('#stripes .stripe').length === 1",
+    )
+    .await;
+    page.evaluate("document.querySelector('#stripes .stripe').click()")
+        .await
+        .unwrap();
+    wait_until(&page, "!document.getElementById('here').hidden").await;
+    page
+}
+
+/// A script that is true once the page has drawn the extent handles for
+/// `(start, end)`, the extent the server saved.
+fn handles_drawn_for((start, end): (i32, i32)) -> String {
+    format!(
+        "[...document.querySelectorAll('.extent-handle')].filter(h => h.dataset.extent === '{start}-{end}').length === 2"
+    )
+}
+
 /// Click the button of the "codings here" panel whose label or aria-label
 /// is `label`.
 async fn here_button(page: &chromiumoxide::Page, label: &str) {
@@ -534,22 +569,7 @@ async fn a_codings_extent_and_code_change_keeping_its_memo_star_and_date(pool: P
         .await;
     let before = coding_row(&app.db, id).await;
 
-    let page = open_signed_in(
-        &chromium,
-        &app,
-        "ann@example.org",
-        &format!("/projects/{p}/documents/{doc}"),
-    )
-    .await;
-    wait_until(
-        &page,
-        "document.querySelectorAll('#stripes .stripe').length === 1",
-    )
-    .await;
-    page.evaluate("document.querySelector('#stripes .stripe').click()")
-        .await
-        .unwrap();
-    wait_until(&page, "!document.getElementById('here').hidden").await;
+    let page = open_on_its_coding(&chromium, &app, p, doc).await;
 
     // Two words more at the end, pressed back to back: the second press
     // moves on from where the first leaves the coding, not from where it was.
@@ -645,33 +665,13 @@ async fn a_poll_answered_after_a_change_does_not_undo_it_on_screen(pool: PgPool)
         .await
         .unwrap();
     let id = made["id"].as_i64().unwrap();
-    let page = open_signed_in(
-        &chromium,
-        &app,
-        "ann@example.org",
-        &format!("/projects/{p}/documents/{doc}"),
-    )
-    .await;
-    wait_until(
-        &page,
-        "document.querySelectorAll('#stripes .stripe').length === 1",
-    )
-    .await;
-    page.evaluate("document.querySelector('#stripes .stripe').click()")
-        .await
-        .unwrap();
-    wait_until(&page, "!document.getElementById('here').hidden").await;
-    let drawn_at = |(s, e): (i32, i32)| {
-        format!(
-            "[...document.querySelectorAll('.extent-handle')].filter(h => h.dataset.extent === '{s}-{e}').length === 2"
-        )
-    };
+    let page = open_on_its_coding(&chromium, &app, p, doc).await;
 
     // A first change: the server's codings now differ from the page's
     // last poll, so the next poll is answered in full.
     here_button(&page, "End a word later").await;
     let one_more = span(WARD, "quiet", "safe at");
-    wait_until(&page, &drawn_at(one_more)).await;
+    wait_until(&page, &handles_drawn_for(one_more)).await;
 
     // That poll reads the codings now, but its answer is held back until
     // the page has made a second change; it is asked for at once (as when
@@ -698,7 +698,7 @@ async fn a_poll_answered_after_a_change_does_not_undo_it_on_screen(pool: PgPool)
     wait_until(&page, "window.polled === true").await;
     here_button(&page, "End a word later").await;
     let two_more = span(WARD, "quiet", "safe at night");
-    wait_until(&page, &drawn_at(two_more)).await;
+    wait_until(&page, &handles_drawn_for(two_more)).await;
 
     // The older answer arrives; the page keeps the second change, and the
     // next press moves on from it.
@@ -1198,14 +1198,7 @@ async fn a_codings_ends_are_dragged_with_the_mouse_keeping_its_memo(pool: PgPool
     // The start, dragged back to "for me": it starts at "for" — once the
     // page has drawn the handles again for the saved extent (a drag begun
     // on the old ones would be cut short when they are replaced).
-    wait_until(
-        &page,
-        &format!(
-            "[...document.querySelectorAll('.extent-handle')].filter(h => h.dataset.extent === '{}-{}').length === 2",
-            row.1, row.2
-        ),
-    )
-    .await;
+    wait_until(&page, &handles_drawn_for((row.1, row.2))).await;
     let from: Vec<f64> = eval(&page, &centre("start")).await;
     let to = text_point(&page, "for me,", 1).await;
     mouse_drag(&page, (from[0], from[1]), to).await;
