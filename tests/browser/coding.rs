@@ -4,6 +4,7 @@ use crate::harness::{
 };
 use crate::helpers::{PASSWORD, TestApp};
 use chromiumoxide::cdp::browser_protocol::emulation::SetEmulatedMediaParams;
+use parley::domain::ids::ProjectId;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use std::time::Duration;
@@ -655,15 +656,9 @@ async fn a_poll_answered_after_a_change_does_not_undo_it_on_screen(pool: PgPool)
     let app = TestApp::spawn(pool).await;
     let (owner, p, doc, ids) = study(&app, WARD, &[("Safety", "f")]).await;
     let (start, end) = span(WARD, "quiet", "safe");
-    let made: Value = owner
-        .post(
-            &format!("/projects/{p}/codings"),
-            json!({"document_id": doc, "code_id": ids[0], "start": start, "end": end}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let made = owner
+        .coding(ProjectId(p), doc, ids[0], start.into(), end.into())
+        .await;
     let id = made["id"].as_i64().unwrap();
     let page = open_on_its_coding(&chromium, &app, p, doc).await;
 
