@@ -19,6 +19,10 @@ pub struct AppState {
     pub heavy: Arc<crate::http::heavy::Gate>,
     /// Every coding's attribution, kept for the matrix.
     pub attributions: Arc<crate::service::analysis::Attributions>,
+    /// Who API tokens belong to, kept for a short while.
+    pub askers: Arc<crate::http::askers::Askers>,
+    /// Documents' text and turns, kept once read.
+    pub texts: Arc<crate::service::texts::Texts>,
 }
 
 /// A bound, ready-to-run server.
@@ -42,8 +46,15 @@ impl App {
                 db,
                 config: Arc::new(config),
                 attributions: Arc::default(),
+                askers: Arc::default(),
+                texts: Arc::default(),
             },
         })
+    }
+
+    /// What this server keeps of who asks (to see when it listens).
+    pub fn askers(&self) -> Arc<crate::http::askers::Askers> {
+        self.state.askers.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -71,6 +82,10 @@ impl App {
             tokio::spawn(async move { attributions.warm(&db).await })
         };
         let statistics = tokio::spawn(keep_statistics(self.state.db.clone()));
+        let listening = {
+            let (askers, db) = (self.state.askers.clone(), self.state.db.clone());
+            tokio::spawn(async move { askers.listen(db).await })
+        };
         let router = crate::router::router(self.state);
         // The peer's address says whether a client is on this machine
         // (http::nearby).
@@ -81,6 +96,7 @@ impl App {
         sweeper.abort();
         warmer.abort();
         statistics.abort();
+        listening.abort();
         served?;
         Ok(())
     }

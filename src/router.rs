@@ -44,6 +44,10 @@ pub fn router(state: AppState) -> Router {
         // Versioned asset URLs are kept for a year, others revalidated.
         .nest_service("/static", web::assets::service(&static_dir))
         .fallback(web::pages::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.askers.clone(),
+            crate::http::askers::forget_after_changes,
+        ))
         .layer(sessions(&state))
         .layer(csrf(config.public_url.as_deref()))
         .layer(DefaultBodyLimit::max(max_body))

@@ -53,6 +53,7 @@ async fn create_coding(
     let (access, prepared) = check
         .alongside(rules::prepare(
             &state.db,
+            &state.texts,
             project,
             body.document_id,
             body.code_id,

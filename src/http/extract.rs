@@ -4,6 +4,7 @@
 //! [`ProjectAccess`] says what they may do in the project named by the path's
 //! `{project_id}` — a handler that takes one cannot forget to check.
 
+use super::askers::Askers;
 use super::error::{AppError, Result};
 use crate::app::AppState;
 use crate::domain::account::token_hash;
@@ -19,6 +20,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use tower_sessions::Session;
 
 /// JSON body in, JSON out; a bad body is a 400/415/422 JSON error.
@@ -200,7 +202,9 @@ impl<R: MinRole> FromRequestParts<AppState> for ProjectAccess<R> {
     /// (after the session's own, for a browser).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let asker = Asker::of(parts, state).await?;
-        let access = asker.check::<R>(state.db.clone()).await?;
+        let access = asker
+            .check::<R>(state.db.clone(), state.askers.clone())
+            .await?;
         parts
             .extensions
             .insert(CurrentUser(access.access.user.clone()));
@@ -244,10 +248,10 @@ impl<R: MinRole + 'static> FromRequestParts<AppState> for Checking<R> {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let asker = Asker::of(parts, state).await?;
         let project = asker.project;
-        let db = state.db.clone();
+        let (db, askers) = (state.db.clone(), state.askers.clone());
         Ok(Checking {
             project,
-            check: Box::pin(asker.check::<R>(db)),
+            check: Box::pin(asker.check::<R>(db, askers)),
         })
     }
 }
@@ -287,18 +291,28 @@ impl Asker {
 
     /// Their role in the project, at least `R`. Not a member (or no such
     /// project): 404; a member below `R`: 403.
-    async fn check<R: MinRole>(self, db: sqlx::PgPool) -> Result<ProjectAccess<R>> {
+    async fn check<R: MinRole>(
+        self,
+        db: sqlx::PgPool,
+        askers: Arc<Askers>,
+    ) -> Result<ProjectAccess<R>> {
         let id = self.project;
         let (user, project) = match (self.known, self.credential) {
             (Some(user), _) => {
                 let project = store::projects::get_for_member(&db, id, user.id).await?;
                 (user, project)
             }
-            (None, Some(Credential::Token(hash))) => {
-                store::projects::access_by_token(&db, &hash, id)
-                    .await?
-                    .ok_or(AppError::Unauthorized)?
-            }
+            (None, Some(Credential::Token(hash))) => match askers.get(&hash, id) {
+                Some(found) => found,
+                None => {
+                    let began = askers.begin();
+                    let found = store::projects::access_by_token(&db, &hash, id)
+                        .await?
+                        .ok_or(AppError::Unauthorized)?;
+                    askers.keep(began, &hash, id, &found);
+                    found
+                }
+            },
             (None, Some(Credential::Session(user))) => {
                 store::projects::access_by_user(&db, user, id)
                     .await?

@@ -2,6 +2,7 @@
 //! error type and its mapping from use-case errors, the extractors that say
 //! who is asking and what they may do, and reading uploaded files.
 
+pub mod askers;
 pub mod coalesce;
 pub mod download;
 pub mod error;

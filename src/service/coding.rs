@@ -1,13 +1,14 @@
 //! Coding: applying a code to a range (checked), changing a coding (who
 //! may), and reading the filters of a coding list.
 
+use super::texts::Texts;
 use super::{Access, Error, Result};
 use crate::domain::ValidationError;
 use crate::domain::code;
 use crate::domain::ids::{CodeId, CodingId, DocumentId, ProjectId, UserId};
 use crate::domain::project::Role;
 use crate::store;
-use crate::store::codings::{Actor, Coding, CodingChanges, Filter, NewCoding, Speech};
+use crate::store::codings::{Actor, Coding, CodingChanges, CodingError, Filter, NewCoding, Speech};
 use serde::Deserialize;
 use sqlx::PgPool;
 
@@ -41,11 +42,13 @@ pub fn range(start: i64, end: i64) -> Result<(i32, i32), ValidationError> {
 /// A code to apply to a range, checked and read ahead (see [`prepare`]).
 pub use store::codings::Prepared;
 
-/// Check a new coding's range and memo and read how it splits over the
-/// document's speakers. It needs only the project's id, so it can be read
-/// while access is checked; [`create`] writes it.
+/// Check a new coding's range and memo and work out how it splits over the
+/// document's speakers, from the document's text and turns (kept in
+/// `texts` once read). It needs only the project's id, so it can run while
+/// access is checked; [`create`] writes it.
 pub async fn prepare(
     db: &PgPool,
+    texts: &Texts,
     project: ProjectId,
     document: DocumentId,
     code_id: CodeId,
@@ -54,6 +57,9 @@ pub async fn prepare(
 ) -> Result<Prepared> {
     let (start, end) = range(start, end)?;
     let memo = code::long_text("memo", memo.unwrap_or(""))?;
+    let Some(text) = texts.get(db, project, document).await? else {
+        return Err(CodingError::NoSuchDocument(document).into());
+    };
     let new = NewCoding {
         document,
         code: code_id,
@@ -61,7 +67,14 @@ pub async fn prepare(
         end,
         memo,
     };
-    Ok(store::codings::prepare(db, project, new).await?)
+    let (window, window_start, turns) = text.window(start as usize, end as usize);
+    Ok(Prepared::with_window(
+        project,
+        new,
+        window,
+        window_start,
+        &turns,
+    ))
 }
 
 /// Apply a code as the one asking; answers the coding and whether it is

@@ -18,6 +18,7 @@ pub mod participants;
 pub mod projects;
 pub mod search;
 pub mod surveys;
+pub mod texts;
 pub mod transcripts;
 
 use crate::domain::ValidationError;

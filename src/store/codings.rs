@@ -825,6 +825,25 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// A coding of `project`'s document prepared from text already at hand:
+    /// `window` is the document's text from `window_start`, covering the
+    /// range and the openings of the `turns` it meets (see
+    /// [`attribution::parts`]).
+    pub fn with_window(
+        project: ProjectId,
+        new: NewCoding,
+        window: &str,
+        window_start: usize,
+        turns: &[TurnSpan],
+    ) -> Prepared {
+        let parts = Parts::of(window, window_start, new.start, new.end, turns);
+        Prepared {
+            project,
+            new,
+            parts,
+        }
+    }
+
     pub fn project(&self) -> ProjectId {
         self.project
     }
@@ -1090,29 +1109,37 @@ async fn read_parts<'c>(
             end: *e as usize,
         })
         .collect();
-    let parts = attribution::parts(
+    Ok(Some(Parts::of(
         &row.window,
         row.window_start as usize,
-        start as usize,
-        end as usize,
+        start,
+        end,
         &spans,
-    );
-    let skip = (start - row.window_start).max(0) as usize;
-    let text = row
-        .window
-        .chars()
-        .skip(skip)
-        .take((end - start).max(0) as usize)
-        .collect();
-    Ok(Some(Parts {
-        text,
-        labels: parts
-            .iter()
-            .map(|p| p.label.clone().unwrap_or_default())
-            .collect(),
-        firsts: parts.iter().map(|p| p.first as i32).collect(),
-        words: parts.iter().map(|p| p.words as i32).collect(),
-    }))
+    )))
+}
+
+impl Parts {
+    /// How `[start, end)` splits over `turns` (those it meets, in order),
+    /// `window` being the text from `window_start` that covers the range
+    /// and those turns' openings (see [`attribution::parts`]).
+    fn of(window: &str, window_start: usize, start: i32, end: i32, turns: &[TurnSpan]) -> Parts {
+        let parts = attribution::parts(window, window_start, start as usize, end as usize, turns);
+        let skip = (start as usize).saturating_sub(window_start);
+        let text = window
+            .chars()
+            .skip(skip)
+            .take((end - start).max(0) as usize)
+            .collect();
+        Parts {
+            text,
+            labels: parts
+                .iter()
+                .map(|p| p.label.clone().unwrap_or_default())
+                .collect(),
+            firsts: parts.iter().map(|p| p.first as i32).collect(),
+            words: parts.iter().map(|p| p.words as i32).collect(),
+        }
+    }
 }
 
 /// Record how the coding `[start, end)` splits over the document's

@@ -362,6 +362,44 @@ pub async fn text(
     .await
 }
 
+/// A document's text and its turns (without their times), in one round
+/// trip: what never changes once the document is stored.
+pub async fn text_and_turns(
+    pool: &PgPool,
+    project: ProjectId,
+    id: DocumentId,
+) -> sqlx::Result<Option<(String, Vec<(Option<String>, usize, usize)>)>> {
+    let row = sqlx::query!(
+        r#"
+        select d.body,
+               coalesce(t.speakers, '{}') as "speakers!: Vec<Option<String>>",
+               coalesce(t.starts, '{}') as "starts!: Vec<i32>",
+               coalesce(t.ends, '{}') as "ends!: Vec<i32>"
+        from document d
+        cross join lateral (
+            select array_agg(t.speaker order by t.turn_no) as speakers,
+                   array_agg(t.start_pos order by t.turn_no) as starts,
+                   array_agg(t.end_pos order by t.turn_no) as ends
+            from turn t where t.document_id = d.document_id
+        ) t
+        where d.document_id = $2 and d.project_id = $1
+        "#,
+        project as ProjectId,
+        id as DocumentId
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| {
+        let turns = r
+            .speakers
+            .into_iter()
+            .zip(r.starts.into_iter().zip(r.ends))
+            .map(|(speaker, (start, end))| (speaker, start as usize, end as usize))
+            .collect();
+        (r.body, turns)
+    }))
+}
+
 pub async fn turns(pool: &PgPool, project: ProjectId, id: DocumentId) -> sqlx::Result<Vec<Turn>> {
     let rows = sqlx::query!(
         r#"

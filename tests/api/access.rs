@@ -1119,6 +1119,8 @@ fn served() -> BTreeSet<(String, String)> {
         config: Arc::new(ServerConfig::default()),
         heavy: Arc::new(parley::http::heavy::Gate::new(4)),
         attributions: Arc::default(),
+        askers: Arc::default(),
+        texts: Arc::default(),
     });
     let text = format!("{router:?}");
     // The fallback router numbers its routes afresh: read only the paths.

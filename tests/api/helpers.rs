@@ -35,11 +35,21 @@ impl TestApp {
         config.addr = "127.0.0.1:0".parse().unwrap();
         let app = App::build(db.clone(), config).await.expect("bind");
         let addr = app.local_addr();
+        let askers = app.askers();
         let server = tokio::spawn(async move {
             app.run_until(std::future::pending())
                 .await
                 .expect("server ran");
         });
+        // Ready when it hears of access changes, as a server soon is (until
+        // then it checks every request, which would hide what it keeps).
+        for _ in 0..500 {
+            if askers.listening() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(askers.listening(), "the server listens for access changes");
         TestApp { addr, db, server }
     }
 

@@ -134,6 +134,9 @@ async fn what_one_server_does_the_other_sees_at_its_next_request(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(ann_two.get("/me").await.status(), StatusCode::OK);
+    // The second keeps who the token is for in this project.
+    let codes_of_p = format!("/projects/{p}/codes");
+    assert_eq!(ann_two.get(&codes_of_p).await.status(), StatusCode::OK);
     let res = browser
         .post(one.url(&format!("/account/tokens/{token_id}/revoke")))
         .send()
@@ -141,6 +144,10 @@ async fn what_one_server_does_the_other_sees_at_its_next_request(pool: PgPool) {
         .unwrap();
     assert!(res.status().is_redirection(), "{}", res.status());
     assert_eq!(ann_two.get("/me").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        ann_two.get(&codes_of_p).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 
     // Signed in through the first, the session works on the second (one
     // cookie, one database); signed out through the first, it is gone there.
@@ -256,4 +263,110 @@ async fn tables_that_changed_are_analysed_as_autovacuum_would(pool: PgPool) {
             .unwrap()
             .contains(&"app_user".to_owned())
     );
+}
+
+/// Whether `api` may read project `p` through its server, as a status.
+async fn reads(api: &Api, p: ProjectId) -> StatusCode {
+    api.get(&format!("/projects/{p}/codes")).await.status()
+}
+
+#[sqlx::test]
+async fn roles_and_members_changed_through_one_server_hold_at_once_on_the_other(pool: PgPool) {
+    let one = TestApp::spawn(pool.clone()).await;
+    let two = TestApp::spawn(pool).await;
+    let ann = one.person("ann@example.org").await;
+    let ruth = one.person("ruth@example.org").await;
+    let ruth_two = through(&ruth, &two);
+    let s = study(&ann, "Roles").await;
+    let p = s.p;
+    let res = ann
+        .post(
+            &format!("/projects/{p}/members"),
+            json!({"email": "ruth@example.org", "role": "coder"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let ruth_id = res.json::<Value>().await.unwrap()["user_id"]
+        .as_i64()
+        .unwrap();
+    let coding = json!({"document_id": s.d, "code_id": s.theme, "start": 0, "end": 2});
+
+    // Each round: Ruth codes through the second server (which keeps her
+    // role), is made a viewer through the first and is refused by the
+    // second at once, then made a coder again and let in at once.
+    for round in 0..10 {
+        let start = 4 + round;
+        let coding =
+            json!({"document_id": s.d, "code_id": s.theme, "start": start, "end": start + 2});
+        let res = ruth_two
+            .post(&format!("/projects/{p}/codings"), coding.clone())
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "round {round}");
+        for (role, status) in [("viewer", StatusCode::FORBIDDEN), ("coder", StatusCode::OK)] {
+            let res = ann
+                .patch(
+                    &format!("/projects/{p}/members/{ruth_id}"),
+                    json!({"role": role}),
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+            let res = ruth_two
+                .post(&format!("/projects/{p}/codings"), coding.clone())
+                .await;
+            assert_eq!(res.status(), status, "round {round}, as a {role}");
+        }
+    }
+
+    // Removed through the first: the second no longer knows her there.
+    assert_eq!(reads(&ruth_two, p).await, StatusCode::OK);
+    let res = ann
+        .delete(&format!("/projects/{p}/members/{ruth_id}"))
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(reads(&ruth_two, p).await, StatusCode::NOT_FOUND);
+    let res = ruth_two
+        .post(&format!("/projects/{p}/codings"), coding)
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test]
+async fn a_server_answers_from_what_it_keeps_until_a_change_is_announced(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let ann = app.person("ann@example.org").await;
+    let p = ann.project("Kept").await;
+    assert_eq!(reads(&ann, p).await, StatusCode::OK);
+
+    // Removed with the announcing triggers off (as no statement of Parley
+    // can): the server still answers from what it keeps...
+    let mut conn = app.db.acquire().await.unwrap();
+    sqlx::query("set session_replication_role = replica")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("delete from api_token")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("set session_replication_role = origin")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(reads(&ann, p).await, StatusCode::OK, "kept");
+
+    // ... until a change is announced, as every trigger does (heard as
+    // soon as PostgreSQL delivers it).
+    sqlx::query("select pg_notify('parley_access', '')")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let mut status = reads(&ann, p).await;
+    for _ in 0..100 {
+        if status != StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        status = reads(&ann, p).await;
+    }
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "forgotten once announced");
 }
