@@ -150,6 +150,10 @@ def main():
         ok(s.get(f"{p}/codings", params={"document_id": doc}))
 
     row("… document + codings", both, a.repeat)
+    # What Taguette's two answers hold (text; highlights' positions and
+    # tags), in one request.
+    row("… document with its codings (positions), one request (`?include=codings`)",
+        lambda: ok(s.get(f"{p}/documents/{doc}", params={"include": "codings"})), a.repeat)
     row("export excerpts CSV", lambda: ok(s.get(f"{p}/exports/excerpts.csv")), a.exports)
     row("export excerpts XLSX", lambda: ok(s.get(f"{p}/exports/excerpts.xlsx")), a.exports)
     row("export codebook CSV", lambda: ok(s.get(f"{p}/exports/codebook.csv")), a.repeat)

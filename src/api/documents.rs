@@ -2,7 +2,7 @@
 //! JSON text; list; read with text, turns and speakers; edit; delete; and
 //! the speaker mapping.
 
-use super::model::{Document, DocumentDetail, FileError, Speaker, UploadReport};
+use super::model::{Document, DocumentDetail, FileError, Mark, Speaker, UploadReport};
 use super::{List, Page};
 use crate::app::AppState;
 use crate::domain::ids::{DocumentId, ParticipantId, ProjectId};
@@ -92,16 +92,32 @@ async fn list_documents(
     Ok(Json(List::of(items, total)))
 }
 
+#[derive(Deserialize)]
+struct Show {
+    /// `codings`: the document's codings too, in one answer.
+    include: Option<String>,
+}
+
 async fn show_document(
     State(state): State<AppState>,
     check: Checking,
     Path((_, id)): Path<(ProjectId, DocumentId)>,
+    Query(show): Query<Show>,
 ) -> Result<Json<DocumentDetail>> {
     let project = check.project();
-    let (_, detail) = check
-        .alongside(rules::detail(&state.db, project, id))
+    if !rules::includes_codings(show.include.as_deref())? {
+        let (_, detail) = check
+            .alongside(rules::detail(&state.db, project, id))
+            .await?;
+        return Ok(Json(detail.into()));
+    }
+    let (access, (detail, feed)) = check
+        .alongside(rules::detail_with_codings(&state.db, project, id))
         .await?;
-    Ok(Json(detail.into()))
+    let codings = feed.marks(&state.db, &access).await?;
+    let mut detail = DocumentDetail::from(detail);
+    detail.codings = Some(codings.into_iter().map(Mark::from).collect());
+    Ok(Json(detail))
 }
 
 #[derive(Deserialize)]

@@ -321,6 +321,9 @@ pub struct DocumentDetail {
     pub text: String,
     pub turns: Vec<Turn>,
     pub speakers: Vec<Speaker>,
+    /// With `?include=codings`: its codings, as the coding page draws them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codings: Option<Vec<Mark>>,
 }
 
 impl From<service::documents::DocumentDetail> for DocumentDetail {
@@ -336,6 +339,7 @@ impl From<service::documents::DocumentDetail> for DocumentDetail {
             text,
             turns: turns.into_iter().map(Turn::from).collect(),
             speakers: speakers.into_iter().map(Speaker::from).collect(),
+            codings: None,
         }
     }
 }

@@ -304,6 +304,32 @@ pub async fn detail(db: &PgPool, project: ProjectId, id: DocumentId) -> Result<D
     })
 }
 
+/// What `include` may ask a document's answer to hold besides its text:
+/// `codings` (their positions, as the coding page draws them).
+pub fn includes_codings(include: Option<&str>) -> Result<bool> {
+    match include.map(str::trim) {
+        None | Some("") => Ok(false),
+        Some("codings") => Ok(true),
+        Some(other) => Err(Error::invalid(
+            "include",
+            format!("only `codings` can be included, not `{other}`"),
+        )),
+    }
+}
+
+/// A document with its text, turns and speakers, and its codings (read
+/// alongside; see [`super::coding::Feed::marks`] for whose are shown).
+pub async fn detail_with_codings(
+    db: &PgPool,
+    project: ProjectId,
+    id: DocumentId,
+) -> Result<(DocumentDetail, super::coding::Feed)> {
+    tokio::try_join!(
+        detail(db, project, id),
+        super::coding::feed(db, project, id, true)
+    )
+}
+
 pub fn parse_changes(
     title: Option<&str>,
     kind: Option<&str>,

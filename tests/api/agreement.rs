@@ -266,18 +266,28 @@ async fn coders_seen(api: &Api, p: ProjectId, doc: i64, code: i64) -> Vec<(Strin
         StatusCode::OK,
     )
     .await;
-    let mut marked: Vec<i64> = marks["codings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["coder"].as_i64().unwrap())
-        .collect();
-    marked.sort();
-    marked.dedup();
+    let with_document = expect(
+        api.get(&format!("/projects/{p}/documents/{doc}?include=codings"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let coders = |marks: &Value| -> Vec<i64> {
+        let mut out: Vec<i64> = marks["codings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["coder"].as_i64().unwrap())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    };
     vec![
         ("codings".into(), ids(&list, "coder")),
         ("codings of a code".into(), ids(&by_code, "coder")),
-        ("a document's codings".into(), marked),
+        ("a document's codings".into(), coders(&marks)),
+        ("a document with its codings".into(), coders(&with_document)),
         (
             "a document's full codings".into(),
             ids(&of_document, "coder"),

@@ -724,3 +724,64 @@ async fn a_document_read_whole_matches_its_parts_read_apart(pool: PgPool) {
             .is_none()
     );
 }
+
+#[sqlx::test]
+async fn a_document_can_come_with_its_codings_in_one_answer(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let ann = app.person("ann@example.org").await;
+    let p = ann.project("Study").await;
+    let code = ann.code(p, "Waiting", None).await;
+    let (d, _) = ann
+        .document(p, "Interview", "I: how was it\nP1: we waited for weeks\n")
+        .await;
+    let (other, _) = ann.document(p, "Other", "P2: fine\n").await;
+    ann.coding(p, d, code, 18, 24).await;
+    ann.coding(p, d, code, 25, 28).await;
+    ann.coding(p, other, code, 4, 8).await;
+
+    let plain = expect(
+        ann.get(&format!("/projects/{p}/documents/{d}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(plain.get("codings").is_none(), "only when asked for");
+    let with = expect(
+        ann.get(&format!("/projects/{p}/documents/{d}?include=codings"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(with["text"], plain["text"]);
+    assert_eq!(with["turns"], plain["turns"]);
+    // The same codings, as the coding page's own list draws them.
+    let marks = expect(
+        ann.get(&format!("/projects/{p}/documents/{d}/codings"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(with["codings"], marks["codings"]);
+    let ranges: Vec<(i64, i64)> = with["codings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["start"].as_i64().unwrap(), c["end"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(ranges, [(18, 24), (25, 28)]);
+
+    let message = assert_error(
+        ann.get(&format!("/projects/{p}/documents/{d}?include=memos"))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(message.contains("include"), "{message}");
+    // Another project's document is not found through this one.
+    let q = ann.project("Other study").await;
+    assert_error(
+        ann.get(&format!("/projects/{q}/documents/{d}?include=codings"))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
