@@ -107,12 +107,17 @@ async fn show_document(
     let project = check.project();
     if !rules::includes_codings(show.include.as_deref())? {
         let (_, detail) = check
-            .alongside(rules::detail(&state.db, project, id))
+            .alongside(rules::detail(&state.db, &state.texts, project, id))
             .await?;
         return Ok(Json(detail.into()));
     }
     let (access, (detail, feed)) = check
-        .alongside(rules::detail_with_codings(&state.db, project, id))
+        .alongside(rules::detail_with_codings(
+            &state.db,
+            &state.texts,
+            project,
+            id,
+        ))
         .await?;
     let codings = feed.marks(&state.db, &access).await?;
     let mut detail = DocumentDetail::from(detail);
@@ -157,7 +162,9 @@ async fn create_documents(
             copies: true,
         };
         let id = rules::import_text(&state.db, &access, &body.text, &options).await?;
-        let detail: DocumentDetail = rules::detail(&state.db, access.id(), id).await?.into();
+        let detail: DocumentDetail = rules::detail(&state.db, &state.texts, access.id(), id)
+            .await?
+            .into();
         return Ok((StatusCode::CREATED, Json(detail)).into_response());
     }
 
@@ -167,7 +174,7 @@ async fn create_documents(
     let mut documents = Vec::with_capacity(outcome.created.len());
     for id in outcome.created {
         documents.push(DocumentDetail::from(
-            rules::detail(&state.db, access.id(), id).await?,
+            rules::detail(&state.db, &state.texts, access.id(), id).await?,
         ));
     }
     let status = match (documents.is_empty(), outcome.errors.first()) {

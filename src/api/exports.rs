@@ -79,7 +79,7 @@ async fn code_report_docx(
     _heavy: Heavy,
     Query(query): Query<CodeReportQuery>,
 ) -> Result<Response> {
-    attachment(exports::code_report_docx(&state.db, &access, &query).await?)
+    attachment(exports::code_report_docx(&state.db, &state.texts, &access, &query).await?)
 }
 
 async fn theme_docx(
@@ -107,7 +107,15 @@ async fn theme_xlsx(
     Query(query): Query<ThemeQuery>,
 ) -> Result<Response> {
     let max = state.config.max_export_excerpts;
-    let file = exports::theme_xlsx(&state.db, &state.attributions, &access, &query, max).await?;
+    let file = exports::theme_xlsx(
+        &state.db,
+        &state.texts,
+        &state.attributions,
+        &access,
+        &query,
+        max,
+    )
+    .await?;
     attachment(file)
 }
 
@@ -118,7 +126,7 @@ async fn excerpts_csv(
     Query(query): Query<ExcerptsQuery>,
 ) -> Result<Response> {
     let max = state.config.max_export_excerpts;
-    attachment(exports::excerpts_csv(&state.db, &access, &query, max).await?)
+    attachment(exports::excerpts_csv(&state.db, &state.texts, &access, &query, max).await?)
 }
 
 async fn excerpts_xlsx(
@@ -128,5 +136,5 @@ async fn excerpts_xlsx(
     Query(query): Query<ExcerptsQuery>,
 ) -> Result<Response> {
     let max = state.config.max_export_excerpts;
-    attachment(exports::excerpts_xlsx(&state.db, &access, &query, max).await?)
+    attachment(exports::excerpts_xlsx(&state.db, &state.texts, &access, &query, max).await?)
 }

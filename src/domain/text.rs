@@ -4,6 +4,8 @@
 use unicode_normalization::UnicodeNormalization;
 
 use super::ValidationError;
+use super::attribution::{OPENING, TurnSpan};
+use super::ids::ProjectId;
 
 /// Characters that show nothing: zero-width spaces and joiners, direction
 /// marks and overrides, the byte-order mark, soft hyphens, variation
@@ -293,5 +295,222 @@ mod indexed_tests {
             }
         }
         assert_eq!(ix.slice(n - 2, n + 5), "中文");
+    }
+}
+
+/// A turn as [`Text`] keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnMark {
+    pub speaker: Option<String>,
+    /// Code points.
+    pub start: usize,
+    pub end: usize,
+    pub no: i32,
+    pub time_ms: Option<i64>,
+}
+
+/// A document's text and turns, with what finds a code point in the text
+/// quickly: never changing once the document is stored, so it can be kept
+/// and shared.
+/// Every this many characters, where they start in the text's bytes.
+const STRIDE: usize = 256;
+
+pub struct Text {
+    pub project: ProjectId,
+    body: String,
+    /// Byte offset of every [`STRIDE`]th character.
+    marks: Vec<u32>,
+    chars: usize,
+    /// The turns, in document order.
+    turns: Vec<TurnMark>,
+}
+
+impl Text {
+    pub fn new(project: ProjectId, body: String, turns: Vec<TurnMark>) -> Text {
+        let mut marks = Vec::with_capacity(body.len() / STRIDE + 1);
+        let mut chars = 0;
+        for (i, (at, _)) in body.char_indices().enumerate() {
+            if i % STRIDE == 0 {
+                marks.push(at as u32);
+            }
+            chars = i + 1;
+        }
+        Text {
+            project,
+            body,
+            marks,
+            chars,
+            turns,
+        }
+    }
+
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    pub fn turns(&self) -> &[TurnMark] {
+        &self.turns
+    }
+
+    /// Length in code points.
+    pub fn chars(&self) -> usize {
+        self.chars
+    }
+
+    /// The byte where character `pos` starts (the text's end past it).
+    fn byte(&self, pos: usize) -> usize {
+        if pos >= self.chars {
+            return self.body.len();
+        }
+        let from = self.marks[pos / STRIDE] as usize;
+        match self.body[from..].char_indices().nth(pos % STRIDE) {
+            Some((at, _)) => from + at,
+            None => self.body.len(),
+        }
+    }
+
+    /// What attribution needs for `[start, end)`: the turns it meets, and
+    /// the text from where it or the first of them starts to past the
+    /// range and the last one's opening (see `attribution::parts`), with
+    /// that window's first position.
+    pub fn window(&self, start: usize, end: usize) -> (&str, usize, Vec<TurnSpan<'_>>) {
+        // Turns are in order and do not overlap: those ending after
+        // `start`, up to the first starting at or after `end`.
+        let first = self.turns.partition_point(|t| t.end <= start);
+        let met: Vec<TurnSpan> = self.turns[first..]
+            .iter()
+            .take_while(|t| t.start < end)
+            .filter(|t| t.end > start)
+            .map(|t| TurnSpan {
+                speaker: t.speaker.as_deref(),
+                start: t.start,
+                end: t.end,
+            })
+            .collect();
+        let ws = met.first().map_or(start, |t| t.start.min(start));
+        let we = met.last().map_or(end, |t| (t.start + OPENING).max(end));
+        let (a, b) = (self.byte(ws), self.byte(we));
+        (&self.body[a..b.max(a)], ws, met)
+    }
+
+    /// Characters `[start, end)` (clipped to the text).
+    pub fn slice(&self, start: usize, end: usize) -> &str {
+        let a = self.byte(start);
+        &self.body[a..self.byte(end).max(a)]
+    }
+
+    /// The turn `pos` falls in: the last to start at or before it.
+    pub fn turn_at(&self, pos: usize) -> Option<&TurnMark> {
+        match self.turns.partition_point(|t| t.start <= pos) {
+            0 => None,
+            n => Some(&self.turns[n - 1]),
+        }
+    }
+
+    /// Roughly what it takes in memory.
+    pub fn bytes(&self) -> usize {
+        self.body.len() + self.marks.len() * 4 + self.turns.len() * 48
+    }
+}
+
+#[cfg(test)]
+mod kept_text_tests {
+    use super::*;
+    use crate::domain::attribution::TurnSpan;
+
+    fn text(body: &str, turns: &[(&str, usize, usize)]) -> Text {
+        Text::new(
+            ProjectId(1),
+            body.to_string(),
+            turns
+                .iter()
+                .enumerate()
+                .map(|(i, (l, s, e))| TurnMark {
+                    speaker: Some(l.to_string()),
+                    start: *s,
+                    end: *e,
+                    no: i as i32,
+                    time_ms: None,
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn positions_are_code_points_past_many_strides() {
+        let body: String = "é".repeat(1000) + "abc";
+        let t = text(&body, &[]);
+        assert_eq!(t.chars(), 1003);
+        let (w, ws, met) = t.window(1000, 1002);
+        assert_eq!((w, ws, met.len()), ("ab", 1000, 0));
+        let (w, _, _) = t.window(255, 258);
+        assert_eq!(w, "ééé");
+        let (w, _, _) = t.window(1001, 5000);
+        assert_eq!(w, "bc");
+    }
+
+    #[test]
+    fn a_position_falls_in_the_last_turn_started() {
+        let t = text("A: one\nB: two\n", &[("A", 0, 7), ("B", 7, 14)]);
+        assert_eq!(t.turn_at(0).unwrap().no, 0);
+        assert_eq!(t.turn_at(6).unwrap().no, 0);
+        assert_eq!(t.turn_at(7).unwrap().no, 1);
+        assert_eq!(t.turn_at(99).unwrap().no, 1);
+        let late = text("intro A: one", &[("A", 6, 12)]);
+        assert!(late.turn_at(2).is_none());
+        assert_eq!(t.slice(3, 6), "one");
+        assert_eq!(t.slice(10, 99), "two\n");
+    }
+
+    #[test]
+    fn the_window_covers_the_turns_met_and_their_openings() {
+        let body = "A: one two\nB: three four five\nA: six\n";
+        let b = body.find("B:").unwrap();
+        let a2 = body.rfind("A:").unwrap();
+        let t = text(
+            body,
+            &[("A", 0, b), ("B", b, a2), ("A", a2, body.chars().count())],
+        );
+        // Inside B's turn: the window starts at B's turn.
+        let (w, ws, met) = t.window(b + 3, b + 8);
+        assert_eq!(ws, b);
+        assert!(w.starts_with("B: three"));
+        assert_eq!(met.len(), 1);
+        assert_eq!(met[0].speaker, Some("B"));
+        // Across all three.
+        let (_, ws, met) = t.window(5, a2 + 4);
+        assert_eq!(ws, 0);
+        assert_eq!(
+            met.iter().map(|m| m.speaker.unwrap()).collect::<String>(),
+            "ABA"
+        );
+    }
+
+    #[test]
+    fn a_window_gives_the_attribution_a_whole_read_would() {
+        use crate::domain::attribution::parts;
+        let body =
+            "Interviewer: how was it\n[00:01:02] P1: slow and cold, we waited\nP2: so did we\n";
+        let p1 = body.find("[00:01:02]").unwrap();
+        let p2 = body.find("P2:").unwrap();
+        let n = body.chars().count();
+        let turns = [("Interviewer", 0, p1), ("P1", p1, p2), ("P2", p2, n)];
+        let t = text(body, &turns);
+        let spans: Vec<TurnSpan> = turns
+            .iter()
+            .map(|(l, s, e)| TurnSpan {
+                speaker: Some(l),
+                start: *s,
+                end: *e,
+            })
+            .collect();
+        for (start, end) in [(0, n), (p1 + 2, p2 + 5), (p1 + 20, p1 + 30), (3, 9)] {
+            let (w, ws, met) = t.window(start, end);
+            assert_eq!(
+                parts(w, ws, start, end, &met),
+                parts(body, 0, start, end, &spans),
+                "[{start}, {end})"
+            );
+        }
     }
 }

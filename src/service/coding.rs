@@ -283,10 +283,15 @@ pub struct Workbench {
 
 /// The coding page's reads, independent of each other, made at once (on
 /// as many connections): the page waits for the slowest, not the sum.
-pub async fn workbench(db: &PgPool, access: &Access, document: DocumentId) -> Result<Workbench> {
+pub async fn workbench(
+    db: &PgPool,
+    texts: &Texts,
+    access: &Access,
+    document: DocumentId,
+) -> Result<Workbench> {
     let project = access.id();
     let (detail, codes, documents, members, fingerprint, marks, memo, participants, groups) = tokio::try_join!(
-        super::documents::detail(db, project, document),
+        super::documents::detail(db, texts, project, document),
         async { Ok(store::codes::outline(db, project).await?) },
         async { Ok(store::documents::titles(db, project).await?) },
         async { Ok(store::members::list(db, project).await?) },

@@ -2,6 +2,7 @@
 //! reported on its own), the options they are imported with, a document's
 //! text and turns, editing its details, and mapping its speakers.
 
+use super::texts::Texts;
 use super::transcripts::{self, ImportError, ImportOptions};
 use super::{Access, Error, Result};
 use crate::domain::ValidationError;
@@ -289,17 +290,37 @@ pub struct DocumentDetail {
     pub speakers: Vec<Speaker>,
 }
 
-/// A document with its text, turns and speakers: four independent reads,
-/// made at once.
-pub async fn detail(db: &PgPool, project: ProjectId, id: DocumentId) -> Result<DocumentDetail> {
-    let Some((summary, text, turns, speakers)) = store::documents::detail(db, project, id).await?
-    else {
+/// A document with its text, turns and speakers: the text and turns as
+/// kept in `texts` (read alongside when they are not), the rest read.
+pub async fn detail(
+    db: &PgPool,
+    texts: &Texts,
+    project: ProjectId,
+    id: DocumentId,
+) -> Result<DocumentDetail> {
+    let (text, read) = tokio::try_join!(
+        texts.get(db, project, id),
+        store::documents::detail(db, project, id)
+    )?;
+    let (Some(text), Some(read)) = (text, read) else {
         return Err(Error::NotFound);
     };
+    let (summary, speakers) = read.with_turns(text.turns());
     Ok(DocumentDetail {
         summary,
-        text,
-        turns: turns.into_iter().map(TurnView::from).collect(),
+        text: text.body().to_owned(),
+        turns: text
+            .turns()
+            .iter()
+            .map(|t| {
+                TurnView::from(Turn {
+                    speaker: t.speaker.clone(),
+                    start: t.start,
+                    end: t.end,
+                    time_ms: t.time_ms.map(|ms| ms as u64),
+                })
+            })
+            .collect(),
         speakers,
     })
 }
@@ -321,11 +342,12 @@ pub fn includes_codings(include: Option<&str>) -> Result<bool> {
 /// alongside; see [`super::coding::Feed::marks`] for whose are shown).
 pub async fn detail_with_codings(
     db: &PgPool,
+    texts: &Texts,
     project: ProjectId,
     id: DocumentId,
 ) -> Result<(DocumentDetail, super::coding::Feed)> {
     tokio::try_join!(
-        detail(db, project, id),
+        detail(db, texts, project, id),
         super::coding::feed(db, project, id, true)
     )
 }

@@ -8,6 +8,7 @@
 use super::analysis::Attributions;
 use super::analysis::matrix::{self, MatrixQuery};
 use super::analysis::theme_table::{self, ThemeQuery, ThemeTable};
+use super::texts::Texts;
 use super::{Access, Error, Result};
 use crate::domain::ids::{CodeId, ProjectId};
 use crate::formats::agreement_export;
@@ -358,6 +359,7 @@ async fn excerpt_filter(
 /// The excerpts a query selects, as CSV (at most `max`).
 pub async fn excerpts_csv(
     db: &PgPool,
+    texts: &Texts,
     access: &Access,
     query: &ExcerptsQuery,
     max: i64,
@@ -388,7 +390,7 @@ pub async fn excerpts_csv(
             .map(|a| crate::formats::codebook_csv::neutralise(a).into_owned()),
     );
     csv.write_record(&head).map_err(Error::internal)?;
-    each_excerpt(db, project, &filter, max, |c| {
+    each_excerpt(db, texts, project, &filter, max, |c| {
         csv.write_record(excerpt_row(c, &paths, &attributes).record())
             .map_err(Error::internal)
     })
@@ -405,6 +407,7 @@ pub async fn excerpts_csv(
 /// The excerpts a query selects, as a workbook (at most `max`).
 pub async fn excerpts_xlsx(
     db: &PgPool,
+    texts: &Texts,
     access: &Access,
     query: &ExcerptsQuery,
     max: i64,
@@ -419,7 +422,7 @@ pub async fn excerpts_xlsx(
     )
     .await?;
     let mut workbook = Workbook::new();
-    excerpts_sheet(db, project, &mut workbook, &filter, max).await?;
+    excerpts_sheet(db, texts, project, &mut workbook, &filter, max).await?;
     let name = dated(access, "excerpts", "xlsx");
     Ok(Download::file(XLSX, name, saved(workbook).await?))
 }
@@ -427,6 +430,7 @@ pub async fn excerpts_xlsx(
 /// Add the streamed "Excerpts" sheet to a workbook.
 async fn excerpts_sheet(
     db: &PgPool,
+    texts: &Texts,
     project: ProjectId,
     workbook: &mut Workbook,
     filter: &Filter,
@@ -440,7 +444,7 @@ async fn excerpts_sheet(
     theme_export::excerpts_header(ws, &attributes).map_err(Error::internal)?;
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let mut row = 0u32;
-    each_excerpt(db, project, filter, max, |c| {
+    each_excerpt(db, texts, project, filter, max, |c| {
         row += 1;
         excerpt_row(c, &paths, &attributes)
             .write(ws, row, &wrap)
@@ -455,20 +459,31 @@ async fn excerpts_sheet(
 
 /// Hand each excerpt a filter selects to `write`, streamed from the
 /// database; refused before the first once there would be more than `max`.
+///
+/// Each excerpt's text and turn are cut from the documents' texts kept in
+/// `texts` (those not kept read at once, in one round trip), unless they
+/// are too many to hold: then the query brings each document's text along.
 async fn each_excerpt(
     db: &PgPool,
+    texts: &Texts,
     project: ProjectId,
     filter: &Filter,
     max: i64,
     mut write: impl FnMut(&Coding) -> Result<()>,
 ) -> Result<()> {
     let mut failed = None;
-    let speakers = store::codings::speaker_map(db, project, None).await?;
+    let (speakers, at_hand) = tokio::try_join!(
+        store::codings::speaker_map(db, project, None),
+        texts.all(db, project, filter.documents.as_deref())
+    )?;
     store::codings::for_each(
         db,
         project,
         filter,
-        Some(&speakers),
+        store::codings::AtHand {
+            speakers: Some(&speakers),
+            texts: at_hand.as_ref(),
+        },
         i64::MAX,
         0,
         |c, total| {
@@ -506,6 +521,7 @@ async fn saved(mut workbook: Workbook) -> Result<std::fs::File> {
 /// most `max`), the codebook and the participants.
 pub async fn theme_xlsx(
     db: &PgPool,
+    texts: &Texts,
     attributions: &Attributions,
     access: &Access,
     query: &ThemeQuery,
@@ -517,7 +533,7 @@ pub async fn theme_xlsx(
     theme_export::xlsx_about(&mut workbook, &about(&t)).map_err(Error::internal)?;
     theme_export::xlsx_theme_sheets(&mut workbook, &sheet_of(&t)).map_err(Error::internal)?;
     let filter = excerpt_filter(db, access, &query.matrix, None, false).await?;
-    excerpts_sheet(db, project, &mut workbook, &filter, max).await?;
+    excerpts_sheet(db, texts, project, &mut workbook, &filter, max).await?;
     codebook_sheet(db, access, &mut workbook).await?;
     participants_sheet(db, project, &mut workbook).await?;
     let name = theme_file_name(&t, "xlsx");
@@ -822,6 +838,7 @@ fn headings(c: &Coding, attribute: Option<&str>) -> Vec<String> {
 /// One code's (or branch's) excerpts, grouped for reading.
 pub async fn code_report(
     db: &PgPool,
+    texts: &Texts,
     access: &Access,
     q: &CodeReportQuery,
 ) -> Result<crate::formats::code_report::Report> {
@@ -855,7 +872,7 @@ pub async fn code_report(
         outline.iter().map(|c| (c.id, c.name.clone())).collect();
     let attr = attribute.as_deref();
     let mut n = 0;
-    each_excerpt(db, access.id(), &filter, CODE_REPORT_MAX, |c| {
+    each_excerpt(db, texts, access.id(), &filter, CODE_REPORT_MAX, |c| {
         n += 1;
         let excerpt = Excerpt {
             text: theme_table::quote_text(c),
@@ -919,10 +936,11 @@ pub async fn code_report(
 
 pub async fn code_report_docx(
     db: &PgPool,
+    texts: &Texts,
     access: &Access,
     q: &CodeReportQuery,
 ) -> Result<Download> {
-    let report = code_report(db, access, q).await?;
+    let report = code_report(db, texts, access, q).await?;
     let name = format!(
         "{}-code-report-{}-{}.docx",
         file_stem(&access.project.project.name),

@@ -163,11 +163,19 @@ pub async fn list(
 ) -> sqlx::Result<(Vec<Coding>, i64)> {
     let mut items = Vec::new();
     let mut total = 0;
-    for_each(pool, project, filter, None, limit, offset, |coding, n| {
-        total = n;
-        items.push(coding);
-        ControlFlow::Continue(())
-    })
+    for_each(
+        pool,
+        project,
+        filter,
+        AtHand::default(),
+        limit,
+        offset,
+        |coding, n| {
+            total = n;
+            items.push(coding);
+            ControlFlow::Continue(())
+        },
+    )
     .await?;
     if items.is_empty() && offset > 0 {
         total = Box::pin(list(pool, project, filter, 1, 0)).await?.1;
@@ -179,18 +187,22 @@ pub async fn list(
 /// arrives from the database, so an export of any size holds one row at a
 /// time. `f` may stop the stream early (`ControlFlow::Break`).
 ///
-/// With `speakers`, each coding's speakers are resolved from that map (read
-/// once by [`speaker_map`]) instead of being built in SQL for every row —
-/// most of the query's time for a long export.
+/// With [`AtHand::speakers`], each coding's speakers are resolved from that
+/// map (read once by [`speaker_map`]) instead of being built in SQL for
+/// every row — most of the query's time for a long export. With
+/// [`AtHand::texts`] (which must hold every document the filter reaches),
+/// each coding's text, turn and time come from them, and the query reads
+/// neither the documents' text nor their turns.
 pub async fn for_each(
     pool: &PgPool,
     project: ProjectId,
     filter: &Filter,
-    speakers: Option<&SpeakerMap>,
+    at_hand: AtHand<'_>,
     limit: i64,
     offset: i64,
     f: impl FnMut(Coding, i64) -> ControlFlow<()>,
 ) -> sqlx::Result<()> {
+    let AtHand { speakers, texts } = at_hand;
     let codes: Option<Vec<i64>> = filter
         .codes
         .as_ref()
@@ -288,7 +300,7 @@ pub async fn for_each(
         let (map, rows) =
             futures_util::try_join!(speaker_map(pool, project, Some(document)), rows)?;
         let rows = futures_util::stream::iter(rows.into_iter().map(Ok));
-        return drive(rows, Some(&map), f).await;
+        return drive(rows, Some(&map), None, f).await;
     }
     let rows = sqlx::query_as!(
         Row,
@@ -347,8 +359,8 @@ pub async fn for_each(
                tt.turn_no as "turn?", tt.time_ms as "time_ms?",
                g.created_at, g.updated_at, page.total as "total!",
                -- The document's text rides along once per document, to cut
-               -- every coding's text from.
-               case when lag(g.document_id) over w is distinct from g.document_id
+               -- every coding's text from (unless the caller has it: $14).
+               case when not $14 and lag(g.document_id) over w is distinct from g.document_id
                     then d.body end as body,
                -- Resolved by the caller ($13 false): only the parts' labels.
                case when not $13 then
@@ -362,7 +374,7 @@ pub async fn for_each(
         join app_user u on u.user_id = g.coder_id
         left join lateral (
             select t.turn_no, t.time_ms from turn t
-            where t.document_id = g.document_id and t.start_pos <= g.start_pos
+            where not $14 and t.document_id = g.document_id and t.start_pos <= g.start_pos
             order by t.start_pos desc limit 1
         ) tt on true
         cross join lateral (
@@ -392,11 +404,23 @@ pub async fn for_each(
         limit,
         offset,
         filter.overlapping as Option<CodeId>,
-        speakers.is_none()
+        speakers.is_none(),
+        texts.is_some()
     )
     .fetch(pool);
-    drive(rows, speakers, f).await
+    drive(rows, speakers, texts, f).await
 }
+
+/// What a caller of [`for_each`] has at hand, for the query to leave out:
+/// the speakers (see [`speaker_map`]), and the documents' texts and turns.
+#[derive(Default, Clone, Copy)]
+pub struct AtHand<'a> {
+    pub speakers: Option<&'a SpeakerMap>,
+    pub texts: Option<&'a Texts>,
+}
+
+/// Documents' texts and turns at hand, by document.
+pub type Texts = std::collections::HashMap<DocumentId, std::sync::Arc<crate::domain::text::Text>>;
 
 /// Every speaker of a project's documents as a coding's attribution names
 /// it, by document and label; interviewers as `None`.
@@ -509,18 +533,31 @@ struct SpeakerRow {
 async fn drive(
     mut rows: impl futures_util::Stream<Item = sqlx::Result<Row>> + Unpin,
     speakers: Option<&SpeakerMap>,
+    texts: Option<&Texts>,
     mut f: impl FnMut(Coding, i64) -> ControlFlow<()>,
 ) -> sqlx::Result<()> {
     let mut current: Option<(DocumentId, Indexed)> = None;
-    while let Some(r) = rows.try_next().await? {
+    while let Some(mut r) = rows.try_next().await? {
         let total = r.total;
         if let Some(body) = r.body {
             current = Some((r.document_id, Indexed::new(body)));
         }
-        let text = current
-            .as_ref()
-            .map(|(_, ix)| ix.slice(r.start as usize, r.end as usize).to_owned())
-            .unwrap_or_default();
+        let (start, end) = (r.start as usize, r.end as usize);
+        let text = match texts.map(|t| t.get(&r.document_id)) {
+            // The caller has the text (and turns): the query left them out.
+            Some(Some(text)) => {
+                if let Some(turn) = text.turn_at(start) {
+                    r.turn = Some(turn.no);
+                    r.time_ms = turn.time_ms;
+                }
+                text.slice(start, end).to_owned()
+            }
+            Some(None) => String::new(),
+            None => current
+                .as_ref()
+                .map(|(_, ix)| ix.slice(start, end).to_owned())
+                .unwrap_or_default(),
+        };
         let step = f(
             Coding {
                 id: r.id,
@@ -641,7 +678,7 @@ pub async fn quote_candidates(
     )
     .fetch(pool);
     let mut out = Vec::new();
-    drive(rows, None, |c, _| {
+    drive(rows, None, None, |c, _| {
         out.push(c);
         ControlFlow::Continue(())
     })

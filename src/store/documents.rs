@@ -6,6 +6,7 @@ use crate::domain::document::DocumentKind;
 use crate::domain::ids::{DocumentId, GroupId, ParticipantId, ProjectId, UserId};
 use crate::domain::participant::Attributes;
 use crate::domain::speakers::{Mapping, SpeakerRole};
+use crate::domain::text::TurnMark;
 use crate::domain::turns::Turn;
 use serde::Serialize;
 use sqlx::PgPool;
@@ -219,22 +220,19 @@ pub async fn get(
     Ok(summaries(pool, project, Some(id), 1, 0).await?.pop())
 }
 
-/// A document whole: its summary, text, turns and speakers (most taking
-/// part first), in one statement — four reads at once cost twice as much.
+/// A document's summary and speakers, in one statement; with its turns
+/// (which never change, and so are kept: `service::texts`),
+/// [`Detail::with_turns`] completes them.
 pub async fn detail(
     pool: &PgPool,
     project: ProjectId,
     id: DocumentId,
-) -> sqlx::Result<Option<(DocumentSummary, String, Vec<Turn>, Vec<Speaker>)>> {
+) -> sqlx::Result<Option<Detail>> {
     let Some(r) = sqlx::query!(
         r#"
         select d.document_id as "id: DocumentId", d.title, d.kind as "kind: DocumentKind",
                d.held_on, d.attributes as "attributes: Json<Attributes>", d.original_filename,
-               d.source_format, d.char_count as length, d.created_at, d.body,
-               coalesce(t.speakers, '{}') as "turn_speakers!: Vec<Option<String>>",
-               coalesce(t.starts, '{}') as "turn_starts!: Vec<i32>",
-               coalesce(t.ends, '{}') as "turn_ends!: Vec<i32>",
-               coalesce(t.times, '{}') as "turn_times!: Vec<Option<i64>>",
+               d.source_format, d.char_count as length, d.created_at,
                coalesce(s.labels, '{}') as "labels!: Vec<String>",
                coalesce(s.participant_ids, '{}') as "participant_ids!: Vec<Option<i64>>",
                coalesce(s.interviewers, '{}') as "interviewers!: Vec<bool>",
@@ -242,13 +240,6 @@ pub async fn detail(
                coalesce(s.groups, '{}') as "groups!: Vec<Option<String>>",
                coalesce(s.group_ids, '{}') as "group_ids!: Vec<Option<i64>>"
         from document d
-        cross join lateral (
-            select array_agg(t.speaker order by t.turn_no) as speakers,
-                   array_agg(t.start_pos order by t.turn_no) as starts,
-                   array_agg(t.end_pos order by t.turn_no) as ends,
-                   array_agg(t.time_ms order by t.turn_no) as times
-            from turn t where t.document_id = d.document_id
-        ) t
         cross join lateral (
             select array_agg(s.label order by s.label) as labels,
                    array_agg(s.participant_id order by s.label) as participant_ids,
@@ -271,81 +262,103 @@ pub async fn detail(
     else {
         return Ok(None);
     };
-    let turns: Vec<Turn> = r
-        .turn_speakers
-        .into_iter()
-        .zip(r.turn_starts)
-        .zip(r.turn_ends.into_iter().zip(r.turn_times))
-        .map(|((speaker, start), (end, time_ms))| Turn {
-            speaker,
-            start: start as usize,
-            end: end as usize,
-            time_ms: time_ms.map(|t| t as u64),
-        })
-        .collect();
-    // Each speaker's turns and first turn, from the turns themselves.
-    let mut taking_part: std::collections::HashMap<&str, (i64, usize)> =
-        std::collections::HashMap::new();
-    for (i, t) in turns.iter().enumerate() {
-        if let Some(label) = &t.speaker {
-            taking_part.entry(label.as_str()).or_insert((0, i)).0 += 1;
+    Ok(Some(Detail {
+        summary: SummaryRow {
+            id: r.id,
+            title: r.title,
+            kind: r.kind,
+            held_on: r.held_on,
+            attributes: r.attributes,
+            original_filename: r.original_filename,
+            source_format: r.source_format,
+            length: r.length,
+            created_at: r.created_at,
+            turn_count: 0,
+            speaker_count: 0,
+            unassigned_speakers: 0,
+        },
+        labels: r.labels,
+        participant_ids: r.participant_ids,
+        interviewers: r.interviewers,
+        participants: r.participants,
+        groups: r.groups,
+        group_ids: r.group_ids,
+    }))
+}
+
+/// A document's summary and speakers as read, to be completed with its
+/// turns ([`Detail::with_turns`]).
+pub struct Detail {
+    summary: SummaryRow,
+    labels: Vec<String>,
+    participant_ids: Vec<Option<i64>>,
+    interviewers: Vec<bool>,
+    participants: Vec<Option<String>>,
+    groups: Vec<Option<String>>,
+    group_ids: Vec<Option<i64>>,
+}
+
+impl Detail {
+    /// The summary and the speakers (each with how many turns it takes, in
+    /// order of its first turn), given the document's turns.
+    pub fn with_turns(self, turns: &[TurnMark]) -> (DocumentSummary, Vec<Speaker>) {
+        // Each speaker's turns and first turn, from the turns themselves.
+        let mut taking_part: std::collections::HashMap<&str, (i64, usize)> =
+            std::collections::HashMap::new();
+        for (i, t) in turns.iter().enumerate() {
+            if let Some(label) = &t.speaker {
+                taking_part.entry(label.as_str()).or_insert((0, i)).0 += 1;
+            }
         }
+        let r = self;
+        let mut speakers: Vec<(Option<usize>, Speaker)> = r
+            .labels
+            .into_iter()
+            .zip(r.participant_ids)
+            .zip(r.interviewers)
+            .zip(r.participants.into_iter().zip(r.groups).zip(r.group_ids))
+            .map(
+                |(((label, participant_id), interviewer), ((participant, group), group_id))| {
+                    let participant_id = participant_id.map(ParticipantId);
+                    let mapping = Mapping {
+                        label: label.clone(),
+                        participant: participant_id,
+                        interviewer,
+                    };
+                    let (turns, first) = match taking_part.get(label.as_str()) {
+                        Some(&(n, first)) => (n, Some(first)),
+                        None => (0, None),
+                    };
+                    (
+                        first,
+                        Speaker {
+                            role: mapping.role(),
+                            label,
+                            participant_id,
+                            participant,
+                            group,
+                            group_id: group_id.map(GroupId),
+                            turns,
+                        },
+                    )
+                },
+            )
+            .collect();
+        // As `speakers` orders them: by first turn, those with none last; the
+        // sort is stable, so ties keep the database's order of labels.
+        speakers.sort_by_key(|(first, _)| (first.is_none(), *first));
+        let speakers: Vec<Speaker> = speakers.into_iter().map(|(_, s)| s).collect();
+        let summary = DocumentSummary::from(SummaryRow {
+            turn_count: turns.len() as i64,
+            speaker_count: speakers.len() as i64,
+            unassigned_speakers: speakers
+                .iter()
+                .filter(|s| s.role == SpeakerRole::Unassigned)
+                .count() as i64,
+            ..r.summary
+        });
+        (summary, speakers)
     }
-    let mut speakers: Vec<(Option<usize>, Speaker)> = r
-        .labels
-        .into_iter()
-        .zip(r.participant_ids)
-        .zip(r.interviewers)
-        .zip(r.participants.into_iter().zip(r.groups).zip(r.group_ids))
-        .map(
-            |(((label, participant_id), interviewer), ((participant, group), group_id))| {
-                let participant_id = participant_id.map(ParticipantId);
-                let mapping = Mapping {
-                    label: label.clone(),
-                    participant: participant_id,
-                    interviewer,
-                };
-                let (turns, first) = match taking_part.get(label.as_str()) {
-                    Some(&(n, first)) => (n, Some(first)),
-                    None => (0, None),
-                };
-                (
-                    first,
-                    Speaker {
-                        role: mapping.role(),
-                        label,
-                        participant_id,
-                        participant,
-                        group,
-                        group_id: group_id.map(GroupId),
-                        turns,
-                    },
-                )
-            },
-        )
-        .collect();
-    // As `speakers` orders them: by first turn, those with none last; the
-    // sort is stable, so ties keep the database's order of labels.
-    speakers.sort_by_key(|(first, _)| (first.is_none(), *first));
-    let speakers: Vec<Speaker> = speakers.into_iter().map(|(_, s)| s).collect();
-    let summary = DocumentSummary::from(SummaryRow {
-        id: r.id,
-        title: r.title,
-        kind: r.kind,
-        held_on: r.held_on,
-        attributes: r.attributes,
-        original_filename: r.original_filename,
-        source_format: r.source_format,
-        length: r.length,
-        created_at: r.created_at,
-        turn_count: turns.len() as i64,
-        speaker_count: speakers.len() as i64,
-        unassigned_speakers: speakers
-            .iter()
-            .filter(|s| s.role == SpeakerRole::Unassigned)
-            .count() as i64,
-    });
-    Ok(Some((summary, r.body, turns, speakers)))
 }
 
 pub async fn text(
@@ -362,42 +375,78 @@ pub async fn text(
     .await
 }
 
-/// A document's text and its turns (without their times), in one round
-/// trip: what never changes once the document is stored.
-pub async fn text_and_turns(
+/// Documents' text and turns, in one round trip: what never changes once a
+/// document is stored. `ids`: these documents of the project (all of its
+/// documents when `None`).
+pub async fn texts(
     pool: &PgPool,
     project: ProjectId,
-    id: DocumentId,
-) -> sqlx::Result<Option<(String, Vec<(Option<String>, usize, usize)>)>> {
-    let row = sqlx::query!(
+    ids: Option<&[DocumentId]>,
+) -> sqlx::Result<Vec<(DocumentId, String, Vec<TurnMark>)>> {
+    let ids: Option<Vec<i64>> = ids.map(|ids| ids.iter().map(|d| d.0).collect());
+    let rows = sqlx::query!(
         r#"
-        select d.body,
+        select d.document_id as "id: DocumentId", d.body,
                coalesce(t.speakers, '{}') as "speakers!: Vec<Option<String>>",
                coalesce(t.starts, '{}') as "starts!: Vec<i32>",
-               coalesce(t.ends, '{}') as "ends!: Vec<i32>"
+               coalesce(t.ends, '{}') as "ends!: Vec<i32>",
+               coalesce(t.numbers, '{}') as "numbers!: Vec<i32>",
+               coalesce(t.times, '{}') as "times!: Vec<Option<i64>>"
         from document d
         cross join lateral (
             select array_agg(t.speaker order by t.turn_no) as speakers,
                    array_agg(t.start_pos order by t.turn_no) as starts,
-                   array_agg(t.end_pos order by t.turn_no) as ends
+                   array_agg(t.end_pos order by t.turn_no) as ends,
+                   array_agg(t.turn_no order by t.turn_no) as numbers,
+                   array_agg(t.time_ms order by t.turn_no) as times
             from turn t where t.document_id = d.document_id
         ) t
-        where d.document_id = $2 and d.project_id = $1
+        where d.project_id = $1 and ($2::bigint[] is null or d.document_id = any($2))
         "#,
         project as ProjectId,
-        id as DocumentId
+        ids.as_deref() as Option<&[i64]>
     )
-    .fetch_optional(pool)
+    .fetch_all(pool)
     .await?;
-    Ok(row.map(|r| {
-        let turns = r
-            .speakers
-            .into_iter()
-            .zip(r.starts.into_iter().zip(r.ends))
-            .map(|(speaker, (start, end))| (speaker, start as usize, end as usize))
-            .collect();
-        (r.body, turns)
-    }))
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let turns = r
+                .speakers
+                .into_iter()
+                .zip(r.starts.into_iter().zip(r.ends))
+                .zip(r.numbers.into_iter().zip(r.times))
+                .map(|((speaker, (start, end)), (no, time_ms))| TurnMark {
+                    speaker,
+                    start: start as usize,
+                    end: end as usize,
+                    no,
+                    time_ms,
+                })
+                .collect();
+            (r.id, r.body, turns)
+        })
+        .collect())
+}
+
+/// The project's documents (or these of them) and how many bytes of text
+/// each holds (read without reading the text).
+pub async fn text_sizes(
+    pool: &PgPool,
+    project: ProjectId,
+    ids: Option<&[DocumentId]>,
+) -> sqlx::Result<Vec<(DocumentId, i64)>> {
+    let ids: Option<Vec<i64>> = ids.map(|ids| ids.iter().map(|d| d.0).collect());
+    let rows = sqlx::query!(
+        r#"select document_id as "id: DocumentId", octet_length(body)::bigint as "bytes!"
+           from document
+           where project_id = $1 and ($2::bigint[] is null or document_id = any($2))"#,
+        project as ProjectId,
+        ids.as_deref() as Option<&[i64]>
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.bytes)).collect())
 }
 
 pub async fn turns(pool: &PgPool, project: ProjectId, id: DocumentId) -> sqlx::Result<Vec<Turn>> {

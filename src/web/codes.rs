@@ -702,7 +702,8 @@ async fn report_page(
     Query(mut query): Query<crate::service::exports::CodeReportQuery>,
 ) -> Result<ReportPage> {
     query.code_id = Some(code_id);
-    let report = crate::service::exports::code_report(&state.db, &access, &query).await?;
+    let report =
+        crate::service::exports::code_report(&state.db, &state.texts, &access, &query).await?;
     let mut q = format!("code_id={code_id}");
     for (k, v) in [
         ("include_subcodes", &query.include_subcodes),

@@ -288,7 +288,7 @@ async fn show_document(
     chrome: Chrome,
     Path((_, id)): Path<(ProjectId, DocumentId)>,
 ) -> Result<DocumentPage> {
-    let w = service::coding::workbench(&state.db, &access, id).await?;
+    let w = service::coding::workbench(&state.db, &state.texts, &access, id).await?;
     let d = w.detail;
     let turns: Vec<Turn> = d
         .turns

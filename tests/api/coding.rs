@@ -1243,27 +1243,42 @@ async fn a_merge_while_coders_are_coding_loses_no_acknowledged_coding(pool: PgPo
         // Mostly the twin sub-code, whose codings move to N's twin.
         let targets = [m1, m, m1, m2, m1, n, n1];
 
-        let work = coders.iter().enumerate().flat_map(|(k, api)| {
-            (0..30).map(move |i| async move {
-                tokio::time::sleep(std::time::Duration::from_millis(i as u64)).await;
+        // Each coder codes on until a few codings after the merge, so that
+        // codings land before, during and after it whatever its pace.
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let done = &done;
+        let work = coders.iter().enumerate().map(|(k, api)| async move {
+            let mut out = Vec::new();
+            let mut after = 0;
+            for i in 0..50usize {
+                if done.load(std::sync::atomic::Ordering::Acquire) {
+                    after += 1;
+                    if after > 8 {
+                        break;
+                    }
+                }
                 let c = targets[(i + k) % targets.len()];
                 let start = i as i64 * 4 + k as i64;
                 let res = api.apply(p, doc, c, start, start + 2 + round).await;
                 let status = res.status();
                 let body: Value = res.json().await.unwrap();
-                (status, body)
-            })
+                out.push((status, body));
+            }
+            out
         });
         let merge = async {
             tokio::time::sleep(std::time::Duration::from_millis(10 + 3 * round as u64)).await;
-            owner
+            let res = owner
                 .post(
                     &format!("/projects/{p}/codes/{m}/merge"),
                     json!({"into": n}),
                 )
-                .await
+                .await;
+            done.store(true, std::sync::atomic::Ordering::Release);
+            res
         };
         let (results, merged) = tokio::join!(join_all(work), merge);
+        let results: Vec<(StatusCode, Value)> = results.into_iter().flatten().collect();
         assert_eq!(
             merged.status(),
             StatusCode::OK,

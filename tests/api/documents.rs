@@ -677,37 +677,42 @@ async fn a_document_read_whole_matches_its_parts_read_apart(pool: PgPool) {
     let text = "Focus group\nInterviewer: Hello.\nP2: Hi.\nZed: Hey.\nP1: Hello.\nP2: Again.\nInterviewer: Thanks.\n";
     let (d, _) = ann.document(p, "Group", text).await;
     let (empty, _) = ann.document(p, "No speakers", "Just notes.").await;
-    for d in [d, empty] {
+    // Read twice: its text and turns read, then kept.
+    let texts = parley::service::texts::Texts::default();
+    let whole = |id: DocumentId| {
+        let (db, texts) = (app.db.clone(), &texts);
+        async move { parley::service::documents::detail(&db, texts, p, id).await }
+    };
+    for d in [d, empty, d, empty] {
         let id = DocumentId(d);
-        let (summary, body, turns, speakers) =
-            documents::detail(&app.db, p, id).await.unwrap().unwrap();
+        let detail = whole(id).await.unwrap();
         assert_eq!(
-            json(&summary),
+            json(&detail.summary),
             json(&documents::get(&app.db, p, id).await.unwrap().unwrap()),
             "document {d}"
         );
         assert_eq!(
-            Some(body),
+            Some(detail.text),
             documents::text(&app.db, p, id).await.unwrap(),
             "document {d}"
         );
+        let turns: Vec<parley::service::documents::TurnView> = documents::turns(&app.db, p, id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        assert_eq!(json(&detail.turns), json(&turns), "document {d}");
         assert_eq!(
-            turns,
-            documents::turns(&app.db, p, id).await.unwrap(),
-            "document {d}"
-        );
-        assert_eq!(
-            json(&speakers),
+            json(&detail.speakers),
             json(&documents::speakers(&app.db, p, id).await.unwrap()),
             "document {d}"
         );
     }
     // The cases are there: speakers in order of first turn, with counts.
-    let (summary, _, turns, speakers) = documents::detail(&app.db, p, DocumentId(d))
-        .await
-        .unwrap()
-        .unwrap();
-    let labels: Vec<(&str, i64)> = speakers
+    let detail = whole(DocumentId(d)).await.unwrap();
+    let labels: Vec<(&str, i64)> = detail
+        .speakers
         .iter()
         .map(|s| (s.label.as_str(), s.turns))
         .collect();
@@ -715,14 +720,15 @@ async fn a_document_read_whole_matches_its_parts_read_apart(pool: PgPool) {
         labels,
         [("Interviewer", 2), ("P2", 2), ("Zed", 1), ("P1", 1)]
     );
-    assert_eq!(summary.turn_count, turns.len() as i64);
-    assert_eq!((summary.speaker_count, summary.unassigned_speakers), (4, 1));
-    assert!(
-        documents::detail(&app.db, p, DocumentId(d + 1000))
-            .await
-            .unwrap()
-            .is_none()
+    assert_eq!(detail.summary.turn_count, detail.turns.len() as i64);
+    assert_eq!(
+        (
+            detail.summary.speaker_count,
+            detail.summary.unassigned_speakers
+        ),
+        (4, 1)
     );
+    assert!(whole(DocumentId(d + 1000)).await.is_err());
 }
 
 #[sqlx::test]

@@ -2615,34 +2615,80 @@ async fn exports_and_a_documents_list_resolve_speakers_as_the_excerpt_list_does(
     ] {
         ann.coding(p, d, theme, start, stop).await;
     }
-    let collect = |map: Option<parley::store::codings::SpeakerMap>, filter: Filter| {
-        let db = app.db.clone();
-        async move {
-            let mut out = Vec::new();
-            for_each(&db, p, &filter, map.as_ref(), i64::MAX, 0, |c, _| {
-                out.push(serde_json::to_value(&c).unwrap());
-                ControlFlow::Continue(())
-            })
-            .await
-            .unwrap();
-            out
-        }
-    };
-    let in_sql = collect(None, Filter::default()).await;
+    // A transcript with times, for each coding's turn and time.
+    let (timed, _) = ann
+        .document(
+            p,
+            "Timed",
+            "[00:00:05] P1: it was slow\n[00:01:10] P2: and cold\n",
+        )
+        .await;
+    for (start, stop) in [(15, 23), (30, 45), (0, 3)] {
+        ann.coding(p, timed, theme, start, stop).await;
+    }
+    type Kept = parley::store::codings::Texts;
+    let collect =
+        |map: Option<parley::store::codings::SpeakerMap>, texts: Option<Kept>, filter: Filter| {
+            let db = app.db.clone();
+            async move {
+                let mut out = Vec::new();
+                for_each(
+                    &db,
+                    p,
+                    &filter,
+                    parley::store::codings::AtHand {
+                        speakers: map.as_ref(),
+                        texts: texts.as_ref(),
+                    },
+                    i64::MAX,
+                    0,
+                    |c, _| {
+                        out.push(serde_json::to_value(&c).unwrap());
+                        ControlFlow::Continue(())
+                    },
+                )
+                .await
+                .unwrap();
+                out
+            }
+        };
+    let in_sql = collect(None, None, Filter::default()).await;
     let resolved = collect(
         Some(speaker_map(&app.db, p, None).await.unwrap()),
+        None,
         Filter::default(),
     )
     .await;
-    assert_eq!(in_sql.len(), 6);
+    assert_eq!(in_sql.len(), 9);
     assert_eq!(in_sql, resolved);
+    // Texts and turns at hand (as exports have them) give the same
+    // excerpts, turns and times.
+    let texts = parley::service::texts::Texts::default();
+    let at_hand = texts.all(&app.db, p, None).await.unwrap().unwrap();
+    assert_eq!(at_hand.len(), 2);
+    let from_kept = collect(
+        Some(speaker_map(&app.db, p, None).await.unwrap()),
+        Some(at_hand),
+        Filter::default(),
+    )
+    .await;
+    assert_eq!(from_kept, in_sql);
+    assert!(
+        in_sql.iter().any(|c| c["time_ms"].as_i64() == Some(70_000)),
+        "{in_sql:?}"
+    );
     // A document's own list (a query of its own, with the document's
     // speaker map) resolves them the same way too.
     let document = Filter {
         documents: Some(vec![parley::domain::ids::DocumentId(d)]),
         ..Filter::default()
     };
-    assert_eq!(collect(None, document).await, in_sql);
+    let of_document: Vec<Value> = in_sql
+        .iter()
+        .filter(|c| c["document_id"] == json!(d))
+        .cloned()
+        .collect();
+    assert_eq!(collect(None, None, document).await, of_document);
     // The cases are really there: an unlabelled part, an interviewer left
     // out, an unmapped speaker, a participant with attributes.
     let speakers: Vec<&Value> = in_sql
