@@ -111,7 +111,7 @@ async fn show_document(
             .await?;
         return Ok(Json(detail.into()));
     }
-    let (access, (detail, feed)) = check
+    let (access, (detail, all)) = check
         .alongside(rules::detail_with_codings(
             &state.db,
             &state.texts,
@@ -119,7 +119,7 @@ async fn show_document(
             id,
         ))
         .await?;
-    let codings = feed.marks(&state.db, &access).await?;
+    let codings = crate::service::coding::visible(&access, all);
     let mut detail = DocumentDetail::from(detail);
     detail.codings = Some(codings.into_iter().map(Mark::from).collect());
     Ok(Json(detail))

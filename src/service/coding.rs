@@ -249,11 +249,15 @@ impl Feed {
             Some(marks) => marks,
             None => store::codings::marks(db, access.id(), self.document, None).await?,
         };
-        Ok(all
-            .into_iter()
-            .filter(|m| access.may_see(m.coder))
-            .collect())
+        Ok(visible(access, all))
     }
+}
+
+/// Of every coder's marks, those the member may see.
+pub fn visible(access: &Access, all: Vec<store::codings::Mark>) -> Vec<store::codings::Mark> {
+    all.into_iter()
+        .filter(|m| access.may_see(m.coder))
+        .collect()
 }
 
 /// The codings of a document the member may see, as the coding page

@@ -338,18 +338,18 @@ pub fn includes_codings(include: Option<&str>) -> Result<bool> {
     }
 }
 
-/// A document with its text, turns and speakers, and its codings (read
-/// alongside; see [`super::coding::Feed::marks`] for whose are shown).
+/// A document with its text, turns and speakers, and every coder's
+/// codings of it (read alongside, before it is known who asks: pass them
+/// through [`super::coding::visible`]).
 pub async fn detail_with_codings(
     db: &PgPool,
     texts: &Texts,
     project: ProjectId,
     id: DocumentId,
-) -> Result<(DocumentDetail, super::coding::Feed)> {
-    tokio::try_join!(
-        detail(db, texts, project, id),
-        super::coding::feed(db, project, id, true)
-    )
+) -> Result<(DocumentDetail, Vec<store::codings::Mark>)> {
+    tokio::try_join!(detail(db, texts, project, id), async {
+        Ok(store::codings::marks(db, project, id, None).await?)
+    })
 }
 
 pub fn parse_changes(

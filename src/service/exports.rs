@@ -504,9 +504,12 @@ async fn each_excerpt(
     failed.map_or(Ok(()), Err)
 }
 
-/// Save a workbook to a temporary file off the async threads.
+/// Save a workbook to a temporary file off the async threads, at zip's
+/// fastest level: compressing took 40% of a 4,000-excerpt workbook's time
+/// at the default level, for a file a little smaller.
 async fn saved(mut workbook: Workbook) -> Result<std::fs::File> {
     tokio::task::spawn_blocking(move || -> Result<std::fs::File> {
+        workbook.set_zip_compression_level(1);
         let mut file = tempfile::tempfile().map_err(Error::internal)?;
         workbook
             .save_to_writer(&mut file)
