@@ -190,9 +190,10 @@ pub async fn list(
 /// With [`AtHand::speakers`], each coding's speakers are resolved from that
 /// map (read once by [`speaker_map`]) instead of being built in SQL for
 /// every row — most of the query's time for a long export. With
-/// [`AtHand::texts`] (which must hold every document the filter reaches),
-/// each coding's text, turn and time come from them, and the query reads
-/// neither the documents' text nor their turns.
+/// [`AtHand::texts`], each coding's text, turn and time come from them, and
+/// the query reads neither the documents' text nor their turns; codings of
+/// a document they do not hold (imported since they were gathered) are
+/// left out.
 pub async fn for_each(
     pool: &PgPool,
     project: ProjectId,
@@ -552,7 +553,10 @@ async fn drive(
                 }
                 text.slice(start, end).to_owned()
             }
-            Some(None) => String::new(),
+            // A document imported after the texts were gathered: its
+            // codings came after the export began, and are left to the
+            // next one.
+            Some(None) => continue,
             None => current
                 .as_ref()
                 .map(|(_, ix)| ix.slice(start, end).to_owned())
