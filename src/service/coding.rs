@@ -210,25 +210,24 @@ pub struct Feed {
     marks: Option<Vec<store::codings::Mark>>,
 }
 
-/// Read a document's [`Feed`], with its marks or without.
+/// Read a document's [`Feed`]: with its marks (one statement reads both),
+/// or only its fingerprint.
 pub async fn feed(
     db: &PgPool,
     project: ProjectId,
     document: DocumentId,
     with_marks: bool,
 ) -> Result<Feed> {
-    let fingerprint = async {
-        store::codings::fingerprint(db, project, document)
-            .await?
-            .ok_or(Error::NotFound)
-    };
     let (all, marks) = if with_marks {
-        let (all, marks) = tokio::try_join!(fingerprint, async {
-            Ok(store::codings::marks(db, project, document, None).await?)
-        })?;
+        let (all, marks) = store::codings::feed(db, project, document)
+            .await?
+            .ok_or(Error::NotFound)?;
         (all, Some(marks))
     } else {
-        (fingerprint.await?, None)
+        let all = store::codings::fingerprint(db, project, document)
+            .await?
+            .ok_or(Error::NotFound)?;
+        (all, None)
     };
     Ok(Feed {
         document,
@@ -294,17 +293,18 @@ pub async fn workbench(
     document: DocumentId,
 ) -> Result<Workbench> {
     let project = access.id();
-    let (detail, codes, documents, members, fingerprint, marks, memo, participants, groups) = tokio::try_join!(
+    let (detail, codes, documents, members, feed, memo, participants, groups) = tokio::try_join!(
         super::documents::detail(db, texts, project, document),
         async { Ok(store::codes::outline(db, project).await?) },
         async { Ok(store::documents::titles(db, project).await?) },
         async { Ok(store::members::list(db, project).await?) },
-        fingerprint(db, access, document),
-        marks(db, access, document),
+        feed(db, project, document, true),
         async { Ok(store::memos::get_document(db, project, document).await?) },
         async { Ok(store::participants::choices(db, project).await?) },
         async { Ok::<_, Error>(store::groups::list(db, project).await?) },
     )?;
+    let fingerprint = feed.fingerprint(access);
+    let marks = feed.marks(db, access).await?;
     Ok(Workbench {
         detail,
         codes,

@@ -10,6 +10,7 @@ use crate::domain::document::{self, DocumentKind};
 use crate::domain::ids::{DocumentId, ParticipantId, ProjectId, UserId};
 use crate::domain::participant::{self, Attributes};
 use crate::domain::speakers::{Mapping, SpeakerRole};
+use crate::domain::text::Text;
 use crate::domain::turns::Turn;
 use crate::store;
 use crate::store::documents::{DocumentChanges, DocumentSummary, Speaker};
@@ -305,8 +306,13 @@ pub async fn detail(
     let (Some(text), Some(read)) = (text, read) else {
         return Err(Error::NotFound);
     };
+    Ok(complete(&text, read))
+}
+
+/// The document's answer from its kept text and turns and what was read.
+fn complete(text: &Text, read: store::documents::Detail) -> DocumentDetail {
     let (summary, speakers) = read.with_turns(text.turns());
-    Ok(DocumentDetail {
+    DocumentDetail {
         summary,
         text: text.body().to_owned(),
         turns: text
@@ -322,7 +328,7 @@ pub async fn detail(
             })
             .collect(),
         speakers,
-    })
+    }
 }
 
 /// What `include` may ask a document's answer to hold besides its text:
@@ -339,17 +345,22 @@ pub fn includes_codings(include: Option<&str>) -> Result<bool> {
 }
 
 /// A document with its text, turns and speakers, and every coder's
-/// codings of it (read alongside, before it is known who asks: pass them
-/// through [`super::coding::visible`]).
+/// codings of it (read in the same statement, before it is known who asks:
+/// pass them through [`super::coding::visible`]).
 pub async fn detail_with_codings(
     db: &PgPool,
     texts: &Texts,
     project: ProjectId,
     id: DocumentId,
 ) -> Result<(DocumentDetail, Vec<store::codings::Mark>)> {
-    tokio::try_join!(detail(db, texts, project, id), async {
-        Ok(store::codings::marks(db, project, id, None).await?)
-    })
+    let (text, read) = tokio::try_join!(
+        texts.get(db, project, id),
+        store::documents::detail_with_codings(db, project, id)
+    )?;
+    let (Some(text), Some((read, marks))) = (text, read) else {
+        return Err(Error::NotFound);
+    };
+    Ok((complete(&text, read), marks))
 }
 
 pub fn parse_changes(

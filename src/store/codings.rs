@@ -798,8 +798,9 @@ pub async fn marks(
 /// Changes whenever a coding of the document or any code of the project
 /// changes: an ETag for the coding page's polling. A checksum over the
 /// rows' contents rather than timestamps, which are taken when a
-/// transaction starts and so can arrive out of order. `None`: the document
-/// is not in the project.
+/// transaction starts and so can arrive out of order: of the codings of
+/// live codes (those the page draws) and of every code (a code trashed or
+/// restored changes it too). `None`: the document is not in the project.
 pub async fn fingerprint(
     pool: &PgPool,
     project: ProjectId,
@@ -807,22 +808,26 @@ pub async fn fingerprint(
 ) -> sqlx::Result<Option<String>> {
     let row = sqlx::query!(
         r#"
-        -- By the document's key alone: a document's codings are its
-        -- project's. Asked for by project and document too, the planner
-        -- chose between their indexes by its statistics, and statistics
-        -- that had not yet seen a new project made it read all of the
-        -- project's codings to count one document's.
+        -- The document's codings by the document's key alone: a document's
+        -- codings are its project's. Asked for by project and document too,
+        -- the planner chose between their indexes by its statistics, and
+        -- statistics that had not yet seen a new project made it read all
+        -- of the project's codings to count one document's.
         select coalesce((select project_id = $1 from document where document_id = $2), false)
                  as "found!",
-               (select count(*) from coding where document_id = $2) as "n!",
-               (select coalesce(sum(hashtextextended(
-                    row(coding_id, code_id, start_pos, end_pos, starred, memo)::text, 0)), 0)
-                from coding where document_id = $2)::text as "codings!",
-               (select count(*) from code where project_id = $1) as "codes!",
-               (select coalesce(sum(hashtextextended(
-                    row(code_id, version, parent_id, position, name, colour, shortcut,
-                        deleted_at)::text, 0)), 0)
-                from code where project_id = $1)::text as "code_sum!"
+               a.n as "n!", a.codings::text as "codings!",
+               k.n as "codes!", k.code_sum::text as "code_sum!"
+        from (select count(*) as n,
+                     coalesce(sum(hashtextextended(
+                         row(g.coding_id, g.code_id, g.start_pos, g.end_pos, g.starred,
+                             g.memo)::text, 0)), 0) as codings
+              from coding g join code c on c.code_id = g.code_id and c.deleted_at is null
+              where g.document_id = $2) a,
+             (select count(*) as n,
+                     coalesce(sum(hashtextextended(
+                         row(code_id, version, parent_id, position, name, colour, shortcut,
+                             deleted_at)::text, 0)), 0) as code_sum
+              from code where project_id = $1) k
         "#,
         project as ProjectId,
         document as DocumentId
@@ -832,6 +837,72 @@ pub async fn fingerprint(
     Ok(row
         .found
         .then(|| format!("{}.{}.{}.{}", row.n, row.codings, row.codes, row.code_sum)))
+}
+
+/// A document's [`fingerprint`] and every coder's [`marks`] of it, in one
+/// statement (the coding page's feed): the fingerprint's sums are taken
+/// over the marks as they are read. `None`: the document is not in the
+/// project.
+pub async fn feed(
+    pool: &PgPool,
+    project: ProjectId,
+    document: DocumentId,
+) -> sqlx::Result<Option<(String, Vec<Mark>)>> {
+    let rows = sqlx::query!(
+        r#"
+        -- The same sums as `fingerprint`'s, one row per mark (or one row
+        -- of nulls when there are none).
+        select coalesce((select project_id = $1 from document where document_id = $2), false)
+                 as "found!",
+               count(g.coding_id) over () as "n!",
+               -- (The row of nulls hashes too: leave it out.)
+               coalesce(sum(hashtextextended(
+                   row(g.coding_id, g.code_id, g.start_pos, g.end_pos, g.starred,
+                       g.memo)::text, 0)) filter (where g.coding_id is not null) over (), 0)::text
+                 as "codings!",
+               k.n as "codes!", k.code_sum::text as "code_sum!",
+               g.coding_id as "id?: CodingId", g.code_id as "code_id?: CodeId",
+               g.coder_id as "coder?: UserId", g.start_pos as "start?", g.end_pos as "end?",
+               g.memo as "memo?", g.starred as "starred?", g.created_at as "created_at?"
+        from (select count(*) as n,
+                     coalesce(sum(hashtextextended(
+                         row(code_id, version, parent_id, position, name, colour, shortcut,
+                             deleted_at)::text, 0)), 0) as code_sum
+              from code where project_id = $1) k
+        left join (coding g join code c on c.code_id = g.code_id and c.deleted_at is null)
+          on g.document_id = $2
+         and (select d.project_id from document d where d.document_id = $2) = $1
+        "#,
+        project as ProjectId,
+        document as DocumentId
+    )
+    .fetch_all(pool)
+    .await?;
+    let Some(first) = rows.first().filter(|r| r.found) else {
+        return Ok(None);
+    };
+    let fingerprint = format!(
+        "{}.{}.{}.{}",
+        first.n, first.codings, first.codes, first.code_sum
+    );
+    let mut marks: Vec<Mark> = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(Mark {
+                id: r.id?,
+                code_id: r.code_id?,
+                coder: r.coder?,
+                start: r.start?,
+                end: r.end?,
+                memo: r.memo?,
+                starred: r.starred?,
+                created_at: r.created_at?,
+            })
+        })
+        .collect();
+    // In text order, as `marks` answers them.
+    marks.sort_unstable_by_key(|m| (m.start, m.end, m.id));
+    Ok(Some((fingerprint, marks)))
 }
 
 /// A coding to add.

@@ -3,11 +3,12 @@
 //! whole or not at all.
 
 use crate::domain::document::DocumentKind;
-use crate::domain::ids::{DocumentId, GroupId, ParticipantId, ProjectId, UserId};
+use crate::domain::ids::{CodeId, CodingId, DocumentId, GroupId, ParticipantId, ProjectId, UserId};
 use crate::domain::participant::Attributes;
 use crate::domain::speakers::{Mapping, SpeakerRole};
 use crate::domain::text::TurnMark;
 use crate::domain::turns::Turn;
+use crate::store::codings::Mark;
 use serde::Serialize;
 use sqlx::PgPool;
 use sqlx::types::Json;
@@ -228,6 +229,27 @@ pub async fn detail(
     project: ProjectId,
     id: DocumentId,
 ) -> sqlx::Result<Option<Detail>> {
+    Ok(read_detail(pool, project, id, false)
+        .await?
+        .map(|(detail, _)| detail))
+}
+
+/// [`detail`] and every coder's codings of the document (as
+/// [`crate::store::codings::marks`] reads them), in one statement.
+pub async fn detail_with_codings(
+    pool: &PgPool,
+    project: ProjectId,
+    id: DocumentId,
+) -> sqlx::Result<Option<(Detail, Vec<Mark>)>> {
+    read_detail(pool, project, id, true).await
+}
+
+async fn read_detail(
+    pool: &PgPool,
+    project: ProjectId,
+    id: DocumentId,
+    with_codings: bool,
+) -> sqlx::Result<Option<(Detail, Vec<Mark>)>> {
     let Some(r) = sqlx::query!(
         r#"
         select d.document_id as "id: DocumentId", d.title, d.kind as "kind: DocumentKind",
@@ -238,7 +260,15 @@ pub async fn detail(
                coalesce(s.interviewers, '{}') as "interviewers!: Vec<bool>",
                coalesce(s.participants, '{}') as "participants!: Vec<Option<String>>",
                coalesce(s.groups, '{}') as "groups!: Vec<Option<String>>",
-               coalesce(s.group_ids, '{}') as "group_ids!: Vec<Option<i64>>"
+               coalesce(s.group_ids, '{}') as "group_ids!: Vec<Option<i64>>",
+               coalesce(m.ids, '{}') as "mark_ids!: Vec<CodingId>",
+               coalesce(m.codes, '{}') as "mark_codes!: Vec<CodeId>",
+               coalesce(m.coders, '{}') as "mark_coders!: Vec<UserId>",
+               coalesce(m.starts, '{}') as "mark_starts!: Vec<i32>",
+               coalesce(m.ends, '{}') as "mark_ends!: Vec<i32>",
+               coalesce(m.memos, '{}') as "mark_memos!: Vec<String>",
+               coalesce(m.starred, '{}') as "mark_starred!: Vec<bool>",
+               coalesce(m.created, '{}') as "mark_created!: Vec<OffsetDateTime>"
         from document d
         cross join lateral (
             select array_agg(s.label order by s.label) as labels,
@@ -252,17 +282,49 @@ pub async fn detail(
             left join stakeholder_group g on g.group_id = p.group_id
             where s.document_id = d.document_id
         ) s
+        -- The codings of live codes when asked for, in no order (one
+        -- aggregate pass keeps the arrays in step; sorted after).
+        cross join lateral (
+            select array_agg(g.coding_id) as ids, array_agg(g.code_id) as codes,
+                   array_agg(g.coder_id) as coders, array_agg(g.start_pos) as starts,
+                   array_agg(g.end_pos) as ends, array_agg(g.memo) as memos,
+                   array_agg(g.starred) as starred, array_agg(g.created_at) as created
+            from coding g
+            join code c on c.code_id = g.code_id and c.deleted_at is null
+            where $3 and g.document_id = d.document_id
+        ) m
         where d.project_id = $1 and d.document_id = $2
         "#,
         project as ProjectId,
-        id as DocumentId
+        id as DocumentId,
+        with_codings
     )
     .fetch_optional(pool)
     .await?
     else {
         return Ok(None);
     };
-    Ok(Some(Detail {
+    let mut marks: Vec<Mark> = (r.mark_ids.into_iter())
+        .zip(r.mark_codes)
+        .zip(r.mark_coders)
+        .zip(r.mark_starts.into_iter().zip(r.mark_ends))
+        .zip(r.mark_memos.into_iter().zip(r.mark_starred))
+        .zip(r.mark_created)
+        .map(
+            |(((((id, code_id), coder), (start, end)), (memo, starred)), created_at)| Mark {
+                id,
+                code_id,
+                coder,
+                start,
+                end,
+                memo,
+                starred,
+                created_at,
+            },
+        )
+        .collect();
+    marks.sort_unstable_by_key(|m| (m.start, m.end, m.id));
+    let detail = Detail {
         summary: SummaryRow {
             id: r.id,
             title: r.title,
@@ -283,7 +345,8 @@ pub async fn detail(
         participants: r.participants,
         groups: r.groups,
         group_ids: r.group_ids,
-    }))
+    };
+    Ok(Some((detail, marks)))
 }
 
 /// A document's summary and speakers as read, to be completed with its

@@ -741,9 +741,20 @@ async fn a_document_can_come_with_its_codings_in_one_answer(pool: PgPool) {
         .document(p, "Interview", "I: how was it\nP1: we waited for weeks\n")
         .await;
     let (other, _) = ann.document(p, "Other", "P2: fine\n").await;
-    ann.coding(p, d, code, 18, 24).await;
+    let bea = app.person("bea@example.org").await;
+    ann.add(p, &bea, "coder").await;
+    let binned = ann.code(p, "Binned", None).await;
+    // Made out of text order, by two coders; one of a code then trashed.
     ann.coding(p, d, code, 25, 28).await;
+    bea.coding(p, d, code, 18, 28).await;
+    ann.coding(p, d, code, 18, 24).await;
+    ann.coding(p, d, binned, 14, 20).await;
     ann.coding(p, other, code, 4, 8).await;
+    expect(
+        ann.delete(&format!("/projects/{p}/codes/{binned}")).await,
+        StatusCode::OK,
+    )
+    .await;
 
     let plain = expect(
         ann.get(&format!("/projects/{p}/documents/{d}")).await,
@@ -773,7 +784,19 @@ async fn a_document_can_come_with_its_codings_in_one_answer(pool: PgPool) {
         .iter()
         .map(|c| (c["start"].as_i64().unwrap(), c["end"].as_i64().unwrap()))
         .collect();
-    assert_eq!(ranges, [(18, 24), (25, 28)]);
+    assert_eq!(ranges, [(18, 24), (18, 28), (25, 28)], "in text order");
+    // The list read with the codings carries the fingerprint a poll
+    // compares against.
+    let etag = format!("\"{}\"", marks["fingerprint"].as_str().unwrap());
+    let poll = ann
+        .client
+        .get(format!("{}/projects/{p}/documents/{d}/codings", ann.base))
+        .bearer_auth(ann.token.as_ref().unwrap())
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(poll.status(), StatusCode::NOT_MODIFIED);
 
     let message = assert_error(
         ann.get(&format!("/projects/{p}/documents/{d}?include=memos"))
