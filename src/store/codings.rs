@@ -765,6 +765,12 @@ pub struct Mark {
     pub created_at: OffsetDateTime,
 }
 
+/// Put marks in the order [`marks`] answers them: by start, then end,
+/// then id.
+pub fn in_text_order(marks: &mut [Mark]) {
+    marks.sort_unstable_by_key(|m| (m.start, m.end, m.id));
+}
+
 /// Every coding of live codes in one document (by `coder` alone, when
 /// given), in text order.
 pub async fn marks(
@@ -900,8 +906,7 @@ pub async fn feed(
             })
         })
         .collect();
-    // In text order, as `marks` answers them.
-    marks.sort_unstable_by_key(|m| (m.start, m.end, m.id));
+    in_text_order(&mut marks);
     Ok(Some((fingerprint, marks)))
 }
 

@@ -323,7 +323,7 @@ async fn read_detail(
             },
         )
         .collect();
-    marks.sort_unstable_by_key(|m| (m.start, m.end, m.id));
+    crate::store::codings::in_text_order(&mut marks);
     let detail = Detail {
         summary: SummaryRow {
             id: r.id,
