@@ -911,7 +911,7 @@ pub async fn feed(
 }
 
 /// A coding to add.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewCoding {
     pub document: DocumentId,
     pub code: CodeId,
@@ -935,6 +935,7 @@ pub async fn insert(
 }
 
 /// A coding to add, with how it splits over the document's speakers.
+#[derive(Debug, PartialEq)]
 pub struct Prepared {
     project: ProjectId,
     new: NewCoding,
@@ -1167,6 +1168,7 @@ pub async fn add_in(
 
 /// How a coding splits over the document's speakers, as columns for
 /// `coding_part`.
+#[derive(Debug, PartialEq)]
 struct Parts {
     /// The coding's own text, cut from the window.
     text: String,

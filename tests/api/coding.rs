@@ -2233,3 +2233,79 @@ async fn the_codebook_page_imports_a_qdc_codebook(pool: PgPool) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(tree(&owner, p).await.len(), 3);
 }
+
+/// A coding's attribution is worked out from a window of its document's
+/// text: cut from the kept text for a new coding, cut in SQL where a
+/// coding is written without one (imports, a changed range, adjudication,
+/// coding every match). Both cuts give the same parts, across long turns,
+/// time marks, accents and emoji, and ranges at the text's edges.
+#[sqlx::test]
+async fn both_ways_of_preparing_a_coding_split_it_alike(pool: PgPool) {
+    use parley::domain::ids::{CodeId, DocumentId};
+    use parley::service::texts::Texts;
+    use parley::store::codings::NewCoding;
+
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("owner@example.org").await;
+    let p = owner.project("Study").await;
+    let theme = owner.code(p, "Theme", None).await;
+    let speakers = ["Interviewer", "P01", "P02 😀", "Élodie"];
+    let mut transcript = String::new();
+    for turn in 0..40usize {
+        let words = 3 + (turn * 37) % 140;
+        let said: Vec<String> = (0..words)
+            .map(|w| match (turn + w) % 9 {
+                0 => "café".to_owned(),
+                4 => "😀".to_owned(),
+                _ => format!("w{w}"),
+            })
+            .collect();
+        transcript.push_str(&format!(
+            "[00:{:02}:{:02}] {}: {}\n",
+            turn / 6,
+            (turn * 7) % 60,
+            speakers[turn % speakers.len()],
+            said.join(" ")
+        ));
+    }
+    let (doc, text) = owner.document(p, "Long turns", &transcript).await;
+    let n = text.chars().count() as i64;
+    let texts = Texts::default();
+    let mut ranges = vec![(0, 1), (0, n), (n - 1, n), (0, n / 2), (n / 2, n)];
+    let mut seed = 7u64;
+    for _ in 0..300 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let start = (seed >> 33) as i64 % n;
+        let len = 1 + (seed >> 13) as i64 % 900;
+        ranges.push((start, (start + len).min(n)));
+    }
+    for (start, end) in ranges {
+        let from_sql = parley::store::codings::prepare(
+            &app.db,
+            p,
+            NewCoding {
+                document: DocumentId(doc),
+                code: CodeId(theme),
+                start: start as i32,
+                end: end as i32,
+                memo: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+        let from_kept = parley::service::coding::prepare(
+            &app.db,
+            &texts,
+            p,
+            DocumentId(doc),
+            CodeId(theme),
+            (start, end),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(from_sql, from_kept, "[{start}, {end})");
+    }
+}
