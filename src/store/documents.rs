@@ -304,7 +304,9 @@ async fn read_detail(
     else {
         return Ok(None);
     };
-    let mut marks: Vec<Mark> = (r.mark_ids.into_iter())
+    let mut marks: Vec<Mark> = r
+        .mark_ids
+        .into_iter()
         .zip(r.mark_codes)
         .zip(r.mark_coders)
         .zip(r.mark_starts.into_iter().zip(r.mark_ends))
