@@ -45,7 +45,7 @@ pub fn router(state: AppState) -> Router {
         .nest_service("/static", web::assets::service(&static_dir))
         .fallback(web::pages::not_found)
         .layer(middleware::from_fn_with_state(
-            state.askers.clone(),
+            (state.askers.clone(), state.db.clone()),
             crate::http::askers::forget_after_changes,
         ))
         .layer(sessions(&state))

@@ -34,8 +34,20 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The channel the triggers of migration `…14_access_notify` notify.
+/// The channel the triggers of migration `…14_access_notify` notify, and
+/// servers' marks (payload `mark:<id>`) too.
 pub const CHANNEL: &str = "parley_access";
+
+/// The channel on which listeners acknowledge marks (payload: the mark's id).
+const ACKS: &str = "parley_access_ack";
+
+/// How the listening connections name themselves, so that a server can
+/// count how many acknowledgements to wait for.
+const LISTENER_NAME: &str = "parley access listener";
+
+/// How long a server waits for the others to acknowledge a mark before it
+/// answers anyway (a server that stopped reading its notifications).
+const SETTLE_AT_MOST: Duration = Duration::from_secs(2);
 
 /// How long a kept answer is used.
 pub const LIFETIME: Duration = Duration::from_secs(30);
@@ -59,6 +71,15 @@ pub struct Askers {
     generation: AtomicU64,
     /// The listening connection is up.
     listening: AtomicBool,
+    /// This server's marks awaiting acknowledgement, by id.
+    marks: Mutex<HashMap<u64, Arc<Mark>>>,
+}
+
+/// Acknowledgements heard of one mark.
+#[derive(Default)]
+struct Mark {
+    heard: AtomicU64,
+    changed: tokio::sync::Notify,
 }
 
 /// The moment a read of access began: pass it back to [`Askers::keep`].
@@ -122,6 +143,59 @@ impl Askers {
         !method.is_safe() && !path.split('/').any(|segment| segment == "codings")
     }
 
+    /// Wait until every listening server, this one too, has heard every
+    /// change committed so far (see the module's documentation); at most
+    /// [`SETTLE_AT_MOST`]. Nothing to wait for while this server does not
+    /// listen: it keeps nothing then, and cannot hear acknowledgements.
+    pub async fn settle(&self, db: &PgPool) {
+        if !self.listening() {
+            return;
+        }
+        let id = getrandom::u64().unwrap_or_else(|_| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+        });
+        let mark = Arc::new(Mark::default());
+        self.lock_marks().insert(id, mark.clone());
+        let waited = tokio::time::timeout(SETTLE_AT_MOST, async {
+            // The listeners there are as the mark is sent.
+            let listeners =
+                crate::store::announce(db, CHANNEL, &format!("mark:{id}"), LISTENER_NAME).await?;
+            loop {
+                let changed = mark.changed.notified();
+                if mark.heard.load(Ordering::Acquire) >= listeners as u64 {
+                    return Ok::<_, sqlx::Error>(());
+                }
+                changed.await;
+            }
+        })
+        .await;
+        self.lock_marks().remove(&id);
+        match waited {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "access changes: could not announce a mark"),
+            Err(_) => tracing::warn!(
+                "access changes: not every server acknowledged within {SETTLE_AT_MOST:?}"
+            ),
+        }
+    }
+
+    /// A listener acknowledged mark `id` (ours or another server's).
+    fn acknowledged(&self, id: &str) {
+        let Ok(id) = id.parse::<u64>() else {
+            return;
+        };
+        if let Some(mark) = self.lock_marks().get(&id) {
+            mark.heard.fetch_add(1, Ordering::AcqRel);
+            mark.changed.notify_waiters();
+        }
+    }
+
+    fn lock_marks(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Mark>>> {
+        self.marks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn set_listening(&self, up: bool) {
         // Forget before going up (what changed while down) and when going
         // down (what may change unheard).
@@ -155,18 +229,36 @@ impl Askers {
             .max_connections(1)
             .max_lifetime(None)
             .idle_timeout(None)
-            .connect_with((*db.connect_options()).clone())
+            .connect_with(
+                (*db.connect_options())
+                    .clone()
+                    .application_name(LISTENER_NAME),
+            )
             .await?;
         let mut listener = PgListener::connect_with(&own).await?;
         // A lost connection ends this life instead of reconnecting quietly:
         // what was announced meanwhile is lost and must be forgotten.
         listener.eager_reconnect(false);
-        listener.listen(CHANNEL).await?;
+        listener.listen_all([CHANNEL, ACKS]).await?;
         self.set_listening(true);
         loop {
-            match listener.try_recv().await? {
-                Some(_) => self.forget(),
-                None => return Ok(()),
+            let Some(heard) = listener.try_recv().await? else {
+                return Ok(());
+            };
+            if heard.channel() == ACKS {
+                self.acknowledged(heard.payload());
+                continue;
+            }
+            // A change, or a mark (which forgets too: harmless, and what
+            // was kept before a mark is never needed to be kept after).
+            self.forget();
+            if let Some(id) = heard.payload().strip_prefix("mark:") {
+                // Everything committed before the mark has been heard.
+                sqlx::query("select pg_notify($1, $2)")
+                    .bind(ACKS)
+                    .bind(id)
+                    .execute(&mut listener)
+                    .await?;
             }
         }
     }
@@ -178,11 +270,11 @@ impl Askers {
 }
 
 /// Middleware: after a request that may have changed access (see
-/// [`Askers::may_change_access`]), forget what this server kept before the
-/// answer goes out — whoever made the change sees it at their next request
-/// here.
+/// [`Askers::may_change_access`]), forget what this server kept and settle
+/// with the others ([`Askers::settle`]) before the answer goes out —
+/// whoever made the change sees it at their next request, on any server.
 pub async fn forget_after_changes(
-    State(askers): State<Arc<Askers>>,
+    State((askers, db)): State<(Arc<Askers>, PgPool)>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -190,6 +282,7 @@ pub async fn forget_after_changes(
     let response = next.run(request).await;
     if changes {
         askers.forget();
+        askers.settle(&db).await;
     }
     response
 }

@@ -176,6 +176,29 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// Send `payload` on `channel` (delivered to every listener when this
+/// statement commits) and answer how many connections of this database
+/// named `listeners` there are as it is sent.
+pub async fn announce(
+    pool: &PgPool,
+    channel: &str,
+    payload: &str,
+    listeners: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"
+        select (select count(*) from pg_stat_activity
+                where datname = current_database() and application_name = $3) as "n!"
+        from (select pg_notify($1, $2)) as sent
+        "#,
+        channel,
+        payload,
+        listeners
+    )
+    .fetch_one(pool)
+    .await
+}
+
 /// Answers when the database does; used by `/healthz`.
 pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
     sqlx::query_scalar!("select 1 as \"one!\"")
