@@ -249,16 +249,16 @@ impl Askers {
                 self.acknowledged(heard.payload());
                 continue;
             }
-            // A change, or a mark (which forgets too: harmless, and what
-            // was kept before a mark is never needed to be kept after).
-            self.forget();
-            if let Some(id) = heard.payload().strip_prefix("mark:") {
+            match heard.payload().strip_prefix("mark:") {
                 // Everything committed before the mark has been heard.
-                sqlx::query("select pg_notify($1, $2)")
-                    .bind(ACKS)
-                    .bind(id)
-                    .execute(&mut listener)
-                    .await?;
+                Some(id) => {
+                    sqlx::query("select pg_notify($1, $2)")
+                        .bind(ACKS)
+                        .bind(id)
+                        .execute(&mut listener)
+                        .await?;
+                }
+                None => self.forget(),
             }
         }
     }
