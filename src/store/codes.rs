@@ -176,12 +176,23 @@ pub async fn outline(pool: &PgPool, project: ProjectId) -> sqlx::Result<Vec<Code
     .await
 }
 
-/// One live code (with its path).
+/// One live code, with its path and how many codings it has.
 pub async fn get(pool: &PgPool, project: ProjectId, id: CodeId) -> sqlx::Result<Option<Code>> {
-    Ok(tree(pool, project, None)
-        .await?
+    // Its path from the outline; its count alone (counting every code's
+    // codings, as `tree` does, scans the whole project's).
+    let (outline, codings) = tokio::try_join!(
+        outline(pool, project),
+        sqlx::query_scalar!(
+            r#"select count(*) as "n!" from coding where project_id = $1 and code_id = $2"#,
+            project as ProjectId,
+            id as CodeId
+        )
+        .fetch_one(pool)
+    )?;
+    Ok(outline
         .into_iter()
-        .find(|c| c.id == id))
+        .find(|c| c.id == id)
+        .map(|code| Code { codings, ..code }))
 }
 
 /// `id` and every live code below it, from a tree as [`tree`] lists it.

@@ -949,6 +949,14 @@ async fn a_merge_counts_a_passage_coded_with_both_codes_by_one_coder_once(pool: 
         "the child's coding duplicated the owner's on B"
     );
     assert_eq!(stored(&app).await, 2);
+    // One code's answer counts its own codings as the tree does.
+    let one = expect(
+        owner.get(&format!("/projects/{p}/codes/{b}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(one["codings"], codes[0]["codings"]);
+    assert_eq!(one["path"], codes[0]["path"]);
 }
 
 // ---- 6. trash ---------------------------------------------------------------
