@@ -181,17 +181,9 @@ pub async fn get(db: &PgPool, access: &Access, id: CodingId) -> Result<Coding> {
         .ok_or(Error::NotFound)
 }
 
-/// Changes whenever what the member sees of a document's codings changes:
+/// The member's tag of a document's codings whose fingerprint is `all`:
 /// the coding page's ETag. Blind coding shows a different set, so it is
 /// part of the tag (switching it off reloads everyone's).
-pub async fn fingerprint(db: &PgPool, access: &Access, document: DocumentId) -> Result<String> {
-    let all = store::codings::fingerprint(db, access.id(), document)
-        .await?
-        .ok_or(Error::NotFound)?;
-    Ok(tag(access, &all))
-}
-
-/// The member's tag of a document's codings whose fingerprint is `all`.
 fn tag(access: &Access, all: &str) -> String {
     match access.sees_only() {
         Some(me) => format!("{all}.only-{me}"),
@@ -246,7 +238,7 @@ impl Feed {
     pub async fn marks(self, db: &PgPool, access: &Access) -> Result<Vec<store::codings::Mark>> {
         let all = match self.marks {
             Some(marks) => marks,
-            None => store::codings::marks(db, access.id(), self.document, None).await?,
+            None => store::codings::marks(db, access.id(), self.document).await?,
         };
         Ok(visible(access, all))
     }
@@ -257,16 +249,6 @@ pub fn visible(access: &Access, all: Vec<store::codings::Mark>) -> Vec<store::co
     all.into_iter()
         .filter(|m| access.may_see(m.coder))
         .collect()
-}
-
-/// The codings of a document the member may see, as the coding page
-/// draws them.
-pub async fn marks(
-    db: &PgPool,
-    access: &Access,
-    document: DocumentId,
-) -> Result<Vec<store::codings::Mark>> {
-    Ok(store::codings::marks(db, access.id(), document, access.sees_only()).await?)
 }
 
 /// What the coding page shows of a document.

@@ -389,7 +389,7 @@ impl Exporting<'_> {
     /// A document's codings, each a selection with one coding (former
     /// members among the coders too), memos as notes.
     async fn selections(&mut self, doc: DocumentId, text: &str) -> anyhow::Result<Vec<Selection>> {
-        let marks = store::codings::marks(self.db, self.project, doc, None).await?;
+        let marks = store::codings::marks(self.db, self.project, doc).await?;
         for m in &marks {
             if !self.coders.contains_key(&m.coder)
                 && let Some(u) = store::users::get_any(self.db, m.coder).await?

@@ -771,13 +771,11 @@ pub fn in_text_order(marks: &mut [Mark]) {
     marks.sort_unstable_by_key(|m| (m.start, m.end, m.id));
 }
 
-/// Every coding of live codes in one document (by `coder` alone, when
-/// given), in text order.
+/// Every coding of live codes in one document, in text order.
 pub async fn marks(
     pool: &PgPool,
     project: ProjectId,
     document: DocumentId,
-    coder: Option<UserId>,
 ) -> sqlx::Result<Vec<Mark>> {
     sqlx::query_as!(
         Mark,
@@ -790,12 +788,10 @@ pub async fn marks(
         -- The project through the document's key (see `fingerprint`).
         where g.document_id = $2
           and (select d.project_id from document d where d.document_id = $2) = $1
-          and ($3::bigint is null or g.coder_id = $3)
         order by g.start_pos, g.end_pos, g.coding_id
         "#,
         project as ProjectId,
-        document as DocumentId,
-        coder as Option<UserId>
+        document as DocumentId
     )
     .fetch_all(pool)
     .await

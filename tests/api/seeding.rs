@@ -65,7 +65,7 @@ async fn rewrite(app: &TestApp, pool: &PgPool, owner: &Api, from: ProjectId) -> 
     let mut coders: HashMap<i64, Api> = HashMap::new();
     let (docs, _) = store::documents::list(pool, from, 100, 0).await.unwrap();
     for d in &docs {
-        for m in store::codings::marks(pool, from, d.id, None).await.unwrap() {
+        for m in store::codings::marks(pool, from, d.id).await.unwrap() {
             if coders.contains_key(&m.coder.0) {
                 continue;
             }
@@ -126,7 +126,7 @@ async fn rewrite(app: &TestApp, pool: &PgPool, owner: &Api, from: ProjectId) -> 
             .await
             .unwrap();
         created(res).await;
-        for m in store::codings::marks(pool, from, d.id, None).await.unwrap() {
+        for m in store::codings::marks(pool, from, d.id).await.unwrap() {
             let coder = &coders[&m.coder.0];
             created(
                 coder
