@@ -2317,3 +2317,93 @@ async fn both_ways_of_preparing_a_coding_split_it_alike(pool: PgPool) {
         assert_eq!(from_sql, from_kept, "[{start}, {end})");
     }
 }
+
+#[sqlx::test]
+async fn lists_and_exports_go_by_title_without_case_then_document_then_position(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let owner = app.person("owner@example.org").await;
+    let p = owner.project("Study").await;
+    let body = "P01: one two three four five six seven eight\n";
+    // Imported out of title order; two titles differ only in case, so
+    // their documents' own order (by id) decides between them.
+    let (beta, _) = owner.document(p, "beta", body).await;
+    let (upper, _) = owner.document(p, "Alpha", body).await;
+    let (lower, _) = owner.document(p, "alpha", body).await;
+    let (gamma, _) = owner.document(p, "Gamma", body).await;
+    let theme = owner.code(p, "Theme", None).await;
+    let other = owner.code(p, "Other", None).await;
+    // In each document, later ranges first, and two codings of one range.
+    let mut made = Vec::new();
+    for d in [gamma, beta, lower, upper] {
+        for (code, start, end) in [
+            (theme, 20, 30),
+            (other, 5, 12),
+            (theme, 5, 12),
+            (theme, 5, 9),
+        ] {
+            let c = owner.coding(p, d, code, start, end).await;
+            made.push((d, start, end, id(&c), code));
+        }
+    }
+    let rank = |d: i64| match d {
+        d if d == upper.min(lower) => 0,
+        d if d == upper.max(lower) => 1,
+        d if d == beta => 2,
+        _ => 3,
+    };
+    made.sort_by_key(|&(d, start, end, id, _)| (rank(d), start, end, id));
+    let expected: Vec<i64> = made.iter().map(|m| m.3).collect();
+
+    let whole = codings(&owner, p, "").await;
+    let listed: Vec<i64> = whole["items"].as_array().unwrap().iter().map(id).collect();
+    assert_eq!(listed, expected, "one page");
+    // Page by page, the same order and the same total on every page.
+    let mut paged = Vec::new();
+    for offset in (0..expected.len()).step_by(5) {
+        let page = codings(&owner, p, &format!("limit=5&offset={offset}")).await;
+        assert_eq!(page["total"], expected.len());
+        paged.extend(page["items"].as_array().unwrap().iter().map(id));
+    }
+    assert_eq!(paged, expected, "page by page");
+    // One code's list keeps the order among its own.
+    let theirs = codings(&owner, p, &format!("code_id={theme}")).await;
+    let listed: Vec<i64> = theirs["items"].as_array().unwrap().iter().map(id).collect();
+    let of_theme: Vec<i64> = made.iter().filter(|m| m.4 == theme).map(|m| m.3).collect();
+    assert_eq!(listed, of_theme);
+    assert_eq!(listed.len(), 12);
+
+    // The export: one row per coding in the same order, each under its
+    // document's title.
+    let csv = owner
+        .get(&format!("/projects/{p}/exports/excerpts.csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let head = reader.headers().unwrap().clone();
+    let column = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let (document, text) = (column("document"), column("text"));
+    let rows: Vec<(String, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[document].to_owned(), r[text].to_owned())
+        })
+        .collect();
+    let title = |d: i64| match d {
+        d if d == upper => "Alpha",
+        d if d == lower => "alpha",
+        d if d == beta => "beta",
+        _ => "Gamma",
+    };
+    let chars: Vec<char> = body.chars().collect();
+    let wanted: Vec<(String, String)> = made
+        .iter()
+        .map(|&(d, start, end, _, _)| {
+            let covered: String = chars[start as usize..end as usize].iter().collect();
+            (title(d).to_owned(), covered)
+        })
+        .collect();
+    assert_eq!(rows, wanted);
+}
