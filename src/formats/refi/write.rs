@@ -312,13 +312,16 @@ pub fn project_xml(ex: &Exchange) -> String {
 }
 
 /// The `.qdpx` archive: `project.qde` and `sources/<GUID>.txt` for every
-/// text source (UTF-8, no BOM, Parley's `\n` line endings).
+/// text source (UTF-8, no BOM, Parley's `\n` line endings), deflated at the
+/// fastest level: the default level took ~40% of a 100-transcript export's
+/// time, for an archive a third smaller.
 pub fn qdpx(ex: &Exchange) -> Result<Vec<u8>, FormatError> {
     let fail =
         |e: &dyn std::fmt::Display| FormatError::new(format!("cannot write the archive: {e}"));
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1));
     zip.start_file("project.qde", options)
         .map_err(|e| fail(&e))?;
     zip.write_all(project_xml(ex).as_bytes())
