@@ -306,23 +306,21 @@ pub async fn for_each(
     let rows = sqlx::query_as!(
         Row,
         r#"
-        -- First the page (its rows, order and the total), then the speakers
-        -- of those rows only: building every match's speaker list first cost
+        -- First the page (ids, order and the total), then the speakers of
+        -- those rows only: building every match's speaker list first cost
         -- seconds for a theme with ten thousand excerpts. Documents are put
-        -- in title order once, so rows sort by a number, not by comparing
-        -- titles under the collation (twice) — and the page carries what it
-        -- shows, not ids to look up again.
+        -- in title order once, so rows sort by a number instead of comparing
+        -- titles under the collation, twice. (A page carrying whole rows
+        -- instead of ids made an export of every row ~20% faster and a page
+        -- of 100 ~30% slower.)
         with docs as materialized (
-            select d.document_id, d.title,
+            select d.document_id,
                    row_number() over (order by lower(d.title), d.document_id) as title_key
             from document d
             where d.project_id = $1
         ),
         page as (
-            select g.coding_id, g.code_id, g.document_id, g.coder_id, g.start_pos, g.end_pos,
-                   g.memo, g.starred, g.created_at, g.updated_at,
-                   c.name as code_name, c.colour as code_colour, d.title as document_title,
-                   d.title_key, count(*) over () as total
+            select g.coding_id, g.document_id, d.title_key, count(*) over () as total
             from coding g
             join code c on c.code_id = g.code_id and c.deleted_at is null
             join docs d on d.document_id = g.document_id
@@ -363,25 +361,26 @@ pub async fn for_each(
             order by d.title_key, g.start_pos, g.end_pos, g.coding_id
             limit $10 offset $11
         )
-        select g.coding_id as "id!: CodingId", g.code_id as "code_id!: CodeId",
-               g.document_id as "document_id!: DocumentId", g.coder_id as "coder!: UserId",
-               u.name as coder_name, g.start_pos as "start!", g.end_pos as "end!",
-               g.memo as "memo!", g.starred as "starred!", g.code_name as "code_name!",
-               g.code_colour as "code_colour!: Colour", g.document_title as "document_title!",
+        select g.coding_id as "id: CodingId", g.code_id as "code_id: CodeId",
+               g.document_id as "document_id: DocumentId", g.coder_id as "coder: UserId",
+               u.name as coder_name, g.start_pos as start, g.end_pos as end, g.memo, g.starred,
+               c.name as code_name, c.colour as "code_colour: Colour", d.title as document_title,
                a.speakers as "speakers!: Json<Vec<Attribution>>",
                tt.turn_no as "turn?", tt.time_ms as "time_ms?",
-               g.created_at as "created_at!", g.updated_at as "updated_at!", g.total as "total!",
+               g.created_at, g.updated_at, page.total as "total!",
                -- The document's text rides along once per document, to cut
                -- every coding's text from (unless the caller has it: $14).
                case when not $14 and lag(g.document_id) over w is distinct from g.document_id
-                    then (select d.body from document d where d.document_id = g.document_id)
-               end as body,
+                    then d.body end as body,
                -- Resolved by the caller ($13 false): only the parts' labels.
                case when not $13 then
                    (select array_agg(cp.label order by cp.first_pos)
                     from coding_part cp where cp.coding_id = g.coding_id)
                end as labels
-        from page g
+        from page
+        join coding g on g.coding_id = page.coding_id
+        join code c on c.code_id = g.code_id
+        join document d on d.document_id = g.document_id
         join app_user u on u.user_id = g.coder_id
         left join lateral (
             select t.turn_no, t.time_ms from turn t
@@ -400,8 +399,8 @@ pub async fn for_each(
             left join stakeholder_group sg on sg.group_id = p.group_id
             where $13 and cp.coding_id = g.coding_id and s.is_interviewer is not true
         ) a
-        window w as (order by g.title_key, g.start_pos, g.end_pos, g.coding_id)
-        order by g.title_key, g.start_pos, g.end_pos, g.coding_id
+        window w as (order by page.title_key, g.start_pos, g.end_pos, g.coding_id)
+        order by page.title_key, g.start_pos, g.end_pos, g.coding_id
         "#,
         project as ProjectId,
         codes.as_deref() as Option<&[i64]>,
