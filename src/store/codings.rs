@@ -309,8 +309,8 @@ pub async fn for_each(
         -- First the page (ids, order and the total), then the speakers of
         -- those rows only: building every match's speaker list first cost
         -- seconds for a theme with ten thousand excerpts. Documents are put
-        -- in title order once, so rows sort by a number instead of comparing
-        -- titles under the collation, twice. (A page carrying whole rows
+        -- in title order once, so rows sort by a number instead of lowering
+        -- and comparing their document's title, twice. (A page carrying whole rows
         -- instead of ids made an export of every row ~20% faster and a page
         -- of 100 ~30% slower.)
         with docs as materialized (
