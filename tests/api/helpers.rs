@@ -217,6 +217,27 @@ impl Api {
     }
 
     /// How many documents project `p` holds.
+    /// A CSV file the server answers 200 to `path` with.
+    pub async fn csv(&self, path: &str) -> Csv {
+        let res = self.get(path).await;
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{path}: {text}");
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let head = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let rows = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        Csv { head, rows }
+    }
+
     pub async fn document_count(&self, p: ProjectId) -> i64 {
         let list: Value = self
             .get(&format!("/projects/{p}/documents"))
@@ -291,6 +312,32 @@ pub fn items(v: &Value) -> &Vec<Value> {
     v["items"]
         .as_array()
         .unwrap_or_else(|| panic!("no items in {v}"))
+}
+
+/// A CSV answer: its header and its records (a cell may hold line breaks,
+/// so rows are records, not lines).
+pub struct Csv {
+    pub head: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Csv {
+    /// Where the column named `name` is.
+    pub fn column(&self, name: &str) -> usize {
+        self.head
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {:?}", self.head))
+    }
+
+    /// Each row's cells in the named columns.
+    pub fn cells(&self, names: &[&str]) -> Vec<Vec<String>> {
+        let at: Vec<usize> = names.iter().map(|n| self.column(n)).collect();
+        self.rows
+            .iter()
+            .map(|r| at.iter().map(|&i| r[i].clone()).collect())
+            .collect()
+    }
 }
 
 /// Where a redirect goes.
