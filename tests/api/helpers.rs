@@ -216,7 +216,6 @@ impl Api {
             .unwrap()
     }
 
-    /// How many documents project `p` holds.
     /// A CSV file the server answers 200 to `path` with.
     pub async fn csv(&self, path: &str) -> Csv {
         let res = self.get(path).await;
@@ -238,6 +237,7 @@ impl Api {
         Csv { head, rows }
     }
 
+    /// How many documents project `p` holds.
     pub async fn document_count(&self, p: ProjectId) -> i64 {
         let list: Value = self
             .get(&format!("/projects/{p}/documents"))
